@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make run` (the whole system with demo data) and `make test`.
+# Every target installs what is missing first, so a fresh machine needs nothing by hand.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+
+.PHONY: install install-system install-browser run test test-e2e bench clean
+
+install: install-system $(VENV)/.installed node_modules/.installed webapp/static/htmx.min.js
+
+install-system:
+	@scripts/install-system-deps.sh
+
+install-browser:
+	@scripts/install-system-deps.sh --browser
+
+$(VENV)/.installed: pyproject.toml | install-system
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+webapp/static/htmx.min.js: node_modules/.installed
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+run: install
+	$(BIN)/oms serve --demo
+
+test: install install-browser
+	$(BIN)/pytest -q -ra
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules webapp/static/htmx.min.js
