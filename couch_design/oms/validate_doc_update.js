@@ -1,0 +1,132 @@
+function (newDoc, oldDoc, userCtx, secObj) {
+  // The ACL + workflow gate. Runs on every write: the web app, the API, a replication, curl.
+  // Rules come from couch_design/rules (embedded as lib/*_rules); the same data drives Python.
+  var access = require('lib/access');
+  var workflow = require('lib/workflow');
+  var schema = require('lib/schema');
+  var acl = require('lib/acl_rules');
+
+  function _err(msg) { throw({forbidden: msg}); }
+
+  var admin = access.isAdmin(userCtx);
+  var level = access.level(userCtx);
+  var L = function (name) { return access.levelIndex(name); };
+  var doc = newDoc._deleted ? oldDoc : newDoc;
+  var type = (doc && doc.type) || (oldDoc && oldDoc.type);
+  var who = userCtx.name;
+
+  if (!admin && level < L('depositor')) _err('You have No Access to this database.');
+
+  if (newDoc._deleted) {
+    if (!admin && level < L('editor')) {
+      _err('Only an Editor or above may delete documents' + (type === 'order' ? '; cancel the order instead.' : '.'));
+    }
+    return;
+  }
+
+  if (type === 'order') return validateOrder();
+  if (type === 'counter') return validateCounter();
+  if (type === 'acl') return validateAcl();
+  if (type === 'order_version') return validateVersion();
+  if (type === 'comment') return validateComment();
+  if (admin) return;
+  _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
+
+  function validateOrder() {
+    var problem = schema.check(newDoc, 'order') || schema.checkOrderSums(newDoc);
+    if (problem) _err('Invalid order: ' + problem + '.');
+
+    if (!oldDoc) {
+      if (!admin) {
+        if (workflow.rules.initial_states.indexOf(newDoc.status) === -1) {
+          _err('A new order starts as ' + workflow.rules.initial_states.join(' or ') + ', not ' + newDoc.status + '.');
+        }
+        if (newDoc.created_by !== who) _err('created_by must be you (' + who + ').');
+        if (newDoc.version !== 1) _err('A new order is version 1.');
+      }
+      var first = newDoc.history;
+      if (first.length !== 1 || first[0].action !== 'create' || (!admin && first[0].by !== who)) {
+        _err('A new order carries one history entry: {action: "create", by: "' + who + '"}.');
+      }
+      return;
+    }
+
+    // History is append-only: every write adds exactly one entry, and none is ever edited.
+    var oldH = oldDoc.history || [], newH = newDoc.history;
+    if (newH.length !== oldH.length + 1 || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
+      _err('History entries cannot be edited or removed; each change appends exactly one entry.');
+    }
+    var entry = newH[newH.length - 1];
+    if (entry.from !== oldDoc.status || entry.to !== newDoc.status) {
+      _err('The new history entry must read from "' + oldDoc.status + '" to "' + newDoc.status + '".');
+    }
+    if (admin) return;
+
+    if (entry.by !== who || newDoc.updated_by !== who) _err('The history entry and updated_by must name you (' + who + ').');
+    if (level < L(workflow.rules.min_level_to_act)) {
+      _err('As ' + access.levelTitle(level) + ' you may not change orders.');
+    }
+    if (!access.mayRead(userCtx, oldDoc)) _err('This order is restricted to its readers.');
+    if (level < L('editor') && !access.isNamedIn(userCtx, oldDoc.authors)) {
+      _err('As Author you may change only orders whose Authors field names you; this one names ' +
+           JSON.stringify(oldDoc.authors || []) + '.');
+    }
+
+    var state = workflow.rules.states[oldDoc.status];
+    var allowed = state.editable.slice();
+    if (entry.action === 'edit') {
+      if (newDoc.status !== oldDoc.status) _err('A status change needs a workflow action, not "edit".');
+    } else {
+      var t = workflow.transition(entry.action);
+      if (!t) _err('Unknown workflow action ' + JSON.stringify(entry.action) + '.');
+      if (t.from.indexOf(oldDoc.status) === -1) {
+        _err('"' + t.title + '" cannot be taken from ' + state.title + '; only from ' + t.from.join(', ') + '.');
+      }
+      if (workflow.target(t, oldDoc) !== newDoc.status) {
+        _err('"' + t.title + '" leads to ' + workflow.target(t, oldDoc) + ', not ' + newDoc.status + '.');
+      }
+      if (!workflow.mayTake(t, userCtx)) {
+        _err('Only ' + t.roles.join(' or ') + ' (or a Manager) may "' + t.title + '".');
+      }
+      if (t.needs_reason && !entry.reason) _err('"' + t.title + '" needs a reason.');
+      allowed = allowed.concat(t.sets || []);
+    }
+    allowed = allowed.concat(workflow.rules.always_writable, ['status']);
+    var changed = workflow.changedFields(oldDoc, newDoc);
+    for (var i = 0; i < changed.length; i++) {
+      if (allowed.indexOf(changed[i]) === -1) {
+        _err('The field ' + changed[i] + ' cannot change while the order is ' + state.title +
+             (entry.action === 'edit' ? '' : ' (action "' + entry.action + '")') + '.');
+      }
+    }
+  }
+
+  function validateCounter() {
+    if (typeof newDoc.value !== 'number' || newDoc.value % 1 !== 0) _err('A counter value is a whole number.');
+    if (oldDoc && newDoc.value <= oldDoc.value) _err('A counter only moves forward (from ' + oldDoc.value + ').');
+  }
+
+  function validateAcl() {
+    if (!admin && level < L('manager')) _err('Only a Manager may change the ACL.');
+    if (!Array.isArray(newDoc.entries)) _err('The ACL needs entries: [{name, type, level, roles}].');
+    for (var i = 0; i < newDoc.entries.length; i++) {
+      var e = newDoc.entries[i];
+      if (!e.name || acl.levels.indexOf(e.level) === -1) {
+        _err('ACL entry ' + i + ' needs a name and a level from ' + acl.levels.join(', ') + '.');
+      }
+    }
+  }
+
+  function validateVersion() {
+    if (oldDoc) _err('A kept version of an order never changes.');
+    if (!admin && level < L('author')) _err('As ' + access.levelTitle(level) + ' you may not amend orders.');
+  }
+
+  function validateComment() {
+    if (oldDoc && !admin) _err('A comment cannot be edited once posted; post another.');
+    if (!newDoc.parent || newDoc.parent.indexOf('order:') !== 0) _err('A comment needs parent: the order id, e.g. "order:SO-000123".');
+    if (typeof newDoc.text !== 'string' || !newDoc.text.length || newDoc.text.length > 4000) _err('A comment needs text (1 to 4000 characters).');
+    if (!admin && newDoc.by !== who) _err('A comment must be posted as yourself (' + who + ').');
+    if (!admin && level < L('reader') && level !== L('depositor')) _err('You may not comment.');
+  }
+}
