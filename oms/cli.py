@@ -1,0 +1,81 @@
+"""The `oms` command line."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import click
+
+from .config import Settings
+
+
+@click.group()
+def main():
+    """Order Desk: order management in the style of Lotus Notes, on CouchDB."""
+    logging.basicConfig(level=os.environ.get("OMS_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Seed the demo customers, stock and orders (once).")
+@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+def serve(demo, workers):
+    """Start everything (embedded CouchDB and directory unless COUCHDB_URL / LDAP_URL are set)
+    and serve the web app under gunicorn. Ctrl-C stops everything it started."""
+    from . import runtime
+    from .seed import seed
+    stack = runtime.start(Settings.from_env())
+    web = None
+    try:
+        s = stack.settings
+        if demo:
+            seed(stack.server(), s, progress=click.echo)
+        click.echo(f"Order Desk on http://{s.host}:{s.port}  (demo people: sally, carl, wanda, sam, "
+                   "bill, mia, rita; password demo)")
+        # gunicorn runs as our child, not in this process: its master reaps every child it sees,
+        # which would steal the embedded servers' exit status from their supervisor.
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"{s.host}:{s.port}", "--workers", str(workers),
+             "--worker-class", "gthread", "--threads", "8", "--timeout", "60", "--graceful-timeout", "5",
+             "--access-logfile", "-", "webapp.wsgi:app"],
+            env={**os.environ, **s.to_env()})
+        web.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("stopping ...")
+        if web and web.poll() is None:
+            web.terminate()
+            web.wait(15)
+        stack.close()
+
+
+@main.command()
+def deploy():
+    """Push the design documents, _security and the ACL seed (idempotent)."""
+    from couch_design.deploy import deploy as do_deploy
+
+    from .couch import CouchServer
+    s = Settings.from_env()
+    if not s.couchdb_url:
+        sys.exit("COUCHDB_URL is not set (oms serve starts and deploys the embedded server itself)")
+    outcome = do_deploy(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password).admin(s.db_name))
+    for k, v in outcome.items():
+        click.echo(f"{k}: {v}")
+
+
+@main.command("seed")
+def seed_cmd():
+    """Seed demo data into COUCHDB_URL (needs LDAP_URL for the demo people's groups)."""
+    from .couch import CouchServer
+    from .seed import seed
+    s = Settings.from_env()
+    if not s.couchdb_url or not s.secret_key:
+        sys.exit("COUCHDB_URL and SECRET_KEY must be set (oms serve --demo seeds the embedded server)")
+    seed(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password), s, progress=click.echo)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The repository: one thin layer over the CouchDB client (ibmcloudant), and the only place that
+knows HTTP. It turns CouchDB's answers into domain errors (409 -> Conflict, 403 -> Forbidden...).
+
+One keep-alive requests.Session per process is shared by every identity; each person gets a
+client with their own basic-auth credentials, so CouchDB's validate_doc_update sees who acts."""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Iterable
+
+import requests
+from ibm_cloud_sdk_core import ApiException
+from ibm_cloud_sdk_core.authenticators import BasicAuthenticator
+from ibmcloudant.cloudant_v1 import CloudantV1
+
+
+class CouchError(Exception):
+    status = 500
+
+    def __init__(self, reason: str, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        if status:
+            self.status = status
+
+
+class BadRequest(CouchError):
+    status = 400
+
+
+class Unauthorized(CouchError):
+    status = 401
+
+
+class Forbidden(CouchError):
+    """validate_doc_update (or _security) refused: `reason` is the rulebook's sentence."""
+    status = 403
+
+
+class NotFound(CouchError):
+    status = 404
+
+
+class Conflict(CouchError):
+    """Someone else wrote first (document update conflict): re-read and decide again."""
+    status = 409
+
+
+class Unavailable(CouchError):
+    """The database server is down or unreachable."""
+    status = 503
+
+
+_BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
+              412: Conflict}
+
+
+def _translate(exc: Exception) -> CouchError:
+    if isinstance(exc, ApiException):
+        reason = exc.message or ""
+        body = getattr(exc.http_response, "text", "") if exc.http_response is not None else ""
+        try:
+            data = exc.http_response.json()
+            reason = data.get("reason") or data.get("error") or reason
+        except Exception:
+            reason = reason or body[:200]
+        if exc.status_code in (0, None) or exc.status_code >= 500:
+            return Unavailable(f"database server error: {reason}", 503)
+        return _BY_STATUS.get(exc.status_code, CouchError)(reason, exc.status_code)
+    return Unavailable(f"database server unreachable: {exc.__class__.__name__}")
+
+
+def _couch_call(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ApiException, requests.RequestException) as exc:
+            raise _translate(exc) from exc
+    return wrapper
+
+
+class CouchServer:
+    """The server, as seen by this process: shared HTTP session, admin and per-person clients."""
+
+    def __init__(self, url: str, admin_user: str | None, admin_password: str | None, timeout: float = 30):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.timeout = timeout
+        self._admin = (admin_user, admin_password)
+        self._clients: dict[tuple[str, str], CloudantV1] = {}
+        self._lock = threading.Lock()
+
+    def client(self, name: str, password: str) -> CloudantV1:
+        key = (name, password)
+        with self._lock:
+            svc = self._clients.get(key)
+            if svc is None:
+                svc = CloudantV1(authenticator=BasicAuthenticator(name, password))
+                svc.set_service_url(self.url)
+                svc.set_http_client(self.session)
+                svc.set_http_config({"timeout": self.timeout})
+                if len(self._clients) > 1000:  # people come and go; keep the cache bounded
+                    self._clients.clear()
+                self._clients[key] = svc
+            return svc
+
+    def admin(self, db: str) -> "Database":
+        if not self._admin[0]:
+            raise Unauthorized("no CouchDB admin credentials are configured (COUCHDB_USER/PASSWORD)")
+        return Database(self, self.client(*self._admin), db)
+
+    def as_person(self, db: str, name: str, password: str) -> "Database":
+        return Database(self, self.client(name, password), db)
+
+    # raw HTTP for the few calls the SDK does not model the way we need (_config, _replicate)
+    @_couch_call
+    def request(self, method: str, path: str, *, auth=None, json=None, params=None, data=None):
+        r = self.session.request(method, self.url + path, auth=auth or self._admin, json=json,
+                                 params=params, data=data, timeout=self.timeout)
+        if r.status_code >= 400:
+            try:
+                reason = r.json().get("reason") or r.json().get("error")
+            except ValueError:
+                reason = r.text[:200]
+            if r.status_code >= 500:
+                raise Unavailable(f"database server error: {reason}", 503)
+            raise _BY_STATUS.get(r.status_code, CouchError)(reason, r.status_code)
+        return r.json() if r.content else None
+
+    def up(self) -> bool:
+        try:
+            return self.session.get(self.url + "/", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+
+class Database:
+    """One database as one identity. Methods return plain dicts (the documents)."""
+
+    def __init__(self, server: CouchServer, svc: CloudantV1, name: str):
+        self.server, self.svc, self.name = server, svc, name
+
+    @_couch_call
+    def info(self) -> dict:
+        return self.svc.get_database_information(db=self.name).get_result()
+
+    @_couch_call
+    def create(self) -> bool:
+        """Create the database; False when it already exists."""
+        try:
+            self.svc.put_database(db=self.name)
+            return True
+        except ApiException as exc:
+            if exc.status_code == 412:
+                return False
+            raise
+
+    def exists(self) -> bool:
+        try:
+            self.info()
+            return True
+        except NotFound:
+            return False
+
+    @_couch_call
+    def get(self, doc_id: str, **opts) -> dict:
+        if doc_id.startswith("_design/"):
+            return self.svc.get_design_document(db=self.name, ddoc=doc_id[8:], **opts).get_result()
+        return self.svc.get_document(db=self.name, doc_id=doc_id, **opts).get_result()
+
+    def get_or_none(self, doc_id: str) -> dict | None:
+        try:
+            return self.get(doc_id)
+        except NotFound:
+            return None
+
+    @_couch_call
+    def save(self, doc: dict) -> dict:
+        """Create or update `doc` (it must carry _id; _rev when updating). Sets the new _rev."""
+        if doc["_id"].startswith("_design/"):
+            res = self.svc.put_design_document(db=self.name, ddoc=doc["_id"][8:], design_document=doc)
+        else:
+            res = self.svc.put_document(db=self.name, doc_id=doc["_id"], document=doc)
+        doc["_rev"] = res.get_result()["rev"]
+        return doc
+
+    @_couch_call
+    def delete(self, doc_id: str, rev: str) -> None:
+        if doc_id.startswith("_design/"):
+            self.svc.delete_design_document(db=self.name, ddoc=doc_id[8:], rev=rev)
+        else:
+            self.svc.delete_document(db=self.name, doc_id=doc_id, rev=rev)
+
+    @_couch_call
+    def bulk(self, docs: list[dict], new_edits: bool | None = None) -> list[dict]:
+        """_bulk_docs: never atomic (neither on CouchDB 3): returns one result per document."""
+        body = {"docs": docs}
+        if new_edits is not None:
+            body["new_edits"] = new_edits
+        return self.svc.post_bulk_docs(db=self.name, bulk_docs=body).get_result()
+
+    @_couch_call
+    def all_docs(self, **opts) -> dict:
+        return self.svc.post_all_docs(db=self.name, **opts).get_result()
+
+    @_couch_call
+    def view(self, ddoc: str, view: str, **opts) -> dict:
+        """Query a view. PouchDB Server ignores start_key_doc_id, so our views end every key with
+        a unique tie-breaker and callers page by start_key alone."""
+        return self.svc.post_view(db=self.name, ddoc=ddoc, view=view, **opts).get_result()
+
+    @_couch_call
+    def find(self, selector: dict, **opts) -> dict:
+        return self.svc.post_find(db=self.name, selector=selector, **opts).get_result()
+
+    @_couch_call
+    def get_security(self) -> dict:
+        return self.svc.get_security(db=self.name).get_result()
+
+    @_couch_call
+    def put_security(self, security: dict) -> None:
+        self.svc.put_security(db=self.name, admins=security.get("admins"),
+                              members=security.get("members"))
+
+    @_couch_call
+    def open_revs(self, doc_id: str, revs: Iterable[str]) -> list[dict]:
+        docs = []
+        for rev in revs:
+            docs.append(self.svc.get_document(db=self.name, doc_id=doc_id, rev=rev).get_result())
+        return docs
+
+    def get_json(self, path: str, **params) -> Any:
+        return self.server.request("GET", f"/{self.name}/{path}", auth=self._auth(), params=params)
+
+    def _auth(self):
+        a = self.svc.authenticator
+        return (a.username, a.password)

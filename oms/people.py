@@ -1,0 +1,36 @@
+"""Mirror a person into CouchDB's _users so that every write reaches CouchDB as that person.
+
+Their CouchDB password is derived from the app's secret (HMAC of the name): stable, stored
+nowhere, known only to the app. Only this sync uses admin credentials (DESIGN.md)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from .acl import Access
+from .couch import CouchServer, NotFound
+
+
+def couch_password(secret_key: str, name: str) -> str:
+    return hmac.new(secret_key.encode(), b"couchdb-user:" + name.encode(), hashlib.sha256).hexdigest()
+
+
+def _key_id(secret_key: str) -> str:
+    # Names which secret derived the password, so a new SECRET_KEY rewrites it (not secret itself).
+    return hashlib.sha256(b"oms-key-id:" + secret_key.encode()).hexdigest()[:16]
+
+
+def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff") -> bool:
+    """Create or update the person's _users document when roles or key changed. True if written."""
+    users = server.admin("_users")
+    doc_id = f"org.couchdb.user:{access.name}"
+    try:
+        doc = users.get(doc_id)
+    except NotFound:
+        doc = {"_id": doc_id, "name": access.name, "type": "user"}
+    roles, key = access.couch_roles(), _key_id(secret_key)
+    if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
+        return False
+    doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
+    users.save(doc)
+    return True
