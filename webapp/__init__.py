@@ -1,0 +1,41 @@
+"""Order Desk web app: Flask application factory (flaskr style)."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from oms.config import Settings
+
+
+def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
+    """`settings` (or the environment) name the CouchDB and LDAP servers; `test_config` overrides
+    Flask config keys."""
+    app = Flask(__name__)
+    settings = settings or Settings.from_env()
+    secret = settings.secret_key or os.environ.get("SECRET_KEY")
+    if not secret:
+        raise RuntimeError("SECRET_KEY is not set (oms serve --demo generates one)")
+    app.config.from_mapping(
+        SECRET_KEY=secret,
+        OMS_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("OMS_SECURE_COOKIES", "0") == "1",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from . import api, auth, desk, errors, filters, orders, security, services
+    services.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(api.bp)
+    security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie
+    return app

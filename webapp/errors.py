@@ -1,0 +1,69 @@
+"""Domain errors -> HTTP. Pages get a readable page, /api gets a JSON problem document
+(status, title, detail); nobody ever sees a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from oms.couch import CouchError, Unauthorized
+from oms.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 413: "Too large", 415: "Unsupported media type",
+          500: "Server error", 503: "Service unavailable"}
+
+
+def problem(status: int, detail: str, **extra):
+    """The response for an error, shaped for who asked (API client or person)."""
+    title = TITLES.get(status, "Error")
+    if request.path.startswith("/api/"):
+        resp = jsonify({"type": "about:blank", "status": status, "title": title, "detail": detail, **extra})
+        resp.status_code = status
+        resp.mimetype = "application/problem+json"
+    else:
+        template = "_error_fragment.html" if request.headers.get("HX-Request") else "error.html"
+        resp = render_template(template, status=status, title=title, detail=detail), status
+    if status == 503:
+        resp = _with_header(resp, "Retry-After", "5")
+    return resp
+
+
+def _with_header(resp, name, value):
+    from flask import make_response
+    resp = make_response(resp)
+    resp.headers[name] = value
+    return resp
+
+
+def init_app(app) -> None:
+    @app.errorhandler(InvalidInput)
+    def invalid(exc):
+        return problem(400, exc.reason)
+
+    @app.errorhandler(CSRFError)
+    def csrf(exc):
+        return problem(400, "The form expired or was not sent by this site (CSRF check failed); reload and try again.")
+
+    @app.errorhandler(CouchError)
+    def couch(exc):
+        if isinstance(exc, Unauthorized):
+            # Our mirrored CouchDB identity was refused: the person must sign in again.
+            return problem(401, "Your session is no longer valid; sign in again.")
+        if exc.status >= 500:
+            log.warning("database unavailable: %s", exc.reason)
+            return problem(503, "The order database is not reachable right now; try again in a moment.")
+        return problem(exc.status, exc.reason)
+
+    @app.errorhandler(HTTPException)
+    def http(exc):
+        return problem(exc.code or 500, exc.description or TITLES.get(exc.code, "Error"))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem(500, "Something went wrong on our side; it has been logged.")

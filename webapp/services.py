@@ -1,0 +1,106 @@
+"""The external systems, set up once per process (init_app), and the acting person's clients
+per request (on `g`)."""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+from flask import current_app, g, session
+
+from oms import acl, people
+from oms.acl import Access
+from oms.couch import CouchServer
+from oms.directory import Directory, Person
+from oms.numbers import NumberAllocator
+from oms.orders import OrderService
+
+
+def init_app(app) -> None:
+    s = app.config["OMS_SETTINGS"]
+    ext = app.extensions
+    ext["couch"] = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
+    ext["directory"] = Directory(s.ldap_url, s.ldap_base_dn, s.ldap_bind_dn, s.ldap_bind_password)
+    ext["numbers"] = NumberAllocator()
+    ext["api_auth_cache"] = _TTLCache(60)
+
+
+def couch() -> CouchServer:
+    return current_app.extensions["couch"]
+
+
+def settings():
+    return current_app.config["OMS_SETTINGS"]
+
+
+def directory() -> Directory:
+    return current_app.extensions["directory"]
+
+
+def admin_db():
+    """Admin credentials: only for syncing people and reading the ACL before login (DESIGN.md)."""
+    return couch().admin(settings().db_name)
+
+
+def resolve_access(person: Person) -> Access:
+    entries = admin_db().get("acl").get("entries", [])
+    return acl.resolve(entries, person.name, person.groups)
+
+
+def sign_in(person: Person) -> Access:
+    """Resolve the person's ACL level and roles and mirror them into CouchDB _users."""
+    access = resolve_access(person)
+    if access.level_index > 0:
+        people.mirror(couch(), current_app.config["SECRET_KEY"], access)
+    return access
+
+
+def current_access() -> Access | None:
+    if "access" in g:
+        return g.access
+    user = session.get("user")
+    if not user:
+        return None
+    g.access = Access(user["name"], user["level"], tuple(user["roles"]))
+    return g.access
+
+
+def person_db(access: Access | None = None):
+    access = access or current_access()
+    pw = people.couch_password(current_app.config["SECRET_KEY"], access.name)
+    return couch().as_person(settings().db_name, access.name, pw)
+
+
+def order_service(access: Access | None = None) -> OrderService:
+    access = access or current_access()
+    return OrderService(person_db(access), access, current_app.extensions["numbers"])
+
+
+class _TTLCache:
+    """Remembers verified API credentials briefly, so a client's burst costs one LDAP bind.
+    Keys are hashes of name+password: no password is kept."""
+
+    def __init__(self, ttl: float):
+        self.ttl, self._data, self._lock = ttl, {}, threading.Lock()
+
+    @staticmethod
+    def key(name: str, password: str) -> str:
+        return hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
+
+    def get(self, key):
+        with self._lock:
+            hit = self._data.get(key)
+            if hit and hit[0] > time.monotonic():
+                return hit[1]
+            self._data.pop(key, None)
+            return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            if len(self._data) > 10000:
+                self._data.clear()
+            self._data[key] = (time.monotonic() + self.ttl, value)
+
+
+def current_app_ext(name: str):
+    return current_app.extensions[name]
