@@ -1,0 +1,115 @@
+"""Shared fixtures. Integration tests run against real servers: the suite starts its own PouchDB
+Server and slapd on free loopback ports, or uses COUCHDB_URL (with admin credentials) and
+LDAP_URL when they are set, so the same tests can be pointed at Apache CouchDB 3."""
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+import pytest
+
+from oms import acl, people
+from oms.config import Settings
+from oms.numbers import NumberAllocator
+from oms.orders import OrderService
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    from oms import runtime
+    settings = Settings.from_env().with_(
+        data_dir=tmp_path_factory.mktemp("oms-data"),
+        db_name=f"orders_test_{uuid.uuid4().hex[:8]}",
+        secret_key="test-" + secrets.token_hex(16),
+    )
+    st = runtime.start(settings, progress=lambda *_: None, supervise=False)
+    yield st
+    st.close()
+
+
+@pytest.fixture(scope="session")
+def settings(stack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture(scope="session")
+def server(stack):
+    return stack.server()
+
+
+@pytest.fixture(scope="session")
+def admin_db(server, settings):
+    return server.admin(settings.db_name)
+
+
+@pytest.fixture(scope="session")
+def seeded(server, settings):
+    from oms.seed import seed
+    seed(server, settings, orders=12, progress=lambda *_: None)
+    return True
+
+
+@pytest.fixture(scope="session")
+def acl_entries(admin_db):
+    return admin_db.get("acl")["entries"]
+
+
+@pytest.fixture(scope="session")
+def person(server, settings, acl_entries):
+    """person(name, groups) -> (Access, Database as that person), mirrored into _users."""
+    from oms.ldap_demo import DEMO_PEOPLE
+    demo_groups = {p["uid"]: p["groups"] for p in DEMO_PEOPLE}
+
+    def make(name: str, groups=None, level: str | None = None, roles=()):
+        if level:
+            access = acl.Access(name, level, tuple(roles))
+        else:
+            access = acl.resolve(acl_entries, name, groups if groups is not None else demo_groups[name])
+        people.mirror(server, settings.secret_key, access)
+        db = server.as_person(settings.db_name, name, people.couch_password(settings.secret_key, name))
+        return access, db
+    return make
+
+
+@pytest.fixture(scope="session")
+def service(person):
+    numbers = NumberAllocator()
+
+    def make(name: str, **kw) -> OrderService:
+        access, db = person(name, **kw)
+        return OrderService(db, access, numbers)
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(stack, seeded):
+    from webapp import create_app
+    return create_app({"TESTING": True}, settings=stack.settings)
+
+
+class WebClient:
+    """A Flask test client that signs in through the real login form (CSRF token included)."""
+
+    def __init__(self, app):
+        self.c = app.test_client()
+
+    def csrf(self, path: str = "/login") -> str:
+        html = self.c.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def login(self, name: str, password: str = "demo"):
+        return self.c.post("/login", data={"username": name, "password": password, "csrf_token": self.csrf()})
+
+    def post(self, path, data, csrf_from=None):
+        data = dict(data)
+        data.setdefault("csrf_token", self.csrf(csrf_from or path))
+        return self.c.post(path, data=data)
+
+    def __getattr__(self, name):
+        return getattr(self.c, name)
+
+
+@pytest.fixture
+def web(app):
+    return WebClient(app)

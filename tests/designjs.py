@@ -1,0 +1,33 @@
+"""Run the real design-document JavaScript (compiled as deploy compiles it) under node."""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from couch_design.deploy import HERE, compile_design
+
+HARNESS = Path(__file__).parent / "js" / "run_design.js"
+
+
+@functools.cache
+def ddoc() -> dict:
+    return compile_design(HERE / "oms")
+
+
+def run(cases: list[dict], design: dict | None = None) -> list[dict]:
+    node = shutil.which("node")
+    if not node:
+        raise RuntimeError("node is needed to run the design documents' JavaScript")
+    proc = subprocess.run([node, str(HARNESS)], input=json.dumps({"ddoc": design or ddoc(), "cases": cases}),
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    return json.loads(proc.stdout)
+
+
+def validate(new_doc, old_doc, name: str | None, roles: list[str]) -> dict:
+    return run([{"kind": "validate", "newDoc": new_doc, "oldDoc": old_doc,
+                 "userCtx": {"name": name, "roles": roles, "db": "orders"}}])[0]
