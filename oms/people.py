@@ -34,3 +34,17 @@ def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "st
     doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
     users.save(doc)
     return True
+
+
+def system_access(entries: list[dict]) -> Access:
+    """The identity the server's own agents act as (hand-offs, escalations, imports), like the
+    signer of a Notes agent: an ordinary ACL entry (rules/acl.json), never the CouchDB admin."""
+    from . import acl, rules
+    return acl.resolve(entries, rules.acl()["system_identity"], ())
+
+
+def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[dict]):
+    """(Access, Database) for the system identity, mirrored into _users on first use."""
+    access = system_access(entries)
+    mirror(server, secret_key, access, kind="system")
+    return access, server.as_person(db_name, access.name, couch_password(secret_key, access.name))

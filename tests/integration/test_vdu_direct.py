@@ -53,3 +53,12 @@ def test_unknown_document_types_are_refused(person):
     _, db = person("sally")
     with pytest.raises(Forbidden, match="Unknown document type"):
         db.save({"_id": "thing:1", "type": "thing"})
+
+
+def test_the_system_identity_is_an_ordinary_acl_entry_not_an_admin(server, settings, acl_entries):
+    from oms import people
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries)
+    assert access.name == "oms-agent" and access.level == "editor"
+    with pytest.raises(Forbidden, match="Only a Manager may change the ACL"):
+        acl = db.get("acl")
+        db.save(acl)
