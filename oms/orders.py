@@ -2,8 +2,10 @@
 and moves them through the workflow as the acting person. Knows no Flask and no HTTP."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from . import schema, workflow
@@ -154,3 +156,59 @@ class OrderService:
             raise Conflict("the order changed since you opened it; reload and try again")
         new = workflow.apply(self.access, doc, action, self.clock(), reason, changes)
         return self.db.save(new)
+
+    def amend(self, number_or_id: str, lines_input, reason: str | None, rev: str | None = None) -> dict:
+        """Amend after confirmation: keep the current revision as a version document
+        (order:SO-…:vN), then write version N+1 with the new lines, back to Submitted so credit
+        and availability run again. Lines already shipped keep their SKU and shipped quantity."""
+        doc = self.get(number_or_id)
+        if rev and rev != doc["_rev"]:
+            raise Conflict("the order changed since you opened it; reload and try again")
+        if not (reason or "").strip():
+            raise InvalidInput('"Amend" needs a reason')
+        lines = build_lines(lines_input)
+        for old in doc["lines"]:
+            shipped = old.get("shipped_qty", 0)
+            if not shipped:
+                continue
+            new = next((l for l in lines if l["line"] == old["line"]), None)
+            if not new or new["sku"] != old["sku"] or new["qty"] < shipped:
+                raise InvalidInput(f"line {old['line']} has {shipped} shipped: keep its SKU and at least that quantity")
+            new["shipped_qty"] = shipped
+        kept = self._keep_version(doc, reason)
+        changes = {"lines": lines, "totals": totals(lines), "version": doc["version"] + 1,
+                   "previous_versions": [*doc.get("previous_versions", []), kept["_id"]]}
+        new_doc = workflow.apply(self.access, doc, "amend", self.clock(), reason, changes)
+        problem = schema.order_problem(new_doc)
+        if problem:
+            raise InvalidInput(problem)
+        return self.db.save(new_doc)
+
+    def _keep_version(self, doc: dict, reason: str) -> dict:
+        version = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("_rev", "_id", "type")}
+        version.update(_id=f"{doc['_id']}:v{doc['version']}", type="order_version", order=doc["_id"],
+                       superseded_by=self.access.name, superseded_at=self.clock(), reason=reason)
+        try:
+            return self.db.save(version)
+        except Conflict:
+            # A retried amendment already kept this version (versions never change): reuse it.
+            return self.db.get(version["_id"])
+
+    def versions(self, number_or_id: str) -> list[dict]:
+        doc = self.get(number_or_id)
+        return [self.db.get(v) for v in doc.get("previous_versions", [])]
+
+    def comment(self, number_or_id: str, text: str) -> dict:
+        """A response document under the order (Notes main document + responses)."""
+        doc = self.get(number_or_id)
+        text = (text or "").strip()
+        if not text or len(text) > 4000:
+            raise InvalidInput("a comment needs text (1 to 4000 characters)")
+        return self.db.save({"_id": f"comment:{uuid.uuid4().hex}", "type": "comment",
+                             "parent": doc["_id"], "text": text, "by": self.access.name,
+                             "at": self.clock()})
+
+    def comments(self, number_or_id: str) -> list[dict]:
+        doc = self.get(number_or_id)  # Readers fields: no order, no responses
+        res = self.db.view("oms", "comments_by_parent", start_key=[doc["_id"]], end_key=[doc["_id"], {}])
+        return [{"id": r["id"], **r["value"]} for r in res["rows"]]

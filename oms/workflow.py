@@ -93,6 +93,8 @@ def apply(access: Access, doc: dict, action: str, now: str, reason: str | None =
             changes["held_from"] = None
         elif action == "cancel":
             changes["cancel_reason"] = reason
+        elif action == "amend":
+            changes.setdefault("version", doc["version"] + 1)
     bad = sorted(set(changes) - allowed)
     if bad:
         raise InvalidInput(f"{', '.join(bad)} cannot change while the order is {state(doc['status'])['title']}")

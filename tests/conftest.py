@@ -73,7 +73,7 @@ def person(server, settings, acl_entries):
 
 
 @pytest.fixture(scope="session")
-def service(person):
+def service(person, seeded):
     numbers = NumberAllocator()
 
     def make(name: str, **kw) -> OrderService:

@@ -36,3 +36,33 @@ def create_order():
 @api_auth_required
 def get_order(number):
     return jsonify(services.order_service().get(number))
+
+
+@bp.post("/orders/<number>/actions")
+@api_auth_required
+def order_action(number):
+    """Take a workflow action: {"action": "approve", "reason"?, "rev"?}; "amend" also takes
+    "lines". 200 with the new revision; 400/403/409 with the reason."""
+    body = _json_body()
+    action = body.get("action")
+    if not isinstance(action, str) or not action:
+        raise InvalidInput('send {"action": "<name>"}, e.g. {"action": "submit"}')
+    svc = services.order_service()
+    if action == "amend":
+        doc = svc.amend(number, body.get("lines"), body.get("reason"), rev=body.get("rev"))
+    else:
+        doc = svc.act(number, action, reason=body.get("reason"), rev=body.get("rev"))
+    return jsonify(doc)
+
+
+@bp.get("/orders/<number>/comments")
+@api_auth_required
+def list_comments(number):
+    return jsonify({"comments": services.order_service().comments(number)})
+
+
+@bp.post("/orders/<number>/comments")
+@api_auth_required
+def add_comment(number):
+    doc = services.order_service().comment(number, _json_body().get("text"))
+    return jsonify(doc), 201

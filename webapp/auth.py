@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, session, url_for
 
 from oms.directory import AuthError
 from oms.errors import InvalidInput
@@ -37,9 +37,7 @@ def login():
         except InvalidInput as exc:
             error = exc.reason
         else:
-            session.clear()
-            session["user"] = {"name": access.name, "display": person.display_name,
-                               "level": access.level, "roles": list(access.roles)}
+            services.start_session(person, access)
             nxt = request.args.get("next", "")
             # Only same-site paths: never an open redirect.
             return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("desk.home"), 303)
@@ -58,8 +56,7 @@ def login_required(view):
     def wrapped(*args, **kwargs):
         if services.current_access() is None:
             if request.headers.get("HX-Request"):
-                resp = problem(401, "Your session ended; sign in again.")
-                return resp
+                return problem(401, "Your session ended; sign in again.")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
@@ -93,8 +90,6 @@ def api_auth_required(view):
 
 
 def _challenge(detail: str):
-    resp = problem(401, detail)
-    from flask import make_response
-    resp = make_response(resp)
+    resp = make_response(problem(401, detail))
     resp.headers["WWW-Authenticate"] = 'Basic realm="Order Desk", charset="UTF-8"'
     return resp

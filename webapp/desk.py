@@ -16,6 +16,8 @@ bp = Blueprint("desk", __name__)
 @bp.get("/")
 @login_required
 def home():
+    if not services.current_access().at_least("reader"):
+        return redirect(url_for("orders.new"))  # Depositors place orders but read none
     return redirect(url_for("desk.view", name="all_orders"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,14 +29,8 @@ def problem(status: int, detail: str, **extra):
         template = "_error_fragment.html" if request.headers.get("HX-Request") else "error.html"
         resp = render_template(template, status=status, title=title, detail=detail), status
     if status == 503:
-        resp = _with_header(resp, "Retry-After", "5")
-    return resp
-
-
-def _with_header(resp, name, value):
-    from flask import make_response
-    resp = make_response(resp)
-    resp.headers[name] = value
+        resp = make_response(resp)
+        resp.headers["Retry-After"] = "5"
     return resp
 
 

@@ -1,7 +1,7 @@
 """Order pages: the order form, the order document, and its workflow actions."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from oms import workflow
 from oms.errors import InvalidInput
@@ -37,6 +37,9 @@ def new():
     if request.method == "POST":
         try:
             doc = services.order_service().create(form_to_input(request.form))
+            if not services.current_access().at_least("reader"):
+                # A Depositor may place orders but read none (Notes): confirm without showing it.
+                return render_template("deposited.html", number=doc["number"])
             return redirect(url_for("orders.show", number=doc["number"]), 303)
         except InvalidInput as exc:
             error = exc.reason
@@ -48,8 +51,10 @@ def new():
 @login_required
 def show(number):
     access = services.current_access()
-    doc = services.order_service(access).get(number)
-    return render_template("order.html", order=doc, actions=workflow.actions_for(access, doc))
+    svc = services.order_service(access)
+    doc = svc.get(number)
+    return render_template("order.html", order=doc, actions=workflow.actions_for(access, doc),
+                           comments=svc.comments(number), may_comment=access.at_least("author"))
 
 
 @bp.post("/<number>/act")
@@ -58,3 +63,39 @@ def act(number):
     services.order_service().act(number, request.form.get("action", ""),
                                  reason=request.form.get("reason"), rev=request.form.get("rev"))
     return redirect(url_for("orders.show", number=number), 303)
+
+
+@bp.route("/<number>/amend", methods=["GET", "POST"])
+@login_required
+def amend(number):
+    svc = services.order_service()
+    doc, error = svc.get(number), None
+    if request.method == "POST":
+        try:
+            svc.amend(number, form_to_input(request.form)["lines"], request.form.get("reason"),
+                      rev=request.form.get("rev"))
+            return redirect(url_for("orders.show", number=number), 303)
+        except InvalidInput as exc:
+            error = exc.reason
+    return render_template("amend.html", order=doc, error=error), (400 if error else 200)
+
+
+@bp.get("/<number>/versions/<int:version>")
+@login_required
+def version(number, version):
+    svc = services.order_service()
+    kept = next((v for v in svc.versions(number) if v["version"] == version), None)
+    if kept is None:
+        abort(404, f"{number} has no kept version {version}.")
+    return render_template("order_version.html", order=kept)
+
+
+@bp.post("/<number>/comments")
+@login_required
+def comment(number):
+    svc = services.order_service()
+    svc.comment(number, request.form.get("text", ""))
+    if request.headers.get("HX-Request"):
+        return render_template("_comments.html", order=svc.get(number), comments=svc.comments(number),
+                               may_comment=True)
+    return redirect(url_for("orders.show", number=number) + "#comments", 303)

@@ -43,8 +43,7 @@ def admin_db():
 
 
 def resolve_access(person: Person) -> Access:
-    entries = admin_db().get("acl").get("entries", [])
-    return acl.resolve(entries, person.name, person.groups)
+    return acl.resolve(acl_doc().get("entries", []), person.name, person.groups)
 
 
 def sign_in(person: Person) -> Access:
@@ -55,12 +54,46 @@ def sign_in(person: Person) -> Access:
     return access
 
 
+_acl_cache = {"at": 0.0, "doc": None}
+_acl_lock = threading.Lock()
+
+
+def acl_doc(max_age: float = 5.0) -> dict:
+    """The ACL document, re-read at most every few seconds per process (admin read: it is how
+    people are synced, DESIGN.md)."""
+    with _acl_lock:
+        if _acl_cache["doc"] is None or time.monotonic() - _acl_cache["at"] > max_age:
+            _acl_cache["doc"] = admin_db().get("acl")
+            _acl_cache["at"] = time.monotonic()
+        return _acl_cache["doc"]
+
+
+def forget_acl() -> None:
+    with _acl_lock:
+        _acl_cache["doc"] = None
+
+
+def start_session(person: Person, access: Access) -> None:
+    session.clear()
+    session["user"] = {"name": access.name, "display": person.display_name, "groups": list(person.groups),
+                       "level": access.level, "roles": list(access.roles), "acl_rev": acl_doc()["_rev"]}
+
+
 def current_access() -> Access | None:
+    """The signed-in person's ACL access. When a Manager changed the ACL since sign-in, it is
+    resolved again from the groups the directory gave at sign-in and mirrored to CouchDB."""
     if "access" in g:
         return g.access
     user = session.get("user")
     if not user:
         return None
+    if "groups" in user and user.get("acl_rev") != acl_doc()["_rev"]:
+        doc = acl_doc()
+        access = acl.resolve(doc.get("entries", []), user["name"], user["groups"])
+        if access.level_index > 0:
+            people.mirror(couch(), current_app.config["SECRET_KEY"], access)
+        user.update(level=access.level, roles=list(access.roles), acl_rev=doc["_rev"])
+        session["user"] = user
     g.access = Access(user["name"], user["level"], tuple(user["roles"]))
     return g.access
 

@@ -89,6 +89,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
         _err('Only ' + t.roles.join(' or ') + ' (or a Manager) may "' + t.title + '".');
       }
       if (t.needs_reason && !entry.reason) _err('"' + t.title + '" needs a reason.');
+      if (entry.action === 'amend') checkAmend();
       allowed = allowed.concat(t.sets || []);
     }
     allowed = allowed.concat(workflow.rules.always_writable, ['status']);
@@ -97,6 +98,22 @@ function (newDoc, oldDoc, userCtx, secObj) {
       if (allowed.indexOf(changed[i]) === -1) {
         _err('The field ' + changed[i] + ' cannot change while the order is ' + state.title +
              (entry.action === 'edit' ? '' : ' (action "' + entry.action + '")') + '.');
+      }
+    }
+  }
+
+  // An amendment is a new version; what was already shipped is never edited silently.
+  function checkAmend() {
+    if (newDoc.version !== oldDoc.version + 1) _err('An amendment makes version ' + (oldDoc.version + 1) + ', not ' + newDoc.version + '.');
+    for (var i = 0; i < oldDoc.lines.length; i++) {
+      var shipped = oldDoc.lines[i].shipped_qty || 0;
+      if (!shipped) continue;
+      var kept = null;
+      for (var j = 0; j < newDoc.lines.length; j++) {
+        if (newDoc.lines[j].line === oldDoc.lines[i].line) kept = newDoc.lines[j];
+      }
+      if (!kept || kept.sku !== oldDoc.lines[i].sku || kept.qty < shipped || kept.shipped_qty !== shipped) {
+        _err('Line ' + oldDoc.lines[i].line + ' has ' + shipped + ' shipped: an amendment keeps its SKU, its shipped quantity and at least that much.');
       }
     }
   }
@@ -119,6 +136,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
 
   function validateVersion() {
     if (oldDoc) _err('A kept version of an order never changes.');
+    if (!newDoc.order || newDoc._id.indexOf(newDoc.order + ':v') !== 0) _err('A kept version is "<order id>:v<version>", e.g. "order:SO-000123:v1".');
     if (!admin && level < L('author')) _err('As ' + access.levelTitle(level) + ' you may not amend orders.');
   }
 
@@ -127,6 +145,6 @@ function (newDoc, oldDoc, userCtx, secObj) {
     if (!newDoc.parent || newDoc.parent.indexOf('order:') !== 0) _err('A comment needs parent: the order id, e.g. "order:SO-000123".');
     if (typeof newDoc.text !== 'string' || !newDoc.text.length || newDoc.text.length > 4000) _err('A comment needs text (1 to 4000 characters).');
     if (!admin && newDoc.by !== who) _err('A comment must be posted as yourself (' + who + ').');
-    if (!admin && level < L('reader') && level !== L('depositor')) _err('You may not comment.');
+    if (!admin && level < L('author')) _err('As ' + access.levelTitle(level) + ' you may not comment; Authors and above may.');
   }
 }

@@ -1,6 +1,7 @@
 """Create and read orders through the web form and the JSON API, as the person, with real
 servers; bad input answers 400 with the reason, unknown ids 404."""
 import base64
+import re
 
 import pytest
 
@@ -80,4 +81,6 @@ def test_htmx_is_served_from_our_static_folder(app):
     c = app.test_client()
     r = c.get("/static/htmx.min.js")
     assert r.status_code == 200 and b"htmx" in r.data[:2000]
-    assert b"unpkg" not in c.get("/login").data and b"cdn" not in c.get("/login").data.lower()
+    html = c.get("/login").get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources

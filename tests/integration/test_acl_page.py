@@ -1,0 +1,65 @@
+"""The ACL is a document only Managers may change, on the ACL page; a change reaches people's
+CouchDB roles without a new sign-in."""
+import re
+
+import pytest
+
+from oms.couch import Forbidden
+
+
+def acl_form(web):
+    html = web.get("/admin/acl").get_data(as_text=True)
+    data = dict(re.findall(r'name="((?:name|roles)-\d+|rev|csrf_token)" value="([^"]*)"', html))
+    for name, value in re.findall(r'<select name="((?:type|level)-\d+)"[^>]*>.*?<option(?: value="([^"]+)")? selected', html, re.S):
+        data[name] = value
+    for m in re.finditer(r'<select name="(type-\d+)"[^>]*>(.*?)</select>', html, re.S):
+        data[m.group(1)] = re.search(r"<option selected>(\w+)</option>", m.group(2)).group(1)
+    return {k: v.replace("&#39;", "'").replace("&amp;", "&") for k, v in data.items()}
+
+
+def test_only_a_manager_opens_the_acl_page(web):
+    web.login("carl")
+    assert web.get("/admin/acl").status_code == 403
+    web.login("mia")
+    assert web.get("/admin/acl").status_code == 200
+
+
+def test_a_non_manager_writing_the_acl_directly_is_refused(person):
+    _, db = person("carl")
+    doc = db.get("acl")
+    doc["entries"].append({"name": "carl", "type": "person", "level": "manager", "roles": []})
+    with pytest.raises(Forbidden, match="Only a Manager may change the ACL"):
+        db.save(doc)
+
+
+def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, web, server, admin_db):
+    from webapp import services
+    rita = app.test_client()
+    from tests.conftest import WebClient
+    rita = WebClient(app)
+    rita.login("rita")
+    assert server.admin("_users").get("org.couchdb.user:rita")["roles"] == ["level:reader"]
+    web.login("mia")
+    form = acl_form(web)
+    i = max(int(k.split("-")[1]) for k in form if k.startswith("name-"))  # the last (empty) row
+    form.update({f"name-{i}": "rita", f"type-{i}": "person", f"level-{i}": "editor", f"roles-{i}": "[Billing]"})
+    r = web.c.post("/admin/acl", data=form)
+    assert r.status_code == 303, r.get_data(as_text=True)[:500]
+    with app.app_context():
+        services.forget_acl()
+    try:
+        page = rita.get("/views/all_orders").get_data(as_text=True)
+        assert "Editor" in page and "[Billing]" in page
+        assert server.admin("_users").get("org.couchdb.user:rita")["roles"] == ["level:editor", "[Billing]"]
+    finally:
+        doc = admin_db.get("acl")
+        doc["entries"] = [e for e in doc["entries"] if e["name"] != "rita"]
+        admin_db.save(doc)
+
+
+def test_bad_acl_input_is_refused_with_a_reason(web):
+    web.login("mia")
+    form = acl_form(web)
+    form["level-0"] = "overlord"
+    r = web.c.post("/admin/acl", data=form)
+    assert r.status_code == 400 and "level must be one of" in r.get_data(as_text=True)
