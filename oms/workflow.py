@@ -95,7 +95,8 @@ def apply(access: Access, doc: dict, action: str, now: str, reason: str | None =
             changes["cancel_reason"] = reason
         elif action == "amend":
             changes.setdefault("version", doc["version"] + 1)
-    bad = sorted(set(changes) - allowed)
+    # Only real changes count (as on the server): re-sending a field's current value is no edit.
+    bad = sorted(k for k in set(changes) - allowed if changes[k] != doc.get(k))
     if bad:
         raise InvalidInput(f"{', '.join(bad)} cannot change while the order is {state(doc['status'])['title']}")
     for k, v in changes.items():

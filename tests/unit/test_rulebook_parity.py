@@ -1,0 +1,70 @@
+"""Python (which builds the action bar and answers 400s) and validate_doc_update (which has the
+last word) read the same rulebook; these tests fail if they ever disagree. They run the real
+design-document JavaScript under node, every state x every field, every state x every action."""
+import copy
+
+from oms import rules, workflow
+from oms.acl import Access
+from oms.errors import InvalidInput
+from tests import designjs
+from tests.unit.test_schema_parity import GOOD
+
+NOW = "2026-11-25T12:00:00Z"
+EDITOR = Access("erin", "editor", ("[Sales]", "[Credit]", "[Warehouse]", "[Shipping]", "[Billing]", "[Manager]"))
+USER_CTX = {"name": EDITOR.name, "roles": EDITOR.couch_roles()}
+SAMPLE = {"notes": "n", "promised_date": "2027-01-31", "priority": 1, "readers": ["erin"],
+          "authors": ["erin"], "currency": "USD", "customer": {"id": "customer:C0002", "name": "Globex"},
+          "credit": {"ok": True}, "allocations": [], "backorders": [], "invoice": {"no": "I1"},
+          "shipped": [], "ship_to": "x", "return": {"r": 1}, "partner": "acme", "created_by": "mallory",
+          "number": "SO-999999"}
+
+
+def order_in(state):
+    doc = copy.deepcopy(GOOD)
+    doc.update(status=state, authors=["erin"], held_from="approved", _rev="1-a")
+    doc["history"][0]["to"] = state
+    return doc
+
+
+def python_allows(doc, action, changes):
+    try:
+        workflow.apply(EDITOR, doc, action, NOW, reason="r", changes=changes)
+        return True
+    except InvalidInput:
+        return False
+
+
+def hand_built(doc, action, changes):
+    """The next revision as any client could build it, without the app's checks."""
+    t = workflow.transition(action) if action != "edit" else None
+    to = doc["status"] if t is None else workflow.target(t, doc)
+    new = copy.deepcopy(doc)
+    new.update(changes)
+    if action == "amend":
+        new["version"] = doc["version"] + 1
+    new.update(status=to, updated_by="erin", updated_at=NOW)
+    new["history"] = doc["history"] + [workflow.history_entry(EDITOR, NOW, action, doc["status"], to, "r")]
+    return new
+
+
+def compare(cases):
+    results = designjs.run([{"kind": "validate", "newDoc": hand_built(d, a, c), "oldDoc": d, "userCtx": USER_CTX}
+                            for d, a, c in cases])
+    return [(a, d["status"], sorted(c), python_allows(d, a, c), r.get("ok", False), r)
+            for (d, a, c), r in zip(cases, results)]
+
+
+def test_every_field_edit_in_every_state_is_judged_alike():
+    cases = [(order_in(s), "edit", {f: v}) for s in rules.workflow()["states"] for f, v in SAMPLE.items()]
+    disagreements = [c for c in compare(cases) if c[3] != c[4]]
+    assert not disagreements, disagreements[:5]
+    # and the rulebook really does forbid something: the creator never changes
+    assert not any(c[4] for c in compare([(order_in("draft"), "edit", {"created_by": "mallory"})]))
+
+
+def test_every_action_from_every_state_is_judged_alike():
+    cases = [(order_in(s), t["name"], {}) for s in rules.workflow()["states"] for t in rules.workflow()["transitions"]]
+    results = compare(cases)
+    disagreements = [c for c in results if c[3] != c[4]]
+    assert not disagreements, disagreements[:5]
+    assert sum(1 for c in results if c[4]) == sum(len(t["from"]) for t in rules.workflow()["transitions"])
