@@ -22,27 +22,47 @@ MESSAGES = {
 }
 
 
+def _throttle():
+    return services.current_app_ext("throttle")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
     if request.method == "POST":
         name = request.form.get("username", "").strip()
+        keys = _throttle().keys(name, request.remote_addr)
+        wait = _throttle().retry_after(keys)
+        if wait:
+            resp = make_response(render_template(
+                "login.html", username=name,
+                error=f"Too many failed sign-ins; try again in {max(1, wait // 60)} minute(s)."), 429)
+            resp.headers["Retry-After"] = str(wait)
+            return resp
         try:
             person = services.directory().authenticate(name, request.form.get("password", ""))
             access = services.sign_in(person)
             if access.level_index == 0:
                 raise InvalidInput("You have No Access to the order database; ask a Manager.")
         except AuthError as exc:
+            if getattr(exc, "code", "") != "unavailable":
+                _throttle().failed(keys)
             error = MESSAGES.get(getattr(exc, "code", ""), getattr(exc, "reason", str(exc)))
         except InvalidInput as exc:
             error = exc.reason
         else:
+            _throttle().succeeded(keys)
             services.start_session(person, access)
-            nxt = request.args.get("next", "")
-            # Only same-site paths: never an open redirect.
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("desk.home"), 303)
+            return redirect(_same_site(request.args.get("next", "")) or url_for("desk.home"), 303)
         return render_template("login.html", error=error, username=name), 401
     return render_template("login.html", error=None, username="")
+
+
+def _same_site(path: str) -> str | None:
+    """Only a path on this site: never an open redirect (browsers read /\\host as //host)."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path and ":" not in path.split("?")[0]:
+        return path
+    return None
 
 
 @bp.post("/logout")
@@ -73,13 +93,21 @@ def api_auth_required(view):
         key = cache.key(auth.username, auth.password or "")
         access = cache.get(key)
         if access is None:
+            keys = _throttle().keys(auth.username, request.remote_addr)
+            wait = _throttle().retry_after(keys)
+            if wait:
+                resp = make_response(problem(429, f"Too many failed sign-ins; retry in {wait} s."))
+                resp.headers["Retry-After"] = str(wait)
+                return resp
             try:
                 person = services.directory().authenticate(auth.username, auth.password or "")
             except AuthError as exc:
                 code = getattr(exc, "code", "")
                 if code == "unavailable":
                     return problem(503, MESSAGES["unavailable"])
+                _throttle().failed(keys)
                 return _challenge(MESSAGES.get(code, "Sign-in refused."))
+            _throttle().succeeded(keys)
             access = services.sign_in(person)
             cache.put(key, access)
         if access.level_index == 0:

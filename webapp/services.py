@@ -15,6 +15,8 @@ from oms.directory import Directory, Person
 from oms.numbers import NumberAllocator
 from oms.orders import OrderService
 
+from .throttle import Throttle
+
 
 def init_app(app) -> None:
     s = app.config["OMS_SETTINGS"]
@@ -23,6 +25,7 @@ def init_app(app) -> None:
     ext["directory"] = Directory(s.ldap_url, s.ldap_base_dn, s.ldap_bind_dn, s.ldap_bind_password)
     ext["numbers"] = NumberAllocator()
     ext["api_auth_cache"] = _TTLCache(60)
+    ext["throttle"] = Throttle(**app.config.get("OMS_THROTTLE", {}))
 
 
 def couch() -> CouchServer:
