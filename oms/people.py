@@ -8,7 +8,7 @@ import hashlib
 import hmac
 
 from .acl import Access
-from .couch import CouchServer, NotFound
+from .couch import Conflict, CouchServer, NotFound
 
 
 def couch_password(secret_key: str, name: str) -> str:
@@ -21,19 +21,25 @@ def _key_id(secret_key: str) -> str:
 
 
 def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff") -> bool:
-    """Create or update the person's _users document when roles or key changed. True if written."""
+    """Create or update the person's _users document when roles or key changed. True if written.
+    Several requests may sign the same person in at once: a lost race (409) just looks again."""
     users = server.admin("_users")
     doc_id = f"org.couchdb.user:{access.name}"
-    try:
-        doc = users.get(doc_id)
-    except NotFound:
-        doc = {"_id": doc_id, "name": access.name, "type": "user"}
     roles, key = access.couch_roles(), _key_id(secret_key)
-    if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
-        return False
-    doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
-    users.save(doc)
-    return True
+    for _ in range(5):
+        try:
+            doc = users.get(doc_id)
+        except NotFound:
+            doc = {"_id": doc_id, "name": access.name, "type": "user"}
+        if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
+            return False
+        doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
+        try:
+            users.save(doc)
+            return True
+        except Conflict:
+            continue
+    raise Conflict(f"could not update the CouchDB account of {access.name}; try again")
 
 
 def system_access(entries: list[dict]) -> Access:
