@@ -34,7 +34,7 @@ test: install install-browser
 	$(BIN)/pytest -q -ra
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules webapp/static/htmx.min.js

@@ -179,9 +179,31 @@ class Database:
         except NotFound:
             return None
 
-    @_couch_call
     def save(self, doc: dict) -> dict:
-        """Create or update `doc` (it must carry _id; _rev when updating). Sets the new _rev."""
+        """Create or update `doc` (it must carry _id; _rev when updating). Sets the new _rev.
+
+        PouchDB Server runs validate_doc_update against the CURRENT revision even when the write
+        is based on an older one, so a stale write can come back 403 where CouchDB 3 answers 409
+        first. A refused write whose base revision is no longer current is therefore a Conflict."""
+        try:
+            return self._save(doc)
+        except Forbidden:
+            base = doc.get("_rev")
+            if base is None:
+                if self._current_rev(doc["_id"]) is not None:
+                    raise Conflict("Document update conflict") from None
+            elif self._current_rev(doc["_id"]) != base:
+                raise Conflict("Document update conflict") from None
+            raise
+
+    def _current_rev(self, doc_id: str) -> str | None:
+        try:
+            return self.get(doc_id)["_rev"]
+        except NotFound:
+            return None
+
+    @_couch_call
+    def _save(self, doc: dict) -> dict:
         if doc["_id"].startswith("_design/"):
             res = self.svc.put_design_document(db=self.name, ddoc=doc["_id"][8:], design_document=doc)
         else:

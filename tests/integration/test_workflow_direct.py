@@ -97,3 +97,12 @@ def test_hold_and_release_return_to_the_stage_it_was_held_in(service, draft):
     assert held["status"] == "on_hold" and held["held_from"] == "approved"
     released = service("carl").act(draft["number"], "release")
     assert released["status"] == "approved" and "held_from" not in released
+
+
+def test_a_write_based_on_a_stale_revision_is_a_conflict_not_a_refusal(service, person, draft):
+    """PouchDB Server validates against the current revision; the repository still says 409."""
+    from oms.couch import Conflict
+    service("sally").act(draft["number"], "submit")  # draft is now stale
+    access, db = person("sally")
+    with pytest.raises(Conflict):
+        db.save(forced(access, draft, "edit", "draft", notes="late edit"))

@@ -1,0 +1,17 @@
+"""The benchmarks run (at tiny sizes) and end with one JSON object of ratios. No timing is
+asserted here: figures belong to `make bench`."""
+import json
+import os
+import subprocess
+import sys
+
+
+def test_make_bench_runs_at_tiny_sizes_and_prints_every_ratio():
+    env = {**os.environ, "OMS_BENCH_SIZE": "tiny"}
+    proc = subprocess.run([sys.executable, "-m", "bench"], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    ratios = json.loads(last)
+    from bench.__main__ import MEASURES
+    assert ratios and all(isinstance(v, float) and v > 0 for v in ratios.values()), ratios
+    assert len(MEASURES) >= 1 and "intake_api_vs_raw_writes" in ratios
