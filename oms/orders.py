@@ -27,8 +27,9 @@ def to_cents(value, where: str) -> int:
         d = Decimal(str(value).strip())
     except InvalidOperation:
         raise InvalidInput(f"{where} must be an amount like \"12.50\", not {value!r}") from None
-    if not d.is_finite() or d < 0 or d != d.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{where} must be an amount of 0 or more with at most 2 decimals, like \"12.50\", not {value!r}")
+    # Bound before quantize: a huge value (1e26) would overflow Decimal's precision there.
+    if not d.is_finite() or d < 0 or d > 10_000_000 or d != d.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{where} must be an amount from 0 to 10,000,000 with at most 2 decimals, like \"12.50\", not {value!r}")
     return int(d * 100)
 
 

@@ -29,7 +29,9 @@ def _js(v) -> str:
 
 
 def _num(v) -> str:
-    return str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else str(v)
+    # Whole numbers only reach here (out-of-range integers); beyond 1e15 Python and JavaScript
+    # print floats differently, so neither echoes them.
+    return str(int(v)) if abs(v) < 1e15 else "a number that large"
 
 
 def _describe(spec: dict) -> str:

@@ -29,7 +29,7 @@ function checkValue(path, value, spec) {
   if (!ok) return path + ' must be ' + describe(spec) + (spec.example !== undefined && spec.type !== 'string' ? ', e.g. ' + JSON.stringify(spec.example) : '');
   if (spec.type === 'integer' || spec.type === 'number') {
     if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-      return path + ' must be ' + describe(spec) + ', not ' + value;
+      return path + ' must be ' + describe(spec) + ', not ' + (Math.abs(value) < 1e15 ? String(value) : 'a number that large');
     }
   }
   if (spec.type === 'string') {
