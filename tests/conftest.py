@@ -25,6 +25,11 @@ def stack(tmp_path_factory):
     )
     st = runtime.start(settings, progress=lambda *_: None, supervise=False)
     yield st
+    if settings.couchdb_url:  # a shared server (COUCHDB_URL): leave no test databases behind
+        server = st.server()
+        for name in server.request("GET", "/_all_dbs"):
+            if name.startswith(st.settings.db_name):
+                server.request("DELETE", f"/{name}")
     st.close()
 
 
