@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from .couch import Conflict, NotFound
+from .couch import Conflict, Forbidden, NotFound
 
 COUNTER_ID = "counter:order"
 
@@ -38,4 +38,12 @@ class NumberAllocator:
                 return start, start + self.block
             except Conflict:
                 continue
+            except Forbidden:
+                # PouchDB Server runs validate_doc_update against the CURRENT revision before it
+                # notices ours is stale, so a claim that lost the race (another process moved the
+                # counter) is refused "only moves forward" (403) instead of 409. If the counter
+                # moved meanwhile it was a race: read again. (CouchDB 3 answers 409 here.)
+                if db.get_or_none(COUNTER_ID) is not None and db.get(COUNTER_ID).get("_rev") != doc.get("_rev"):
+                    continue
+                raise
         raise Conflict("could not claim order numbers: the counter is too busy; try again")
