@@ -8,7 +8,7 @@ import hashlib
 import hmac
 
 from .acl import Access
-from .couch import CouchServer, NotFound
+from .couch import Conflict, CouchServer, NotFound
 
 
 def couch_password(secret_key: str, name: str) -> str:
@@ -24,16 +24,21 @@ def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "st
     """Create or update the person's _users document when roles or key changed. True if written."""
     users = server.admin("_users")
     doc_id = f"org.couchdb.user:{access.name}"
-    try:
-        doc = users.get(doc_id)
-    except NotFound:
-        doc = {"_id": doc_id, "name": access.name, "type": "user"}
     roles, key = access.couch_roles(), _key_id(secret_key)
-    if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
-        return False
-    doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
-    users.save(doc)
-    return True
+    for _ in range(5):
+        try:
+            doc = users.get(doc_id)
+        except NotFound:
+            doc = {"_id": doc_id, "name": access.name, "type": "user"}
+        if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
+            return False
+        doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
+        try:
+            users.save(doc)
+            return True
+        except Conflict:
+            continue  # signing in on several requests at once: another one mirrored first; look again
+    raise Conflict(f"could not mirror {access.name} into _users: it keeps changing")
 
 
 def system_access(entries: list[dict]) -> Access:
