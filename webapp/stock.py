@@ -147,6 +147,21 @@ def needs_reason(order: dict, action: str) -> bool:
 
 
 @bp.app_template_global()
+def offered(order: dict, action: str) -> bool:
+    """Whether the action bar offers a step whose sense depends on stock: allocating backorders
+    only when some wait; "Ship" when what the order holds completes it, "Ship part" when not."""
+    if action == "allocate_backorders":
+        return bool(order.get("backorders"))
+    if action in ("ship", "ship_part"):
+        have = shippable(order)
+        if not have:
+            return False
+        missing = sum(l["qty"] - l.get("shipped_qty", 0) for l in order["lines"]) - sum(h["qty"] for h in have)
+        return (missing == 0) == (action == "ship")
+    return True
+
+
+@bp.app_template_global()
 def order_links(order: dict) -> dict:
     """What the order page shows about priority, credit, stock and shipments."""
     access = services.current_access()

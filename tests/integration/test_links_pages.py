@@ -75,3 +75,15 @@ def test_the_order_page_shows_what_each_line_holds_and_lets_shipping_ship(web, f
     assert r.status_code == 303
     page = web.get(f"/orders/{order['number']}").get_data(as_text=True)
     assert "Shipped 2 unit(s) from MAIN." in page and "Partially shipped" in page
+
+
+def test_the_action_bar_offers_stock_steps_only_when_they_make_sense(web, fulfil, new_customer, new_sku):
+    short = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(new_sku(1), 3)]})
+    full = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(new_sku(3), 3)]})
+    web.login("mia")
+    bar = lambda n: web.get(f"/orders/{n}").get_data(as_text=True).split('class="actionbar"')[1].split("</div>")[0]
+    assert "Allocate backorders" in bar(short["number"]) and "Allocate backorders" not in bar(full["number"])
+    for o in (short, full):
+        fulfil("wanda").act(o["number"], "pick")
+    assert ">Ship part<" in bar(short["number"]) and ">Ship<" not in bar(short["number"])
+    assert ">Ship<" in bar(full["number"]) and ">Ship part<" not in bar(full["number"])
