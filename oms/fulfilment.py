@@ -109,7 +109,10 @@ def allocate_backorders(sku: str, agent: SystemAgent, limit: int = 500) -> list[
             continue
         if got == 0:
             break  # nothing free any more: the rest keep waiting, in order
-        served.append({"order": number, "line": line_no, "sku": sku, "qty": got})
+        entry = {"order": number, "line": line_no, "sku": sku, "qty": got}
+        if row["value"].get("readers"):  # so a caller can leave out what its person may not see
+            entry.update(readers=row["value"]["readers"], authors=row["value"].get("authors", []))
+        served.append(entry)
     return served
 
 

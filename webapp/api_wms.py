@@ -18,6 +18,12 @@ from .api import _json_body, bp
 from .auth import api_auth_required
 
 
+def _visible(served: list[dict]) -> list[dict]:
+    """Backorders served, without orders whose Readers field leaves this person out."""
+    access = services.current_access()
+    return [{k: v for k, v in s.items() if k not in ("readers", "authors")} for s in served if access.may_read(s)]
+
+
 def _created(body, created: bool):
     resp = jsonify(body)
     resp.status_code = 201 if created else 200
@@ -76,7 +82,7 @@ def put_stock_count(sku, warehouse):
     if isinstance(on_hand, bool) or not isinstance(on_hand, int):
         raise InvalidInput('send the count as {"on_hand": 120}')
     doc, served = fulfilment.count(links.stock(), links.agent(), sku, warehouse, on_hand, data.get("description"))
-    return jsonify({"stock": _public(doc), "served": served})
+    return jsonify({"stock": _public(doc), "served": _visible(served)})
 
 
 @bp.post("/stock/receipts")
@@ -86,14 +92,15 @@ def post_receipt():
     qty = to_qty(data.get("qty"), "qty")
     doc, served = fulfilment.receive(links.stock(), links.agent(), clean_sku(data.get("sku")),
                                      clean_warehouse(data.get("warehouse") or "MAIN"), qty, data.get("description"))
-    return _created({"stock": _public(doc), "served": served}, True)
+    return _created({"stock": _public(doc), "served": _visible(served)}, True)
 
 
 @bp.post("/stock/import")
 @api_auth_required
 def import_stock():
     rows = feeds.parse(request.get_data(), request.content_type or "", key="stock")
-    return jsonify(feeds.import_stock(rows, links.stock(), links.agent()).as_dict())
+    report = feeds.import_stock(rows, links.stock(), links.agent()).as_dict()
+    return jsonify({**report, "served": _visible(report["served"])})
 
 
 @bp.post("/availability")

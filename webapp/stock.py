@@ -44,12 +44,18 @@ def index():
 @login_required
 def show(sku):
     sku = clean_sku(sku)
+    access = services.current_access()
     svc = links.stock()
     docs = svc.levels(sku)
     queue = svc.db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}], limit=100)["rows"]
     if not docs and not queue:
         abort(404, f"No warehouse stocks {sku}.")
-    return _page("stock_sku.html", sku=sku, docs=docs, queue=queue, available=available)
+    # Readers fields hold here too: orders this person may not read are counted, never named.
+    queue = [r for r in queue if access.may_read(r["value"])]
+    numbers = sorted({k.split("/")[0] for d in docs for k in d["holds"]})
+    orders = svc.db.all_docs(keys=[f"order:{n}" for n in numbers], include_docs=True)["rows"] if numbers else []
+    readable = {r["doc"]["number"] for r in orders if r.get("doc") and access.may_read(r["doc"])}
+    return _page("stock_sku.html", sku=sku, docs=docs, queue=queue, available=available, readable=readable)
 
 
 @bp.post("/stock/receive")

@@ -60,3 +60,20 @@ def test_credit_sees_a_held_order_in_its_queue_and_approves_it_with_a_reason(pag
     expect(page.locator("h1 .status")).to_have_text("Allocated")
     expect(page.locator(".credit-box")).to_contain_text("paid up front")
     shot(page, "order-credit-approved")
+
+
+def test_a_receipt_on_the_stock_page_serves_the_waiting_order(page, login, fulfil, new_customer, new_sku):
+    sku = new_sku(0)
+    waiting = fulfil("sally").create({"customer": new_customer("gold"), "status": "submitted", "lines": [line(sku, 4)]})
+    login("wanda")
+    page.goto(f"/stock/{sku}")
+    expect(page.locator("table.backorders")).to_contain_text(waiting["number"])
+    page.fill("input[name=qty]", "10")
+    page.click("button:has-text('Receive')")
+    expect(page.locator(".notice")).to_contain_text("4 went to 1 waiting order line(s)")
+    expect(page.locator("table.backorders")).to_contain_text(f"Nothing waits for {sku}")
+    shot(page, "stock-after-receipt")
+    page.goto("/stock")
+    shot(page, "stock")
+    page.goto("/customers/C0003")
+    shot(page, "customer")

@@ -113,3 +113,18 @@ def test_the_queue_reader_needs_no_catalog_entry():
     from webapp.queue import states_owned_by
     assert states_owned_by("[Credit]") == ["submitted", "credit_hold"]
     assert SimpleNamespace(principals=[]).principals == []
+
+
+def test_orders_restricted_by_readers_are_served_but_never_named_to_others(app, web, fulfil, new_customer, new_sku):
+    sku = new_sku(0)
+    secret = fulfil("sally").create({"customer": new_customer("gold"), "status": "submitted",
+                                     "lines": [line(sku, 2)], "readers": ["sally", "mia"]})
+    web.login("wanda")
+    page = web.get(f"/stock/{sku}").get_data(as_text=True)
+    assert secret["number"] not in page and "Nothing waits" in page
+    r = app.test_client().post("/api/v1/stock/receipts", headers=basic("wanda"), json={"sku": sku, "qty": 2})
+    assert r.get_json()["served"] == []  # served all the same, but not named to wanda
+    page = web.get(f"/stock/{sku}").get_data(as_text=True)
+    assert secret["number"] not in page and "2 for orders you may not read" in page
+    web.login("mia")
+    assert f"{secret['number']}/1</a> 2" in web.get(f"/stock/{sku}").get_data(as_text=True)
