@@ -19,6 +19,7 @@ import argparse
 import os
 import platform
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,7 @@ def main() -> None:
             web.terminate()
             web.wait(15)
         stack.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
