@@ -145,3 +145,18 @@ def test_a_count_below_what_is_reserved_is_refused_with_the_reason(agent, new_sk
     with pytest.raises(InvalidInput, match="below the 8 units reserved"):
         agent.stock.set_count(sku, "MAIN", 5)
     agent.stock.give_back(sku, "MAIN", "SO-000009/1", 8)
+
+
+def test_an_amendment_gives_the_stock_back_and_runs_credit_and_allocation_again(agent, fulfil, new_customer, new_sku):
+    from oms.orders import build_lines, totals
+    sku = new_sku(10)
+    order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(sku, 4)]})
+    assert stock_doc(agent, sku)["holds"] == {f"{order['number']}/1": 4}
+    lines = build_lines([line(sku, 7)])
+    doc = fulfil("sally").act(order["number"], "amend", reason="customer wants 7",
+                              changes={"lines": lines, "totals": totals(lines), "version": 2})
+    assert doc["status"] == "allocated" and doc["version"] == 2
+    assert [(h["action"], h["by"]) for h in doc["history"][-3:]] == [("amend", "sally"), ("approve", "oms-agent"),
+                                                                     ("allocate", "oms-agent")]
+    assert doc["allocations"] == [{"line": 1, "sku": sku, "warehouse": "MAIN", "qty": 7}]
+    assert stock_doc(agent, sku)["holds"] == {f"{order['number']}/1": 7}
