@@ -97,14 +97,19 @@ def allocate_backorders(sku: str, agent: SystemAgent, limit: int = 500) -> list[
     served = []
     for row in rows:
         number, line_no = row["key"][3], row["key"][4]
+        got = None
         for _ in range(3):  # the order may change under us (409): read it again and retry
             try:
                 got = _serve_backorder(number, line_no, sku, orders, stock)
                 break
             except Conflict:
                 continue
-        else:
-            got = None
+            except (CouchError, InvalidInput) as exc:
+                # This order cannot take it now (its claims were given back); the receipt stands
+                # and the next waiting order is served. The order keeps its place in the queue.
+                log.warning("could not serve backorder %s/%s of %s: %s", number, line_no, sku,
+                            getattr(exc, "reason", exc))
+                break
         if got is None:
             continue
         if got == 0:
