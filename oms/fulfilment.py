@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from . import customers as crm
-from . import rules, workflow
+from . import races, rules, workflow
 from .acl import Access
 from .couch import Conflict, CouchError, Database, Forbidden, NotFound
 from .errors import InvalidInput
@@ -83,7 +83,7 @@ def allocate(order: dict, orders: OrderService, stock: StockService, customer: d
         changes = {"allocations": allocations, "backorders": backorders or None}
         if customer is not None:
             changes["priority"] = order_priority(customer, order, orders.clock, short=bool(backorders)).value
-        return orders.act(number, "allocate", changes=changes, rev=order["_rev"])
+        return races.act(orders, number, "allocate", changes=changes, rev=order["_rev"])
     except BaseException:
         stock.undo(number, claims)
         raise
@@ -139,7 +139,7 @@ def _serve_backorder(number, line_no, sku, orders: OrderService, stock: StockSer
             b["qty"] -= n
     backorders = [b for b in backorders if b["qty"] > 0]
     try:
-        orders.act(number, "allocate_backorders",
+        races.act(orders, number, "allocate_backorders",
                    reason=f"{n} x {sku} arrived for line {line_no}",
                    changes={"allocations": merge_allocations(order.get("allocations"), claims),
                             "backorders": backorders or None},
@@ -160,10 +160,10 @@ def credit_decision(order: dict, agent: SystemAgent) -> dict:
     if decision.ok:
         if not crm.credit_rules()["auto_approve_within_limit"]:
             return order
-        return agent.orders.act(order["number"], "approve", changes={"credit": record, "priority": prio},
-                                rev=order["_rev"])
-    return agent.orders.act(order["number"], "hold_credit", reason="Credit check: " + decision.sentence(),
-                            changes={"credit": record, "priority": prio}, rev=order["_rev"])
+        return races.act(agent.orders, order["number"], "approve", changes={"credit": record, "priority": prio},
+                         rev=order["_rev"])
+    return races.act(agent.orders, order["number"], "hold_credit", reason="Credit check: " + decision.sentence(),
+                     changes={"credit": record, "priority": prio}, rev=order["_rev"])
 
 
 def settle(order: dict, agent: SystemAgent) -> dict:
@@ -263,7 +263,7 @@ class FulfilmentService(OrderService):
         if (action == "approve" and old["status"] == "credit_hold" and not reason
                 and crm.credit_rules()["approve_from_hold_needs_reason"]):
             raise InvalidInput("Approving an order on credit hold needs a reason")
-        new = super().act(old["_id"], action, reason, changes, rev)
+        new = races.act(self.plain(), old["_id"], action, reason, changes, rev or old["_rev"])
         if action in RELEASING and held(old):
             release(old, self.agent.stock)
         if new["status"] in ("submitted", "approved"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from . import workflow
+from . import races, workflow
 from .acl import Access
 from .couch import Conflict, CouchError, Database
 from .errors import InvalidInput
@@ -109,9 +109,9 @@ class ShipmentService:
                 written.append(self.db.save(doc))
             records = [{"shipment": d["_id"], "warehouse": d["warehouse"], "at": now,
                         "lines": [{"line": l["line"], "qty": l["qty"]} for l in d["lines"]]} for d in docs]
-            order = self.orders.act(order["number"], "ship" if complete else "ship_part",
-                                    changes={"lines": new_lines, "shipped": (order.get("shipped") or []) + records},
-                                    rev=order["_rev"])
+            order = races.act(self.orders, order["number"], "ship" if complete else "ship_part",
+                              changes={"lines": new_lines, "shipped": (order.get("shipped") or []) + records},
+                              rev=order["_rev"])
         except BaseException:
             for d in written:  # the order did not take the shipment: it did not happen
                 try:
