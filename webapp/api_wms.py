@@ -10,6 +10,7 @@ from flask import jsonify, request
 from oms import feeds, fulfilment
 from oms.couch import NotFound
 from oms.errors import InvalidInput
+from oms.customers import customer_id, external_id
 from oms.orders import to_qty
 from oms.stock import available, clean_sku, clean_warehouse
 
@@ -31,6 +32,22 @@ def _created(body, created: bool):
 
 
 # -- customers -------------------------------------------------------------------------------------
+@bp.get("/customers")
+@api_auth_required
+def list_customers():
+    """Profiles by id, paged by key: ?after=<id of the last one seen>."""
+    after = request.args.get("after")
+    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=_limit())
+    return jsonify({"customers": docs, "next": external_id(nxt) if nxt else None})
+
+
+def _limit() -> int:
+    try:
+        return max(1, min(200, int(request.args.get("limit", 50))))
+    except ValueError:
+        raise InvalidInput("limit must be a whole number from 1 to 200") from None
+
+
 @bp.get("/customers/<ref>")
 @api_auth_required
 def get_customer(ref):
@@ -62,6 +79,16 @@ def _stock_body(sku: str, docs: list[dict]) -> dict:
     return {"sku": sku, "on_hand": sum(w["on_hand"] for w in warehouses),
             "reserved": sum(w["reserved"] for w in warehouses),
             "available": sum(max(0, w["available"]) for w in warehouses), "warehouses": warehouses}
+
+
+@bp.get("/stock")
+@api_auth_required
+def list_stock():
+    """Stock per SKU and warehouse, paged by key: ?after=<SKU>|<WAREHOUSE> of the last row seen."""
+    after = request.args.get("after")
+    key = after.split("|", 1) if after and "|" in after else None
+    rows, nxt = links.stock().page(key, limit=_limit())
+    return jsonify({"stock": rows, "next": "|".join(nxt) if nxt else None})
 
 
 @bp.get("/stock/<sku>")

@@ -109,3 +109,15 @@ def test_placing_an_order_through_the_api_answers_availability_per_line(app, age
     assert r.status_code == 201
     assert r.get_json()["availability"] == [{"line": 1, "sku": sku, "qty": 6, "status": "partial", "available": 4,
                                              "backorder": 2, "known": True, "reserved": False}]
+
+
+def test_customers_and_stock_are_listed_a_page_at_a_time_by_key(app):
+    c = app.test_client()
+    first = c.get("/api/v1/customers?limit=3", headers=basic("rita")).get_json()
+    assert [d["_id"] for d in first["customers"]] == ["customer:C0001", "customer:C0002", "customer:C0003"]
+    second = c.get(f"/api/v1/customers?limit=3&after={first['next']}", headers=basic("rita")).get_json()
+    assert second["customers"][0]["_id"] == "customer:C0004"
+    page = c.get("/api/v1/stock?limit=2", headers=basic("rita")).get_json()
+    more = c.get(f"/api/v1/stock?limit=2&after={page['next']}", headers=basic("rita")).get_json()
+    keys = [(r["sku"], r["warehouse"]) for r in page["stock"] + more["stock"]]
+    assert len(keys) == 4 and keys == sorted(keys) and len(set(keys)) == 4
