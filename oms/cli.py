@@ -77,5 +77,64 @@ def seed_cmd():
     seed(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password), s, progress=click.echo)
 
 
+@main.group()
+def feed():
+    """Feeds from the CRM and the WMS (JSON or CSV), applied as the system identity."""
+
+
+def _system_agent():
+    from . import people
+    from .couch import CouchServer
+    from .fulfilment import SystemAgent
+    from .numbers import NumberAllocator
+    s = Settings.from_env()
+    if not s.couchdb_url or not s.secret_key:
+        sys.exit("COUCHDB_URL and SECRET_KEY must be set (the system identity's password derives from SECRET_KEY)")
+    server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
+    entries = server.admin(s.db_name).get("acl")["entries"]
+    access, db = people.as_system(server, s.secret_key, s.db_name, entries)
+    return SystemAgent(access, db, NumberAllocator())
+
+
+def _report(report: dict) -> None:
+    for k, v in report.items():
+        if k == "errors":
+            for e in v:
+                click.echo(f"  row {e['row']} ({e.get('id') or e.get('sku')}): {e['reason']}", err=True)
+        elif k == "served":
+            click.echo(f"backorders served: {len(v)} line(s), {sum(x['qty'] for x in v)} unit(s)")
+        else:
+            click.echo(f"{k}: {v}")
+    if report.get("errors"):
+        click.echo(f"{len(report['errors'])} row(s) not taken", err=True)
+
+
+@feed.command("customers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def feed_customers(path):
+    """Upsert customer profiles by their CRM id (idempotent: re-running changes nothing)."""
+    from .feeds import parse
+    agent = _system_agent()
+    rows = parse(open(path, "rb").read(), "application/json" if path.endswith(".json") else "text/csv", key="customers")
+    with click.progressbar(length=len(rows), label="customers") as bar:
+        report = agent.customers.import_rows(rows, progress=lambda n: bar.update(n - bar.pos))
+        bar.update(len(rows) - bar.pos)
+    _report(report.as_dict())
+
+
+@feed.command("stock")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def feed_stock(path):
+    """Apply stock counts (on_hand) and receipts (received); receipts serve backorders in
+    priority order."""
+    from .feeds import import_stock, parse
+    agent = _system_agent()
+    rows = parse(open(path, "rb").read(), "application/json" if path.endswith(".json") else "text/csv", key="stock")
+    with click.progressbar(length=len(rows), label="stock") as bar:
+        report = import_stock(rows, agent.stock, agent, progress=lambda n: bar.update(n - bar.pos))
+        bar.update(len(rows) - bar.pos)
+    _report(report.as_dict())
+
+
 if __name__ == "__main__":
     main()

@@ -19,8 +19,9 @@ def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def to_cents(value, where: str) -> int:
-    """'12.50', 12.5 or 12 -> 1250; refuses negatives, more than 2 decimals and non-numbers."""
+def to_cents(value, where: str, maximum: int = 10_000_000) -> int:
+    """'12.50', 12.5 or 12 -> 1250; refuses negatives, more than 2 decimals, amounts above
+    `maximum` and non-numbers."""
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidInput(f"{where} is required, e.g. \"12.50\"")
     try:
@@ -28,8 +29,9 @@ def to_cents(value, where: str) -> int:
     except InvalidOperation:
         raise InvalidInput(f"{where} must be an amount like \"12.50\", not {value!r}") from None
     # Bound before quantize: a huge value (1e26) would overflow Decimal's precision there.
-    if not d.is_finite() or d < 0 or d > 10_000_000 or d != d.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{where} must be an amount from 0 to 10,000,000 with at most 2 decimals, like \"12.50\", not {value!r}")
+    if not d.is_finite() or d < 0 or d > maximum or d != d.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{where} must be an amount of 0 or more (at most {maximum:,}) with at most 2 decimals, "
+                           f"like \"12.50\", not {value!r}")
     return int(d * 100)
 
 
@@ -152,6 +154,9 @@ class OrderService:
 
     def act(self, number_or_id: str, action: str, reason: str | None = None,
             changes: dict | None = None, rev: str | None = None) -> dict:
+        if action == "amend":  # an amendment keeps the old version: it has its own door
+            raise InvalidInput('"Amend" takes the new lines: use the Amend page or the API action '
+                               'with "lines"')
         doc = self.get(number_or_id)
         if rev and rev != doc["_rev"]:
             raise Conflict("the order changed since you opened it; reload and try again")
@@ -177,8 +182,10 @@ class OrderService:
                 raise InvalidInput(f"line {old['line']} has {shipped} shipped: keep its SKU and at least that quantity")
             new["shipped_qty"] = shipped
         kept = self._keep_version(doc, reason)
+        # What was reserved for the old lines is given back (allocations cleared) and decided anew.
         changes = {"lines": lines, "totals": totals(lines), "version": doc["version"] + 1,
-                   "previous_versions": [*doc.get("previous_versions", []), kept["_id"]]}
+                   "previous_versions": [*doc.get("previous_versions", []), kept["_id"]],
+                   "allocations": None, "backorders": None}
         new_doc = workflow.apply(self.access, doc, "amend", self.clock(), reason, changes)
         problem = schema.order_problem(new_doc)
         if problem:

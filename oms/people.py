@@ -38,8 +38,8 @@ def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "st
             users.save(doc)
             return True
         except Conflict:
-            continue
-    raise Conflict(f"could not update the CouchDB account of {access.name}; try again")
+            continue  # signing in on several requests at once: another one mirrored first; look again
+    raise Conflict(f"could not mirror {access.name} into _users: it keeps changing")
 
 
 def system_access(entries: list[dict]) -> Access:

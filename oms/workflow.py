@@ -28,6 +28,8 @@ def state(name: str) -> dict:
 
 
 def target(t: dict, doc: dict) -> str | None:
+    if t["to"] == "$same":  # a step that records work but keeps the state (allocate_backorders)
+        return doc["status"]
     return doc.get("held_from") if t["to"] == "$held_from" else t["to"]
 
 

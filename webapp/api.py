@@ -25,8 +25,10 @@ def _json_body() -> dict:
 @bp.post("/orders")
 @api_auth_required
 def create_order():
-    doc = services.order_service().create(_json_body())
-    resp = jsonify(doc)
+    svc = services.order_service()
+    doc = svc.create(_json_body())
+    # Each line's answer at placement (available / partial / backorder), not stored on the order.
+    resp = jsonify({**doc, "availability": getattr(svc, "availability", None)})
     resp.status_code = 201
     resp.headers["Location"] = url_for("api.get_order", number=doc["number"])
     return resp

@@ -109,7 +109,8 @@ def person_db(access: Access | None = None):
 
 def order_service(access: Access | None = None) -> OrderService:
     access = access or current_access()
-    return OrderService(person_db(access), access, current_app.extensions["numbers"])
+    from .links import fulfilment  # orders with their CRM/WMS hand-offs (oms/fulfilment.py)
+    return fulfilment(access)
 
 
 class _TTLCache:

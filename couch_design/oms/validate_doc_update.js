@@ -24,11 +24,15 @@ function (newDoc, oldDoc, userCtx, secObj) {
     return;
   }
 
+  if (type === 'order') require('lib/validate_order_links').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'order') return validateOrder();
   if (type === 'counter') return validateCounter();
   if (type === 'acl') return validateAcl();
   if (type === 'order_version') return validateVersion();
   if (type === 'comment') return validateComment();
+  if (type === 'stock') return require('lib/validate_stock').validate(newDoc, oldDoc, userCtx, _err);
+  if (type === 'customer') return require('lib/validate_customer').validate(newDoc, oldDoc, userCtx, _err);
+  if (type === 'shipment') return require('lib/validate_shipment').validate(newDoc, oldDoc, userCtx, _err);
   if (admin) return;
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
 

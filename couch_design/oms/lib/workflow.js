@@ -12,6 +12,7 @@ exports.transition = function (name) {
 };
 
 exports.target = function (t, oldDoc) {
+  if (t.to === '$same') return oldDoc.status;  // a step that records work but keeps the state
   return t.to === '$held_from' ? oldDoc.held_from : t.to;
 };
 

@@ -1,0 +1,360 @@
+"""Orders with their CRM and WMS links: the hand-offs that run when an order lands in a state.
+
+A person's action is written as that person (OrderService); then the automatic hand-offs run as
+the system identity (oms.people.as_system, an ordinary ACL entry, never the CouchDB admin):
+
+    submitted  -> credit check: approve within the limit, else credit_hold with the reason
+    approved   -> allocate: claim stock line by line, backorder the rest (transition allocate)
+    cancel / reject_credit / amend -> give back what the order holds
+    stock received -> allocate waiting backorders, most urgent first, then oldest
+
+A hand-off that fails (database away, a 409 it could not win) leaves the order where the person
+put it, in the queue of the role that owns that state: nothing is half-written, and a person or
+a later run picks it up. Order writes by hand-offs carry the revision they decided on, so a
+concurrent change makes them re-read (409), never overwrite."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from . import customers as crm
+from . import rules, workflow
+from .acl import Access
+from .couch import Conflict, CouchError, Database, Forbidden, NotFound
+from .errors import InvalidInput
+from .numbers import NumberAllocator
+from .orders import OrderService, build_lines, totals, utcnow
+from .shipments import ShipmentService
+from .stock import StockService, answer_from_order, held, merge_allocations
+
+log = logging.getLogger(__name__)
+
+# Actions after which the order holds nothing: the person's write clears allocations and
+# backorders (each of these transitions `sets` them), then the system gives the stock back.
+RELEASING = ("cancel", "reject_credit")  # amend() gives back what it held itself
+
+
+def backorder_states() -> list[str]:
+    """Where an order may still receive stock for its backorders: the allocate_backorders
+    transition's `from` (rules/workflow.json)."""
+    return workflow.transition("allocate_backorders")["from"]
+
+
+@dataclass
+class SystemAgent:
+    """The system identity's services, for automatic hand-offs."""
+    access: Access
+    db: Database
+    numbers: NumberAllocator
+    clock: object = utcnow
+
+    @property
+    def orders(self) -> OrderService:
+        return OrderService(self.db, self.access, self.numbers, self.clock)
+
+    @property
+    def stock(self) -> StockService:
+        return StockService(self.db, self.access, self.clock)
+
+    @property
+    def customers(self) -> crm.CustomerService:
+        return crm.CustomerService(self.db, self.access, self.clock)
+
+
+# -- the steps, each as whoever runs it ------------------------------------------------------------
+def order_priority(customer: dict, order: dict, clock, short: bool = False) -> crm.Priority:
+    return crm.priority(customer, order, crm.today_of(clock), short=short)
+
+
+def allocate(order: dict, orders: OrderService, stock: StockService, customer: dict | None = None) -> dict:
+    """approved -> allocated: claim each line's quantity (fullest warehouse first), backorder the
+    rest, and write both onto the order in one revision. A claim whose order write fails is
+    given back."""
+    number, claims = order["number"], []
+    try:
+        for line in order["lines"]:
+            claims += stock.claim_line(number, line["line"], line["sku"], line["qty"])
+        allocations = merge_allocations(order.get("allocations"), claims)
+        got = {}
+        for a in allocations:
+            got[a["line"]] = got.get(a["line"], 0) + a["qty"]
+        backorders = [{"line": l["line"], "sku": l["sku"], "qty": l["qty"] - got.get(l["line"], 0)}
+                      for l in order["lines"] if l["qty"] > got.get(l["line"], 0)]
+        changes = {"allocations": allocations, "backorders": backorders or None}
+        if customer is not None:
+            changes["priority"] = order_priority(customer, order, orders.clock, short=bool(backorders)).value
+        return orders.act(number, "allocate", changes=changes, rev=order["_rev"])
+    except BaseException:
+        stock.undo(number, claims)
+        raise
+
+
+def allocate_backorders(sku: str, agent: SystemAgent, limit: int = 500) -> list[dict]:
+    """Stock of `sku` arrived: serve the orders waiting for it, most urgent first, then oldest
+    (view backorders_by_priority), until none is free. Returns what each order got."""
+    stock, orders = agent.stock, agent.orders
+    rows = agent.db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}], limit=limit)["rows"]
+    served = []
+    for row in rows:
+        number, line_no = row["key"][3], row["key"][4]
+        got = None
+        for _ in range(3):  # the order may change under us (409): read it again and retry
+            try:
+                got = _serve_backorder(number, line_no, sku, orders, stock)
+                break
+            except Conflict:
+                continue
+            except (CouchError, InvalidInput) as exc:
+                # This order cannot take it now (its claims were given back); the receipt stands
+                # and the next waiting order is served. The order keeps its place in the queue.
+                log.warning("could not serve backorder %s/%s of %s: %s", number, line_no, sku,
+                            getattr(exc, "reason", exc))
+                break
+        if got is None:
+            continue
+        if got == 0:
+            break  # nothing free any more: the rest keep waiting, in order
+        entry = {"order": number, "line": line_no, "sku": sku, "qty": got}
+        if row["value"].get("readers"):  # so a caller can leave out what its person may not see
+            entry.update(readers=row["value"]["readers"], authors=row["value"].get("authors", []))
+        served.append(entry)
+    return served
+
+
+def _serve_backorder(number, line_no, sku, orders: OrderService, stock: StockService) -> int | None:
+    try:
+        order = orders.get(number)
+    except NotFound:
+        return None
+    waiting = next((b for b in order.get("backorders") or () if b["line"] == line_no and b["sku"] == sku), None)
+    if waiting is None or order["status"] not in backorder_states():
+        return None
+    claims = stock.claim_line(number, line_no, sku, waiting["qty"])
+    if not claims:
+        return 0
+    n = sum(c["qty"] for c in claims)
+    backorders = [dict(b) for b in order["backorders"]]
+    for b in backorders:
+        if b["line"] == line_no:
+            b["qty"] -= n
+    backorders = [b for b in backorders if b["qty"] > 0]
+    try:
+        orders.act(number, "allocate_backorders",
+                   reason=f"{n} x {sku} arrived for line {line_no}",
+                   changes={"allocations": merge_allocations(order.get("allocations"), claims),
+                            "backorders": backorders or None},
+                   rev=order["_rev"])
+    except BaseException:
+        stock.undo(number, claims)
+        raise
+    return n
+
+
+def credit_decision(order: dict, agent: SystemAgent) -> dict:
+    """submitted -> approved (within the limit, when the rule says so) or credit_hold (with the
+    reason), decided by the system identity on the revision it read."""
+    customer = agent.customers.get(order["customer"]["id"])
+    decision = agent.customers.check(order)
+    prio = order_priority(customer, order, agent.clock).value
+    record = decision.record(agent.access.name, agent.clock(), "auto_approved" if decision.ok else "held")
+    if decision.ok:
+        if not crm.credit_rules()["auto_approve_within_limit"]:
+            return order
+        return agent.orders.act(order["number"], "approve", changes={"credit": record, "priority": prio},
+                         rev=order["_rev"])
+    return agent.orders.act(order["number"], "hold_credit", reason="Credit check: " + decision.sentence(),
+                     changes={"credit": record, "priority": prio}, rev=order["_rev"])
+
+
+def settle(order: dict, agent: SystemAgent) -> dict:
+    """Run the hand-offs the order's state calls for, until it rests with a person."""
+    for _ in range(4):
+        try:
+            if order["status"] == "submitted":
+                order = credit_decision(order, agent)
+            elif order["status"] == "approved" and "allocations" not in order:
+                customer = agent.customers.get(order["customer"]["id"])
+                order = allocate(order, agent.orders, agent.stock, customer)
+            else:
+                return order
+        except Conflict:
+            try:
+                order = agent.orders.get(order["number"])  # someone changed it: decide again on news
+            except CouchError:
+                return order
+        except (CouchError, InvalidInput) as exc:
+            log.warning("hand-off for %s (%s) stopped: %s", order["number"], order["status"],
+                        getattr(exc, "reason", exc))
+            return order
+    return order
+
+
+def release(order: dict, stock: StockService) -> list[dict]:
+    try:
+        return stock.release_order(order)
+    except CouchError as exc:
+        log.error("could not give back the stock %s held: %s", order["number"], exc.reason)
+        return []
+
+
+# -- the person's service ------------------------------------------------------------------------
+class FulfilmentService(OrderService):
+    """OrderService with the CRM/WMS links: what a person does through the web or the API.
+
+    `agent` is a callable returning the SystemAgent (made lazily: drafts never need it)."""
+
+    def __init__(self, db: Database, access: Access, numbers: NumberAllocator, agent, clock=utcnow):
+        super().__init__(db, access, numbers, clock)
+        self._agent_factory, self._agent = agent, None
+        self.availability: list[dict] | None = None   # the placement answer of the last create()
+
+    @property
+    def agent(self) -> SystemAgent:
+        if self._agent is None:
+            self._agent = self._agent_factory()
+        return self._agent
+
+    def plain(self) -> OrderService:
+        """The same person without hand-offs (for the steps' own writes)."""
+        return OrderService(self.db, self.access, self.numbers, self.clock)
+
+    @property
+    def stock(self) -> StockService:
+        return StockService(self.db, self.access, self.clock)
+
+    # placing
+    def create(self, data: dict) -> dict:
+        if not isinstance(data, dict):
+            raise InvalidInput("the order must be a JSON object")
+        customer = self.customer(data.get("customer"))
+        lines = build_lines(data.get("lines"))
+        answers = self.stock.availability(lines)
+        if data.get("priority") is None:
+            draft = {"totals": totals(lines), "promised_date": data.get("promised_date")}
+            short = any(a.status != "available" for a in answers)
+            data = {**data, "priority": order_priority(customer, draft, self.clock, short).value}
+        doc = super().create(data)
+        self.availability = [a.as_dict() for a in answers]
+        if doc["status"] == "submitted":
+            doc = settle(doc, self.agent)
+            if "allocations" in doc:
+                self.availability = [a.as_dict() for a in answer_from_order(doc)]
+        return doc
+
+    # acting
+    def act(self, number_or_id: str, action: str, reason: str | None = None,
+            changes: dict | None = None, rev: str | None = None) -> dict:
+        if action == "allocate":
+            return self._allocate_now(number_or_id, rev)
+        if action == "allocate_backorders":
+            return self._backorders_now(number_or_id, rev)
+        if action in ("ship", "ship_part"):
+            return self.ship(number_or_id, rev=rev, requested=action)[1]
+        old = self.get(number_or_id)
+        changes = dict(changes or {})
+        reason = (reason or "").strip() or None
+        if action in RELEASING:
+            changes.setdefault("allocations", None)
+            changes.setdefault("backorders", None)
+        if action in ("approve", "hold_credit", "reject_credit", "override_credit"):
+            changes.setdefault("credit", self._credit_record(old, action, reason))
+        if action == "reject_credit":
+            changes.setdefault("cancel_reason", reason)
+        if (action == "approve" and old["status"] == "credit_hold" and not reason
+                and crm.credit_rules()["approve_from_hold_needs_reason"]):
+            raise InvalidInput("Approving an order on credit hold needs a reason")
+        new = self.plain().act(old["_id"], action, reason, changes, rev or old["_rev"])
+        if action in RELEASING and held(old):
+            release(old, self.agent.stock)
+        if new["status"] in ("submitted", "approved"):
+            new = settle(new, self.agent)
+        return new
+
+    def amend(self, number_or_id: str, lines_input, reason: str | None, rev: str | None = None) -> dict:
+        """An amendment gives back what the order held, then credit and stock run again."""
+        old = self.get(number_or_id)
+        new = super().amend(number_or_id, lines_input, reason, rev=rev)
+        if held(old):
+            release(old, self.agent.stock)
+        return settle(new, self.agent) if new["status"] in ("submitted", "approved") else new
+
+    def _credit_record(self, order: dict, action: str, reason: str | None) -> dict:
+        rec = dict(order.get("credit") or {})
+        rec.update(decision={"approve": "approved", "hold_credit": "held", "reject_credit": "rejected",
+                             "override_credit": "overridden"}[action],
+                   decided_by=self.access.name, decided_at=self.clock())
+        if reason:
+            rec["reason"] = reason
+        else:
+            rec.pop("reason", None)
+        if action == crm.credit_rules()["override_transition"]:
+            rec["override"] = {"by": self.access.name, "at": rec["decided_at"], "reason": reason,
+                               "held_for": (order.get("credit") or {}).get("reasons", [])}
+        return rec
+
+    def _may(self, action: str) -> None:
+        t = workflow.transition(action)
+        if not workflow.may_take(self.access, t):
+            raise Forbidden(f'Only {" or ".join(t["roles"])} (or a Manager) may "{t["title"]}".')
+
+    def _allocate_now(self, number, rev):
+        self._may("allocate")
+        order = self.get(number)
+        if rev and rev != order["_rev"]:
+            raise Conflict("the order changed since you opened it; reload and try again")
+        if order["status"] not in workflow.transition("allocate")["from"]:
+            raise InvalidInput(f"\"Allocate stock\" cannot be taken from {workflow.state(order['status'])['title']}")
+        customer = self.customers_as_me().get(order["customer"]["id"])
+        return allocate(order, self.plain(), self.stock, customer)
+
+    def _backorders_now(self, number, rev):
+        self._may("allocate_backorders")
+        order = self.get(number)
+        if rev and rev != order["_rev"]:
+            raise Conflict("the order changed since you opened it; reload and try again")
+        if not order.get("backorders"):
+            raise InvalidInput(f"{order['number']} has no backorders")
+        if order["status"] not in backorder_states():
+            raise InvalidInput(f"backorders are allocated only while the order is "
+                               + ", ".join(workflow.state(s)["title"] for s in backorder_states()))
+        stock, orders = self.stock, self.plain()
+        got = 0
+        for b in list(order["backorders"]):
+            n = _serve_backorder(order["number"], b["line"], b["sku"], orders, stock)
+            got += n or 0
+        if not got:
+            raise InvalidInput("no stock is free for this order's backorders yet")
+        return self.get(order["number"])
+
+    def customers_as_me(self) -> crm.CustomerService:
+        return crm.CustomerService(self.db, self.access, self.clock)
+
+    # shipping
+    def shipments(self) -> ShipmentService:
+        return ShipmentService(self.db, self.access, self.plain(), self.agent.stock, self.clock)
+
+    def ship(self, number, warehouse=None, lines=None, carrier="", tracking="", rev=None, requested=None):
+        self._may("ship")
+        return self.shipments().ship(number, warehouse, lines, carrier, tracking, rev, requested)
+
+
+def receive(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, qty: int,
+            description: str | None = None) -> tuple[dict, list[dict]]:
+    """A receipt (by a Warehouse person, or the WMS feed as the system identity), then the
+    automatic allocation of the SKU's backorders as the system identity."""
+    doc = stock.receive(sku, warehouse, qty, description)
+    return doc, allocate_backorders(doc["sku"], agent)
+
+
+def count(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, on_hand: int,
+          description: str | None = None) -> tuple[dict, list[dict]]:
+    """A stock count from the WMS: set on_hand; more free stock serves backorders."""
+    doc = stock.set_count(sku, warehouse, on_hand, description)
+    served = allocate_backorders(doc["sku"], agent) if doc["on_hand"] > doc["reserved"] else []
+    return doc, served
+
+
+def credit_rule_needs_reason(order: dict, action: str) -> bool:
+    """For the action bar: approving an order on credit hold asks for a reason (priority.json)."""
+    return (action == "approve" and order.get("status") == "credit_hold"
+            and rules.rules()["priority"]["credit"]["approve_from_hold_needs_reason"])

@@ -1,0 +1,123 @@
+"""The CRM and WMS feeds on the real server: a profile upserted by its external id (the same
+input twice writes once), a CSV or JSON feed whose good rows go in and whose bad rows are
+reported with their row and reason, re-run without duplicates; the WMS feed's counts and
+receipts; and who may send them."""
+from __future__ import annotations
+
+import base64
+import json
+
+from oms.feeds import import_stock, parse
+from tests.links_fixtures import agent, unique  # noqa: F401
+
+
+def basic(name):
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:demo".encode()).decode()}
+
+
+def test_upserting_a_profile_twice_writes_once(app):
+    c, ext = app.test_client(), unique("CRM")
+    body = {"name": "Duplo Trading", "tier": "silver", "credit_limit": "2500.00", "open_balance": "-10.50",
+            "days_late": 3, "contacts": [{"name": "Ann Buyer", "email": "ann@duplo.example"}]}
+    first = c.put(f"/api/v1/customers/{ext}", headers=basic("carl"), json=body)
+    assert first.status_code == 201 and first.get_json()["result"] == "created"
+    doc = first.get_json()["customer"]
+    assert (doc["credit_limit_cents"], doc["open_balance_cents"], doc["updated_by"]) == (250000, -1050, "carl")
+    again = c.put(f"/api/v1/customers/{ext}", headers=basic("carl"), json=body)
+    assert again.status_code == 200 and again.get_json()["result"] == "unchanged"
+    assert again.get_json()["customer"]["_rev"] == doc["_rev"]
+    changed = c.put(f"/api/v1/customers/{ext}", headers=basic("carl"), json={"tier": "gold"})
+    assert changed.get_json()["result"] == "updated"
+    got = c.get(f"/api/v1/customers/{ext}", headers=basic("rita")).get_json()
+    assert (got["tier"], got["name"], got["credit_limit_cents"]) == ("gold", "Duplo Trading", 250000)  # kept
+    assert got["open_orders_cents"] == 0
+
+
+def test_bad_profiles_are_400_with_the_reason_and_sales_may_not_write_them(app):
+    c = app.test_client()
+    r = c.put(f"/api/v1/customers/{unique('CRM')}", headers=basic("carl"), json={"name": "X", "tier": "platinum"})
+    assert r.status_code == 400 and "tier must be one of gold, silver, bronze" in r.get_json()["detail"]
+    r = c.put(f"/api/v1/customers/{unique('CRM')}", headers=basic("carl"), json={"name": "X", "credit_limit": "-5"})
+    assert r.status_code == 400 and "credit_limit must be an amount of 0 or more" in r.get_json()["detail"]
+    r = c.put(f"/api/v1/customers/{unique('CRM')}", headers=basic("carl"), json={"tier": "gold"})
+    assert r.status_code == 400 and "a new customer needs a name" in r.get_json()["detail"]
+    r = c.put(f"/api/v1/customers/{unique('CRM')}", headers=basic("sally"), json={"name": "X"})
+    assert r.status_code == 403 and "[Credit]" in r.get_json()["detail"]
+
+
+def test_a_csv_crm_feed_takes_the_good_rows_reports_the_bad_and_reruns_without_duplicates(app):
+    a, b, bad = unique("CSV"), unique("CSV"), unique("CSV")
+    feed = ("id,name,tier,credit_limit,open_balance,days_late,credit_hold,contact_email\n"
+            f"{a},Alpha GmbH,gold,10000.00,1200.00,5,no,buyer@alpha.example\n"
+            f"{bad},Broken Ltd,diamond,1.00,0,0,no,\n"
+            f"{b},Beta SA,bronze,500.00,0,95,yes,\n"
+            ",Nameless,gold,1,0,0,no,\n")
+    c = app.test_client()
+    r = c.post("/api/v1/customers/import", headers={**basic("carl"), "Content-Type": "text/csv"}, data=feed)
+    report = r.get_json()
+    assert r.status_code == 200 and (report["created"], report["updated"], report["unchanged"]) == (2, 0, 0)
+    assert [(e["row"], e["reason"][:20]) for e in report["errors"]] == [(2, "tier must be one of "), (4, 'each customer needs ')]
+    again = c.post("/api/v1/customers/import", headers={**basic("carl"), "Content-Type": "text/csv"}, data=feed).get_json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    beta = c.get(f"/api/v1/customers/{b}", headers=basic("carl")).get_json()
+    assert beta["credit_hold"] is True and beta["days_late"] == 95
+    alpha = c.get(f"/api/v1/customers/{a}", headers=basic("carl")).get_json()
+    assert alpha["contacts"] == [{"email": "buyer@alpha.example"}]
+
+
+def test_a_json_wms_feed_counts_and_receives_stock(app, agent):
+    sku = unique("FEED")
+    rows = [{"sku": sku, "warehouse": "MAIN", "on_hand": 40, "description": "Feed test"},
+            {"sku": sku, "warehouse": "EAST", "received": 5},
+            {"sku": sku, "warehouse": "MAIN", "on_hand": "lots"},
+            {"sku": "bad sku", "warehouse": "MAIN", "on_hand": 1},
+            {"sku": sku, "warehouse": "MAIN", "on_hand": 3, "received": 2}]
+    c = app.test_client()
+    r = c.post("/api/v1/stock/import", headers=basic("wanda"), json={"stock": rows})
+    report = r.get_json()
+    assert (report["counted"], report["received"], report["unchanged"]) == (1, 1, 0)
+    assert [e["row"] for e in report["errors"]] == [3, 4, 5]
+    got = c.get(f"/api/v1/stock/{sku}", headers=basic("sally")).get_json()
+    assert (got["on_hand"], got["reserved"], got["available"]) == (45, 0, 45)
+    again = c.post("/api/v1/stock/import", headers=basic("wanda"), json=rows[:1]).get_json()
+    assert again["unchanged"] == 1
+
+
+def test_feeds_parse_csv_and_json_alike():
+    assert parse("sku,on_hand\nA,1\n", "text/csv") == [{"sku": "A", "on_hand": "1"}]
+    assert parse(json.dumps({"stock": [{"sku": "A"}]}), "application/json", key="stock") == [{"sku": "A"}]
+    assert parse(b"\xef\xbb\xbf[{\"id\": \"C1\"}]") == [{"id": "C1"}]
+
+
+def test_the_availability_api_answers_per_line_without_reserving(app, agent):
+    sku = unique("AV")
+    agent.stock.set_count(sku, "MAIN", 7)
+    r = app.test_client().post("/api/v1/availability", headers=basic("sally"),
+                               json={"lines": [{"sku": sku, "qty": 5}, {"sku": sku, "qty": 5}, {"sku": "NOPE-1", "qty": 1}]})
+    assert r.status_code == 200
+    assert [(l["status"], l["available"], l["backorder"]) for l in r.get_json()["lines"]] == \
+        [("available", 5, 0), ("partial", 2, 3), ("backorder", 0, 1)]
+    assert r.get_json()["lines"][2]["known"] is False
+    assert agent.db.get(f"stock:{sku}:MAIN")["reserved"] == 0
+
+
+def test_placing_an_order_through_the_api_answers_availability_per_line(app, agent):
+    sku = unique("AV")
+    agent.stock.set_count(sku, "MAIN", 4)
+    r = app.test_client().post("/api/v1/orders", headers=basic("sally"),
+                               json={"customer": "C0001", "lines": [{"sku": sku, "qty": 6, "unit_price": "1.00"}]})
+    assert r.status_code == 201
+    assert r.get_json()["availability"] == [{"line": 1, "sku": sku, "qty": 6, "status": "partial", "available": 4,
+                                             "backorder": 2, "known": True, "reserved": False}]
+
+
+def test_customers_and_stock_are_listed_a_page_at_a_time_by_key(app):
+    c = app.test_client()
+    first = c.get("/api/v1/customers?limit=3", headers=basic("rita")).get_json()
+    assert [d["_id"] for d in first["customers"]] == ["customer:C0001", "customer:C0002", "customer:C0003"]
+    second = c.get(f"/api/v1/customers?limit=3&after={first['next']}", headers=basic("rita")).get_json()
+    assert second["customers"][0]["_id"] == "customer:C0004"
+    page = c.get("/api/v1/stock?limit=2", headers=basic("rita")).get_json()
+    more = c.get(f"/api/v1/stock?limit=2&after={page['next']}", headers=basic("rita")).get_json()
+    keys = [(r["sku"], r["warehouse"]) for r in page["stock"] + more["stock"]]
+    assert len(keys) == 4 and keys == sorted(keys) and len(set(keys)) == 4

@@ -1,0 +1,16 @@
+"""A person signing in on many requests at once (an API client's first burst) is mirrored into
+_users once; the other requests find the mirror instead of failing with 409."""
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from oms import people
+from oms.acl import Access
+
+
+def test_concurrent_first_sign_ins_mirror_the_person_once(server, settings):
+    access = Access(f"newbie-{uuid.uuid4().hex[:6]}", "author", ("[Sales]",))
+    with ThreadPoolExecutor(20) as pool:
+        written = list(pool.map(lambda _: people.mirror(server, settings.secret_key, access), range(20)))
+    assert written.count(True) == 1
+    doc = server.admin("_users").get(f"org.couchdb.user:{access.name}")
+    assert doc["roles"] == ["level:author", "[Sales]"]

@@ -1,0 +1,79 @@
+"""Fixtures for the CRM/WMS link tests (imported by those test modules): the system identity,
+throw-away customers and SKUs (unique per test, so tests sharing the session database never
+meet), services as the demo people with the hand-offs, and the app on a real HTTP port."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from werkzeug.serving import make_server
+
+from oms import people
+from oms.customers import CustomerService
+from oms.fulfilment import FulfilmentService, SystemAgent
+from oms.numbers import NumberAllocator
+from oms.stock import StockService
+
+NUMBERS = NumberAllocator()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture(scope="session")
+def agent(server, settings, acl_entries) -> SystemAgent:
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries)
+    return SystemAgent(access, db, NUMBERS)
+
+
+@pytest.fixture(scope="session")
+def new_customer(agent):
+    """new_customer(tier="silver", **profile) -> external id of a fresh customer."""
+    def make(tier: str = "silver", name: str | None = None, **profile) -> str:
+        ext = unique("T")
+        CustomerService(agent.db, agent.access).upsert(ext, {"name": name or f"Test {ext}", "tier": tier,
+                                                             "currency": "EUR", **profile})
+        return ext
+    return make
+
+
+@pytest.fixture(scope="session")
+def new_sku(agent):
+    """new_sku(on_hand, warehouse="MAIN", **more warehouses) -> a fresh SKU with that stock."""
+    def make(on_hand: int = 0, warehouse: str = "MAIN", **others) -> str:
+        sku = unique("T")
+        svc = StockService(agent.db, agent.access)
+        svc.set_count(sku, warehouse, on_hand)
+        for wh, n in others.items():
+            svc.set_count(sku, wh, n)
+        return sku
+    return make
+
+
+@pytest.fixture(scope="session")
+def fulfil(person, agent):
+    """fulfil(name) -> FulfilmentService as that demo person, hand-offs by the system identity."""
+    def make(name: str, **kw) -> FulfilmentService:
+        access, db = person(name, **kw)
+        return FulfilmentService(db, access, NUMBERS, lambda: agent)
+    return make
+
+
+@pytest.fixture(scope="session")
+def live_api(app):
+    """The app on a real loopback HTTP port (threaded), for clients that race."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+def stock_doc(agent, sku: str, warehouse: str = "MAIN") -> dict:
+    return agent.db.get(f"stock:{sku}:{warehouse}")
+
+
+def line(sku: str, qty: int, price: str = "10.00") -> dict:
+    return {"sku": sku, "qty": qty, "unit_price": price}

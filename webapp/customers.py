@@ -1,0 +1,69 @@
+"""Customer pages (the CRM link): the profiles by id, one profile with its credit exposure and
+how it weighs on priority, a profile form and a feed upload for the Credit role."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from oms import feeds
+from oms.customers import credit_check, credit_rules, external_id, priority_rules
+from oms.errors import InvalidInput
+from oms.orders import format_cents
+from views import catalog
+
+from . import links, services
+from .auth import login_required
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+FORM_FIELDS = ("name", "tier", "credit_limit", "open_balance", "days_late", "currency", "partner")
+
+
+def _may_change(access) -> bool:
+    return access.at_least("manager") or (access.at_least("editor") and "[Credit]" in access.roles)
+
+
+def _page(template, **ctx):
+    access = services.current_access()
+    return render_template(template, views=catalog.visible_to(access), may_change=_may_change(access), **ctx)
+
+
+@bp.get("")
+@login_required
+def index():
+    docs, nxt = links.customers().page(request.args.get("after") or None, limit=50)
+    return _page("customers.html", docs=docs, next_after=nxt, external_id=external_id)
+
+
+@bp.get("/<ref>")
+@login_required
+def show(ref):
+    svc = links.customers()
+    doc = svc.get(ref)
+    by_state = svc.open_orders(doc["_id"])
+    exposure = svc.exposure_cents(doc["_id"], by_state)
+    headroom = credit_check(doc, 0, exposure)
+    return _page("customer.html", c=doc, ext=external_id(doc["_id"]), by_state=by_state, exposure=exposure,
+                 headroom=headroom, rules=credit_rules(), tier_points=priority_rules()["tier_points"],
+                 money=format_cents)
+
+
+@bp.post("/<ref>")
+@login_required
+def update(ref):
+    f = request.form
+    data = {k: f.get(k, "").strip() for k in FORM_FIELDS if f.get(k, "").strip()}
+    data["credit_hold"] = "true" if f.get("credit_hold") else "false"
+    outcome, doc = links.customers().upsert(ref, data)
+    flash("Profile saved." if outcome != "unchanged" else "Nothing changed.")
+    return redirect(url_for("customers.show", ref=external_id(doc["_id"])), 303)
+
+
+@bp.post("/import")
+@login_required
+def import_feed():
+    upload = request.files.get("feed")
+    if upload is None or not upload.filename:
+        raise InvalidInput("choose a CRM feed file (CSV or JSON) to upload")
+    kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
+    report = links.customers().import_rows(feeds.parse(upload.read(), kind, key="customers"))
+    return _page("import_report.html", what="customers", report=report.as_dict(), back=url_for("customers.index"))
