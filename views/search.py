@@ -14,8 +14,11 @@ LIMIT = 50
 
 def term(query: str) -> str:
     """A query as the view's terms are written: "SO-000123" -> "so000123", "Acme Ltd" ->
-    "acmeltd" (which prefixes the full-name term), "wid-1" -> "wid1"."""
-    return sortable(query)[:80]
+    "acmeltd" (which prefixes the full-name term), "wid-1" -> "wid1", "0081" -> "81"."""
+    t = sortable(query)[:80]
+    # Digits alone are an order number however many zeros are typed: "0081" finds SO-000081
+    # through its term "81" (the view writes the number without leading zeros too).
+    return (t.lstrip("0") or t[:1]) if t.isdigit() else t
 
 
 def source(access: Access, query: str) -> Source | None:

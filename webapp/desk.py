@@ -49,7 +49,8 @@ NAV_BUDGET = 0.5        # seconds the navigator may wait for first counts, all v
 @bp.record_once
 def _setup(state) -> None:
     state.app.extensions.setdefault("view_totals", TotalsCache())
-    state.app.config.setdefault("OMS_TOTALS_WAIT", 0.3)
+    state.app.config.setdefault("OMS_TOTALS_WAIT", 0.3)   # seconds a page waits for a first count
+    state.app.config.setdefault("OMS_VIEW_TOTALS", True)  # False: no counts at all (views still page)
 
 
 def cache() -> TotalsCache:
@@ -58,6 +59,12 @@ def cache() -> TotalsCache:
 
 def _wait() -> float:
     return current_app.config["OMS_TOTALS_WAIT"]
+
+
+def _totals(db, src, parts: int, wait: float) -> Totals | None:
+    if not current_app.config["OMS_VIEW_TOTALS"]:
+        return None
+    return _noted(totals(cache(), db, src, parts, wait))
 
 
 def _noted(t: Totals | None) -> Totals | None:
@@ -175,8 +182,8 @@ def navigator_groups(access, budget: float = NAV_BUDGET):
         t = None
         if db is not None:
             try:
-                t = _noted(totals(cache(), db, vd.count_source(access), vd.category_parts,
-                                  max(0.0, deadline - time.monotonic())))
+                t = _totals(db, vd.count_source(access), vd.category_parts,
+                            max(0.0, deadline - time.monotonic()))
             except CouchError:
                 db = None
         groups.setdefault(vd.group or "Views", []).append(
@@ -211,7 +218,9 @@ def _is_pane_request() -> bool:
 
 def _respond(full: str, pane: str, **ctx):
     template = pane if _is_pane_request() else full
-    resp = make_response(render_template(template, oob_nav=_is_pane_request(), **ctx))
+    # A live redraw also refreshes the navigator's counts (htmx out-of-band swap).
+    oob = _is_pane_request() and request.args.get("since") is not None
+    resp = make_response(render_template(template, oob_nav=oob, **ctx))
     resp.headers["Vary"] = "HX-Request"
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -259,12 +268,15 @@ def view(name):
 
 
 def pane(vd: ViewDef, access, state: State, db, seq: str) -> dict:
-    t = _noted(totals(cache(), db, vd.count_source(access), vd.category_parts, _wait()))
+    t = _totals(db, vd.count_source(access), vd.category_parts, _wait())
     ctx = dict(vd=vd, state=state, totals=t, seq=seq, mode="flat", notice=None)
     if state.categorized and not state.expand:
         if t is None:
             ctx["notice"] = ("The categories of this view are still being counted; meanwhile it "
-                             "shows every document, with its category above it.")
+                             "shows every document, with its category above it."
+                             if current_app.config["OMS_VIEW_TOTALS"] else
+                             "Counting is switched off on this server: the view shows every "
+                             "document, with its category above it.")
         else:
             ctx.update(mode="collapsed", **_collapsed(vd, access, state, db, t))
             return ctx
@@ -454,6 +466,8 @@ def dashboard():
     seq = cache().seq(db)
     if _unchanged(seq):
         return _no_change()
+    if not current_app.config["OMS_VIEW_TOTALS"]:
+        abort(503, "Counting is switched off on this server (OMS_VIEW_TOTALS), so there is no dashboard.")
     w, c = _wait(), cache()
     stage_bars = dash.stages(c, db, access, w)
     if stage_bars is not None and catalog.get("by_status").may_open(access):
