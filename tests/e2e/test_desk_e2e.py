@@ -146,6 +146,16 @@ def test_the_desk_works_from_the_keyboard(page, login, many_orders):
     page.go_back()
     page.keyboard.press("n")
     expect(page).to_have_url(re.compile(r"after="))
+    # a twisty opens from the keyboard and keeps the focus after the pane is redrawn
+    page.goto("/views/by_status")
+    page.keyboard.press("j")
+    twisty = page.locator("a.twisty").first
+    expect(twisty).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("a.twisty").first).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("a.twisty").first).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator(DOCS).first).to_be_focused()
 
 
 def test_the_desk_reads_on_a_phone(browser, live_url, many_orders):
