@@ -27,10 +27,12 @@ def compile_design(folder: Path) -> dict:
     if vdu.exists():
         ddoc["validate_doc_update"] = vdu.read_text().strip()
     views = {}
+    from .viewsrc import expand, view_rules  # shared view helpers + derived rules, inlined
+    vrules = view_rules(load_rules()["workflow"])
     for view_dir in sorted(p for p in (folder / "views").glob("*") if p.is_dir()):
-        view = {"map": (view_dir / "map.js").read_text().strip()}
+        view = {"map": expand((view_dir / "map.js").read_text().strip(), folder, vrules)}
         if (view_dir / "reduce.js").exists():
-            view["reduce"] = (view_dir / "reduce.js").read_text().strip()
+            view["reduce"] = expand((view_dir / "reduce.js").read_text().strip(), folder, vrules)
         views[view_dir.name] = view
     if views:
         ddoc["views"] = views
@@ -79,7 +81,8 @@ def _build_staged(db, compiled: dict, progress) -> None:
     db.save(staging)
     for view in compiled["views"]:
         progress(f"  building index {name}/{view} ...")
-        db.view(name, view, limit=1)
+        # reduce=False: building is enough; a reduce over a whole large view costs seconds on PouchDB.
+        db.view(name, view, limit=1, **({"reduce": False} if "reduce" in compiled["views"][view] else {}))
     db.delete(staging["_id"], db.get(staging["_id"])["_rev"])
 
 

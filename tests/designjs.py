@@ -31,3 +31,18 @@ def run(cases: list[dict], design: dict | None = None) -> list[dict]:
 def validate(new_doc, old_doc, name: str | None, roles: list[str]) -> dict:
     return run([{"kind": "validate", "newDoc": new_doc, "oldDoc": old_doc,
                  "userCtx": {"name": name, "roles": roles, "db": "orders"}}])[0]
+
+
+def map_doc(view: str, doc: dict) -> list[list]:
+    """[[key, value], ...] that the real map.js of `view` emits for `doc`."""
+    res = run([{"kind": "map", "view": view, "doc": doc}])[0]
+    if not res.get("ok"):
+        raise RuntimeError(res)
+    return res["emitted"]
+
+
+def reduce_values(view: str, values: list, rereduce: bool = False):
+    res = run([{"kind": "reduce", "view": view, "values": values, "rereduce": rereduce}])[0]
+    if not res.get("ok"):
+        raise RuntimeError(res)
+    return res["value"]

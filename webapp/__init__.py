@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         app.config.from_mapping(test_config)
 
     from . import admin, api, auth, desk, errors, filters, orders, security, services
-    from . import api_wms, customers, queue, stock  # noqa: F401 (api_wms adds routes to api.bp)
+    from . import api_wms, customers, stock  # noqa: F401 (api_wms adds routes to api.bp)
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -39,7 +39,6 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(orders.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(customers.bp)
-    app.register_blueprint(queue.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie

@@ -6,7 +6,8 @@ from oms.orders import format_cents
 
 
 def money(cents):
-    return format_cents(cents)
+    # Documents from imports, replication or older versions may lack a figure: show nothing.
+    return format_cents(cents) if isinstance(cents, (int, float)) and not isinstance(cents, bool) else ""
 
 
 def when(iso):

@@ -49,8 +49,8 @@ def test_credit_sees_a_held_order_in_its_queue_and_approves_it_with_a_reason(pag
                                    "lines": [line(new_sku(10), 2, "10.00")]})
     assert held["status"] == "credit_hold"
     login("carl")
-    page.goto("/queue?role=[Credit]")
-    expect(page.locator("table.queue")).to_contain_text(held["number"])
+    page.goto("/views/my_queue?expand=1")
+    expect(page.locator("table.view")).to_contain_text(held["number"])
     shot(page, "my-queue-credit")
     page.click(f"text={held['number']}")
     expect(page.locator(".credit-box")).to_contain_text("exceeds the credit limit 10.00")

@@ -39,7 +39,24 @@ CELLS = [(lvl, has_role, own, t["name"]) for t in rules.workflow()["transitions"
 
 
 @pytest.fixture(scope="module")
-def matrix(admin_db, person):
+def matrix_db(server, settings):
+    """Its own database: the matrix writes ~500 orders the other tests' views should not see."""
+    from couch_design.deploy import deploy
+    name = settings.db_name + "_matrix"
+    db = server.admin(name)
+    deploy(db, progress=lambda *_: None)
+    return name, db
+
+
+@pytest.fixture(scope="module")
+def matrix(matrix_db, person, server, settings):
+    from oms import people
+    db_name, admin_db = matrix_db
+
+    def as_person(name, level, roles):
+        access, _ = person(name, level=level, roles=roles)
+        return access, server.as_person(db_name, name, people.couch_password(settings.secret_key, name))
+
     """Write one order per cell (as admin, in the transition's from-state), then try each cell's
     transition as a person of that level/role, straight against CouchDB."""
     results = {}
@@ -57,7 +74,7 @@ def matrix(admin_db, person):
     assert all("rev" in r for r in saved), [r for r in saved if "rev" not in r][:3]
     for n, (lvl, has_role, own, tname) in enumerate(CELLS):
         name, roles = persona(lvl, has_role, workflow.transition(tname))
-        access, db = person(name, level=lvl, roles=roles)
+        access, db = as_person(name, lvl, roles)
         doc = admin_db.get(docs[n]["_id"])
         new = workflow.apply(access, doc, tname, NOW, reason="matrix")
         try:

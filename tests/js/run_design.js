@@ -1,6 +1,7 @@
 // Runs a compiled design document's real functions the way CouchDB does, for the unit tests.
 // stdin: {"ddoc": {...}, "cases": [{"kind": "validate", "newDoc", "oldDoc", "userCtx"} |
 //                                  {"kind": "map", "view": name, "doc"} |
+//                                  {"kind": "reduce", "view": name, "values", "rereduce"} |
 //                                  {"kind": "call", "module": "lib/x", "fn": name, "args": [...]}]}
 // stdout: one result per case: {"ok": true, ...} or {"forbidden": msg} / {"error": msg}.
 'use strict';
@@ -36,6 +37,10 @@ var out = input.cases.map(function (c) {
       var emitted = [];
       compile(ddoc.views[c.view].map, {emit: function (k, v) { emitted.push([k, v]); }})(c.doc);
       return {ok: true, emitted: emitted};
+    }
+    if (c.kind === 'reduce') {
+      var fn = compile(ddoc.views[c.view].reduce, {});
+      return {ok: true, value: fn(c.keys || null, c.values, !!c.rereduce)};
     }
     if (c.kind === 'call') {
       return {ok: true, value: makeRequire(ddoc)(c.module)[c.fn].apply(null, c.args)};

@@ -1,0 +1,179 @@
+"""A working session at the desk in headless Chromium: sign in, open a categorized view, expand a
+category, page forward, re-sort, search, open an order, take an action, see another person's
+change appear live, export CSV, look at the dashboard, on a laptop and a phone, by keyboard.
+Screenshots of the main pages go to tests/screenshots/."""
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.viewdata import bulk_orders
+
+from .conftest import shot
+
+DOCS = "table.view tbody tr.doc a.doc-link"
+
+
+@pytest.fixture(scope="module")
+def many_orders(seeded, admin_db, service):
+    """Enough orders for All orders to have a second page (50 a page), and one to act on."""
+    bulk_orders(admin_db, 60, seed=11)
+    order = service("sally").create({"customer": "C0002", "lines": [{"sku": "GAD-310", "qty": 3, "unit_price": "39.90"}],
+                                     "status": "submitted", "promised_date": "2099-06-01"})
+    return order["number"]
+
+
+@pytest.fixture
+def console_errors(page):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def numbers(page):
+    return page.locator(DOCS).all_inner_texts()
+
+
+def test_a_person_works_through_the_desk_in_a_real_browser(page, login, browser, live_url, many_orders, console_errors):
+    number = many_orders
+    login("mia")
+    expect(page).to_have_url(re.compile(r"/views/all_orders"))
+    expect(page.locator("#navigator .nav-count[data-view=all_orders]")).to_have_text(re.compile(r"^\d+$"))
+    shot(page, "desk-all-orders")
+
+    # a categorized view: collapsed, then one category expanded in place (no page load)
+    page.click("#navigator a:has-text('By status')")
+    expect(page.locator("a.twisty").first).to_be_visible()
+    assert numbers(page) == []
+    page.evaluate("window.__sameDocument = true")
+    shot(page, "by-status-collapsed")
+    page.click("a.twisty:has-text('Submitted')")
+    expect(page.locator("a.twisty:has-text('Submitted')")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(DOCS).first).to_be_visible()
+    assert number in numbers(page)
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page).to_have_url(re.compile(r"open="))
+    shot(page, "by-status-expanded")
+
+    # page forward, by key
+    page.click("#navigator a:has-text('All orders')")
+    first_page = numbers(page)
+    assert len(first_page) == 50
+    page.click(".pager a[rel=next]")
+    expect(page).to_have_url(re.compile(r"after="))
+    expect(page.locator(DOCS).first).not_to_have_text(first_page[0])
+    second = numbers(page)
+    assert second and second[0] > first_page[-1] and second == sorted(second)
+
+    # re-sort by a column backed by a sorted design view, then the other way
+    page.click("th a.sort:has-text('Customer')")
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Customer")
+    customers = page.locator("table.view tbody tr.doc td:nth-child(2)").all_inner_texts()
+    assert customers == sorted(customers, key=lambda c: re.sub(r"[^a-z0-9]", "", c.lower()))
+    page.click("th a.sort:has-text('Customer')")
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Customer")
+    shot(page, "all-orders-by-customer-descending")
+
+    # active search: results as one types, no Enter
+    page.fill("#q", "")
+    page.type("#q", number[-4:], delay=40)
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.locator(f"{DOCS}:has-text('{number}')")).to_be_visible()
+    shot(page, "search")
+
+    # open the order and take an action from its action bar
+    page.click(f"{DOCS}:has-text('{number}')")
+    expect(page.locator("h1")).to_contain_text(number)
+    expect(page.locator("#navigator")).to_be_visible()  # the navigator is on every page
+    page.click(".actionbar button:has-text('Approve credit')")
+    # approval hands the order on: the warehouse hand-off allocates at once when it can
+    expect(page.locator("h1 .status")).to_have_text(re.compile(r"^(Approved|Allocated)$"))
+    stage = page.locator("h1 .status").inner_text().strip()
+    shot(page, "order-approved")
+
+    # another person's change shows up live in an open view, without a reload
+    page.goto("/views/by_status")
+    page.click(f"a.twisty:has-text('{stage}')")
+    expect(page.locator(f"{DOCS}:has-text('{number}')")).to_be_visible()
+    held_before = int(page.locator("a.twisty:has-text('On hold') + .cat-count").inner_text() or 0) \
+        if page.locator("a.twisty:has-text('On hold')").count() else 0
+    page.evaluate("window.__sameDocument = true")
+    other = browser.new_context(base_url=live_url)
+    carl = other.new_page()
+    carl.goto("/login")
+    carl.fill("input[name=username]", "carl")
+    carl.fill("input[name=password]", "demo")
+    carl.click("button[type=submit]")
+    carl.goto(f"/orders/{number}")
+    carl.fill("input[aria-label='Reason for Put on hold']", "customer called")
+    carl.click(".actionbar button:has-text('Put on hold')")
+    expect(carl.locator("h1 .status")).to_have_text("On hold")
+    other.close()
+    expect(page.locator(f"{DOCS}:has-text('{number}')")).to_have_count(0, timeout=6000)
+    expect(page.locator("a.twisty:has-text('On hold') + .cat-count")).to_have_text(str(held_before + 1), timeout=6000)
+    assert page.evaluate("window.__sameDocument") is True
+    shot(page, "by-status-live")
+
+    # export the view as CSV, with what the pane shows
+    with page.expect_download() as dl:
+        page.click(".actionbar a:has-text('Export CSV')")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][:2] == ["Number", "Customer"] and len(table) > 60
+    assert any(r[0] == number for r in table[1:])
+
+    # the dashboard
+    page.click("#navigator a:has-text('Dashboard')")
+    expect(page.locator("svg.chart")).to_have_count(4)
+    shot(page, "dashboard")
+    assert console_errors == []  # no CSP refusal, no script error on any page
+
+
+def test_the_desk_works_from_the_keyboard(page, login, many_orders):
+    login("rita")
+    expect(page).to_have_url(re.compile(r"/views/all_orders"))
+    page.wait_for_load_state("load")
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    first = page.locator(DOCS).first
+    expect(first).to_be_focused()
+    target = first.inner_text()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text(target)
+    page.go_back()
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(r"after="))
+    # a twisty opens from the keyboard and keeps the focus after the pane is redrawn
+    page.goto("/views/by_status")
+    page.keyboard.press("j")
+    twisty = page.locator("a.twisty").first
+    expect(twisty).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("a.twisty").first).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("a.twisty").first).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator(DOCS).first).to_be_focused()
+
+
+def test_the_desk_reads_on_a_phone(browser, live_url, many_orders):
+    ctx = browser.new_context(base_url=live_url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
+    page = ctx.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "wanda")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.goto("/views/by_status?expand=1")
+    expect(page.locator(DOCS).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert not page.locator("th.wide").first.is_visible()
+    shot(page, "phone-by-status")
+    page.goto("/dashboard")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(page, "phone-dashboard")
+    ctx.close()
