@@ -5,6 +5,8 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var workflow = require('lib/workflow');
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
+  var revisions = require('lib/revisions');
+  var partners = require('lib/validate_partner');
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -14,6 +16,9 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var doc = newDoc._deleted ? oldDoc : newDoc;
   var type = (doc && doc.type) || (oldDoc && oldDoc.type);
   var who = userCtx.name;
+
+  // A partner's changes arrive through its replicator identity: lib/validate_partner decides.
+  if (partners.validate(newDoc, oldDoc, userCtx, _err)) return;
 
   if (!admin && level < L('depositor')) _err('You have No Access to this database.');
 
@@ -52,12 +57,14 @@ function (newDoc, oldDoc, userCtx, secObj) {
     }
 
     // History is append-only: every write adds exactly one entry, and none is ever edited.
-    var oldH = oldDoc.history || [], newH = newDoc.history;
-    if (newH.length !== oldH.length + 1 || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
+    // (A site replication may bring several revisions, so several entries, in one write.)
+    var oldH = oldDoc.history || [], newH = newDoc.history, steps = revisions.steps(newDoc, oldDoc);
+    if (steps > 1 && !admin) _err('Save each change on its own; only a site replication brings several at once.');
+    if (newH.length !== oldH.length + steps || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
       _err('History entries cannot be edited or removed; each change appends exactly one entry.');
     }
     var entry = newH[newH.length - 1];
-    if (entry.from !== oldDoc.status || entry.to !== newDoc.status) {
+    if (newH[oldH.length].from !== oldDoc.status || entry.to !== newDoc.status) {
       _err('The new history entry must read from "' + oldDoc.status + '" to "' + newDoc.status + '".');
     }
     if (admin) return;
