@@ -83,11 +83,12 @@ def partner_list():
               help="The branch server and database, with its admin: http://admin:secret@branch:5984/orders")
 @click.option("--name", help="The site's name (default: from the host).")
 @click.option("--block", default=100_000, show_default=True, help="Order numbers reserved for the site.")
-def site(to_url, name, block):
+@click.option("--centre", "centre_url", help="The centre's address as the branch reaches it (default COUCHDB_URL).")
+def site(to_url, name, block, centre_url):
     """Make a full two-way replica of the central database on a branch office's server."""
     from . import sites
     server, s = _context()
-    _print(_run(lambda: sites.setup(server, s, to_url, name, block, progress=click.echo)))
+    _print(_run(lambda: sites.setup(server, s, to_url, name, block, progress=click.echo, centre_url=centre_url)))
 
 
 @replicate.command("status")

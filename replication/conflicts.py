@@ -168,14 +168,15 @@ def _write(db: Database, access: Access, v: Versions, base_i: int, take: dict, n
             new.pop(name, None)
         else:
             new[name] = copy.deepcopy(value)
+    # Every version, the base included: the values of it the result leaves behind, and (for the
+    # others) its history since the versions parted, which the result's history does not hold.
     merged = []
     for i, leaf in enumerate(v.leaves):
-        if i == base_i:
-            continue
         left = {row.name: row.values[i] for row in v.fields
                 if row.values[i] is not MISSING and json.dumps(row.values[i], sort_keys=True, default=str)
                 != json.dumps(new.get(row.name, None), sort_keys=True, default=str)}
-        merged.append({"rev": leaf["_rev"], "entries": v.new_entries(i), "left": left})
+        merged.append({"rev": leaf["_rev"], "kept_as_base": i == base_i, "left": left,
+                       "entries": [] if i == base_i else v.new_entries(i)})
     entry = {"at": now, "by": access.name, "action": "edit", "from": base["status"], "to": base["status"],
              "reason": reason, "changes": sorted(take), "merged": merged}
     new["updated_by"], new["updated_at"] = access.name, now

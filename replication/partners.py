@@ -218,7 +218,10 @@ class Partners:
         same validation). Returns the new rejection notes."""
         pid = partner_id
         copy, central = self.copy(pid), self.central(pid)
-        mark = copy.get_or_none("_local/oms-audit") or {"_id": "_local/oms-audit", "last_seq": 0}
+        try:  # a _local document: kept per database, never replicated (the client library refuses it)
+            mark = _raw(copy, "GET", "/_local/oms-audit")
+        except NotFound:
+            mark = {"last_seq": 0}
         changes = _raw(copy, "GET", "/_changes", params={"style": "all_docs", "since": mark["last_seq"]})
         wanted = {c["id"]: [x["rev"] for x in c["changes"]] for c in changes["results"]
                   if not c["id"].startswith("_design/")}
@@ -232,7 +235,7 @@ class Partners:
                         new.append(note)
         if changes["last_seq"] != mark["last_seq"]:
             mark["last_seq"] = changes["last_seq"]
-            copy.save(mark)
+            _raw(copy, "PUT", "/_local/oms-audit", json=mark)
         return new
 
     def _hand_over(self, pid, copy: Database, central: Database, doc_id: str, rev: str) -> dict | None:

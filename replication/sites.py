@@ -84,8 +84,10 @@ def reserve_block(central_admin, size: int) -> tuple[int, int]:
 
 
 def setup(server: CouchServer, settings: Settings, to_url: str, name: str | None = None,
-          block: int = DEFAULT_BLOCK, progress=print) -> dict:
-    """Make (or repair) the branch replica at `to_url`. Idempotent; returns {what: outcome}."""
+          block: int = DEFAULT_BLOCK, progress=print, centre_url: str | None = None) -> dict:
+    """Make (or repair) the branch replica at `to_url`. `centre_url` is the address the branch
+    reaches the centre by (default: the one this process uses). Idempotent; returns {what:
+    outcome}."""
     target = Target.parse(to_url, settings.db_name)
     name = site_name(target, name)
     branch = CouchServer(target.server_url, target.user, target.password)
@@ -116,7 +118,7 @@ def setup(server: CouchServer, settings: Settings, to_url: str, name: str | None
     record.update(url=target.public, server_url=target.server_url, db=target.db)
     central.save(record)
     progress(f"site {name}: continuous replications, driven by the branch ...")
-    out.update(_ensure_replications(server, settings, branch, target, name))
+    out.update(_ensure_replications(centre_url or server.url, settings, branch, target, name))
     return out
 
 
@@ -132,10 +134,10 @@ def _ensure_numbers(central, bdb, name: str, block: int, progress) -> str:
     return f"reserved {start}-{end}"
 
 
-def _ensure_replications(server: CouchServer, settings: Settings, branch: CouchServer, target: Target,
+def _ensure_replications(centre_url: str, settings: Settings, branch: CouchServer, target: Target,
                          name: str) -> dict:
     local_ids = load_rules()["replication"]["sites"]["local_ids"]
-    centre = replicator.Endpoint(server.url, settings.db_name, settings.couchdb_user, settings.couchdb_password)
+    centre = replicator.Endpoint(centre_url, settings.db_name, settings.couchdb_user, settings.couchdb_password)
     here = replicator.Endpoint(target.server_url, target.db, target.user, target.password)
     pull_id, push_id = replication_ids(name)
     pull = replicator.Route("oms/site_pull", {}, {"_id": {"$nin": local_ids}})

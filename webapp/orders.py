@@ -49,7 +49,9 @@ def new():
 def show(number):
     access = services.current_access()
     doc = services.order_service(access).get(number)
-    return render_template("order.html", order=doc, actions=workflow.actions_for(access, doc))
+    from .replication import competing  # versions left by replication (issue 6)
+    return render_template("order.html", order=doc, actions=workflow.actions_for(access, doc),
+                           competing=competing(doc))
 
 
 @bp.post("/<number>/act")

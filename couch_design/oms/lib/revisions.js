@@ -5,13 +5,14 @@ exports.pos = function (rev) {
   return parseInt(String(rev || '').split('-')[0], 10) || 0;
 };
 
-// How many revisions this write adds on top of oldDoc: 1 for an ordinary update. A replicated
-// write (new_edits=false) brings its whole path in _revisions and is validated against the
-// first ancestor the database holds, so an offline site's two edits of one order arrive as one
-// write that is two revisions (and two history entries) ahead of oldDoc.
+// How many revisions this write adds on top of oldDoc (or since the document was created, when
+// there is no oldDoc): 1 for an ordinary write. A replicated write (new_edits=false) brings its
+// whole path in _revisions and is validated against the first ancestor the database holds, so a
+// partner's two edits of one order arrive as one write two revisions ahead of oldDoc, and an
+// order first seen at revision 3 arrives with three revisions at once.
 exports.steps = function (newDoc, oldDoc) {
-  if (!oldDoc || !newDoc._revisions || typeof newDoc._revisions.start !== 'number') return 1;
-  var n = newDoc._revisions.start - exports.pos(oldDoc._rev);
+  if (!newDoc._revisions || typeof newDoc._revisions.start !== 'number') return 1;
+  var n = newDoc._revisions.start - (oldDoc ? exports.pos(oldDoc._rev) : 0);
   return n > 1 ? n : 1;
 };
 

@@ -85,33 +85,57 @@ function validateOrder(newDoc, oldDoc, partner, _err) {
   if (newDoc.number.indexOf(prefix) !== 0 && !oldDoc) {
     _err('A new order from partner ' + partner + ' is numbered ' + prefix + '000001 and up, not ' + newDoc.number + '.');
   }
-  var history = newDoc.history, i;
+  var history = newDoc.history, i, status, allowed = [];
+  var steps = revisions.steps(newDoc, oldDoc);
   if (!oldDoc) {
-    if (newDoc.status !== rules.new_order_status) {
-      _err('An order from a partner arrives as ' + rules.new_order_status + ' and is allocated at the centre, not ' + newDoc.status + '.');
-    }
+    // First seen here: it may bring several revisions (placed, then changed before the pull ran).
     if (!person(newDoc.created_by)) {
       _err('created_by must name one of ' + partner + '\'s people (name@' + partner + '), not ' + JSON.stringify(newDoc.created_by) + '.');
     }
     if (newDoc.version !== 1) _err('A new order is version 1.');
-    if (history.length !== 1 || history[0].action !== 'create' || history[0].by !== newDoc.created_by || history[0].to !== newDoc.status) {
-      _err('A new order carries one history entry: {action: "create", by: "' + newDoc.created_by + '", to: "' + newDoc.status + '"}.');
+    if (history.length < 1 || history.length > steps || history[0].action !== 'create' || history[0].by !== newDoc.created_by ||
+        history[0].to !== rules.new_order_status) {
+      _err('An order from a partner starts with one history entry: {action: "create", by: "' + newDoc.created_by +
+           '", to: "' + rules.new_order_status + '"}; it is allocated at the centre.');
     }
     for (i = 0; i < rules.set_by_centre.length; i++) {
       if (newDoc[rules.set_by_centre[i]] !== undefined) _err('Only the centre sets ' + rules.set_by_centre[i] + '; leave it out of a new order.');
     }
+    status = rules.new_order_status;
+    checkEntries(history, 1, status, partner, _err);
+    status = history[history.length - 1].to;
+    if (status !== newDoc.status) _err('The last history entry must lead to "' + newDoc.status + '".');
     return;
   }
 
-  var oldH = oldDoc.history || [];
-  var steps = revisions.steps(newDoc, oldDoc);
-  if (history.length !== oldH.length + steps || JSON.stringify(history.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
+  // One entry per change; a revision the centre's agent set back carries none, hence "at most".
+  var oldH = oldDoc.history || [], grew = history.length - oldH.length;
+  if (grew < 1 || grew > steps || JSON.stringify(history.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
     _err('History entries cannot be edited or removed; each change appends exactly one entry.');
   }
-  var status = oldDoc.status, allowed = [];
-  for (i = oldH.length; i < history.length; i++) {
+  allowed = checkEntries(history, oldH.length, oldDoc.status, partner, _err);
+  status = history[history.length - 1].to;
+  if (status !== newDoc.status) _err('The last history entry must lead to "' + newDoc.status + '".');
+  if (!person(newDoc.updated_by)) _err('updated_by must name one of ' + partner + '\'s people.');
+  allowed = allowed.concat(workflow.rules.always_writable, ['status']);
+  var changed = workflow.changedFields(oldDoc, newDoc);
+  for (i = 0; i < changed.length; i++) {
+    if (allowed.indexOf(changed[i]) === -1) {
+      var may = rules.editable[oldDoc.status] || [];
+      _err('Partner ' + partner + ' may not change ' + changed[i] + ' of an order that is ' + title(oldDoc.status) +
+           (may.length ? ' (only ' + may.join(', ') + ')' : '') + '; ask the centre to amend it.');
+    }
+  }
+}
+
+// The new history entries from index `from`: each by one of the partner's people, an edit of
+// what the partner may change in that state or a transition the partner may take, in a chain
+// starting at `status`. Returns the fields those entries allow to change.
+function checkEntries(history, from, status, partner, _err) {
+  var allowed = [];
+  for (var i = from; i < history.length; i++) {
     var e = history[i];
-    if (!person(e.by)) _err('Each change must name one of ' + partner + '\'s people; ' + JSON.stringify(e.by) + ' is not.');
+    if (!exports.isPersonOf(e.by, partner)) _err('Each change must name one of ' + partner + '\'s people; ' + JSON.stringify(e.by) + ' is not.');
     if (e.from !== status) _err('History entry ' + (i + 1) + ' must read from "' + status + '", not ' + JSON.stringify(e.from) + '.');
     if (e.action === 'edit') {
       var editable = rules.editable[status] || [];
@@ -132,17 +156,7 @@ function validateOrder(newDoc, oldDoc, partner, _err) {
       status = t.to;
     }
   }
-  if (status !== newDoc.status) _err('The last history entry must lead to "' + newDoc.status + '".');
-  if (!person(newDoc.updated_by)) _err('updated_by must name one of ' + partner + '\'s people.');
-  allowed = allowed.concat(workflow.rules.always_writable, ['status']);
-  var changed = workflow.changedFields(oldDoc, newDoc);
-  for (i = 0; i < changed.length; i++) {
-    if (allowed.indexOf(changed[i]) === -1) {
-      var may = rules.editable[oldDoc.status] || [];
-      _err('Partner ' + partner + ' may not change ' + changed[i] + ' of an order that is ' + title(oldDoc.status) +
-           (may.length ? ' (only ' + may.join(', ') + ')' : '') + '; ask the centre to amend it.');
-    }
-  }
+  return allowed;
 }
 
 // Comments and shipment receipts: new documents, sent once, by one of the partner's people.
