@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
 # Fixes the server needs (patches/, applied by `make install`): without them replicated updates
-# into a validated database are silently dropped, and people can raise their own roles.
-PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js")
+# into a validated database are silently dropped, people can raise their own roles, and deleting
+# a running replication's document makes the server exit.
+PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
+           "pouchdb-replicator/lib/index.js")
 
 
 def free_port() -> int:

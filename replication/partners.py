@@ -426,6 +426,10 @@ class PartnerService:
                    "at": self.clock(), "partner": self.person.partner}
         if (note or "").strip():
             receipt["note"] = note.strip()[:1000]
+        # Checked first: PouchDB Server runs validation (403 "cannot be changed") before the
+        # conflict check that CouchDB 3 answers with 409.
+        if self.db.get_or_none(receipt["_id"]) is not None:
+            raise Conflict("this shipment has been accepted already")
         try:
             return self.db.save(receipt)
         except Conflict:

@@ -1,6 +1,7 @@
 // Runs a compiled design document's real functions the way CouchDB does, for the unit tests.
 // stdin: {"ddoc": {...}, "cases": [{"kind": "validate", "newDoc", "oldDoc", "userCtx"} |
 //                                  {"kind": "map", "view": name, "doc"} |
+//                                  {"kind": "filter", "filter": name, "doc", "query"} |
 //                                  {"kind": "call", "module": "lib/x", "fn": name, "args": [...]}]}
 // stdout: one result per case: {"ok": true, ...} or {"forbidden": msg} / {"error": msg}.
 'use strict';
@@ -36,6 +37,9 @@ var out = input.cases.map(function (c) {
       var emitted = [];
       compile(ddoc.views[c.view].map, {emit: function (k, v) { emitted.push([k, v]); }})(c.doc);
       return {ok: true, emitted: emitted};
+    }
+    if (c.kind === 'filter') {
+      return {ok: true, value: compile(ddoc.filters[c.filter], {})(c.doc, {query: c.query || {}})};
     }
     if (c.kind === 'call') {
       return {ok: true, value: makeRequire(ddoc)(c.module)[c.fn].apply(null, c.args)};

@@ -6,7 +6,7 @@ import pytest
 
 from oms.couch import CouchServer, Forbidden
 from oms.embedded import EmbeddedCouch
-from replication import conflicts, sites
+from replication import conflicts, sites, status
 
 from .conftest import Link, eventually
 
@@ -60,7 +60,7 @@ def test_stock_is_not_allocated_at_a_site(branch, staff):
 
 
 def test_offline_edits_on_both_sides_converge_and_conflicts_surface_and_resolve(
-        branch, central_admin, staff, agent, rapp, rweb):
+        branch, rserver, rsettings, central_admin, staff, agent, rapp, rweb):
     sally = staff("sally")
     same = sally.create({"customer": "C0005", "status": "submitted", "notes": "original",
                          "lines": [{"sku": "GAD-310", "qty": 2, "unit_price": "39.90"}]})
@@ -74,6 +74,8 @@ def test_offline_edits_on_both_sides_converge_and_conflicts_surface_and_resolve(
 
     branch["link"].down()   # the branch goes offline: link cut and its server stopped
     branch["stop"]()
+    offline_rows = status.site_states(rserver, rsettings)
+    assert {r.state for r in offline_rows if r.name == "branch1"} == {"unreachable"}
     staff("mia").act(same["number"], "edit", changes={"notes": "from the centre"})
     staff("carl").act(different["number"], "approve")
     central_new = sally.create({"customer": "C0008", "lines": [{"sku": "WID-200", "qty": 1, "unit_price": "12.00"}]})
@@ -136,3 +138,12 @@ def test_offline_edits_on_both_sides_converge_and_conflicts_surface_and_resolve(
         eventually(lambda o=o: bdb.get(o["_id"], conflicts=True)["_rev"] == central_admin.get(o["_id"])["_rev"]
                    and not bdb.get(o["_id"], conflicts=True).get("_conflicts"),
                    what=f"{o['number']} equal on both sides")
+
+
+def test_the_centre_reports_each_sites_replications(branch, rserver, rsettings):
+    def settled():
+        rows = [r for r in status.site_states(rserver, rsettings) if r.name == "branch1"]
+        return all(r.state == "running" and r.checkpoint for r in rows) and rows
+    rows = eventually(settled, what="both site replications report a checkpoint")
+    assert {r.direction for r in rows} == {"push", "pull"}
+    assert next(r for r in rows if r.direction == "push").pending is not None
