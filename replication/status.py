@@ -18,6 +18,7 @@ database, and what the branch has not yet pulled."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 
 import requests
@@ -51,6 +52,12 @@ class State:
         return asdict(self)
 
 
+def redact(text: str) -> str:
+    """PouchDB's replicator puts an endpoint's credentials into its URLs (and so into its error
+    messages): never show them."""
+    return re.sub(r"//[^/@\s]+@", "//…@", str(text))
+
+
 def _strip(url_spec) -> str:
     server, db, _ = replicator.endpoint_of(url_spec)
     return f"{server}/{db}"
@@ -69,7 +76,7 @@ def _pouch_details(host: CouchServer, doc: dict, st: State) -> None:
     st.state = {"triggered": "running"}.get(doc.get("_replication_state"), doc.get("_replication_state") or "starting")
     st.updated = doc.get("_replication_state_time")
     if doc.get("_replication_state_reason"):
-        st.errors.append(doc["_replication_state_reason"])
+        st.errors.append(redact(doc["_replication_state_reason"]))
     for label, server_url, auth in (("source", src_server, src_auth), ("target", tgt_server, tgt_auth)):
         try:
             requests.get(server_url + "/", timeout=2).raise_for_status()
@@ -108,7 +115,7 @@ def _couch_details(info: dict, st: State) -> None:
     st.pending = details.get("changes_pending")
     st.failures = details.get("doc_write_failures")
     if details.get("error"):
-        st.errors.append(str(details["error"]))
+        st.errors.append(redact(details["error"]))
     if info.get("error_count"):
         st.errors.append(f"{info['error_count']} errors since start")
 

@@ -120,3 +120,33 @@ def test_the_partner_copy_refuses_another_partners_documents_and_deletions(rserv
         rserver.as_person("partner_globex", "alice@acme", "demo").save(
             {"_id": "comment:x2", "type": "comment", "parent": "order:SO-000001", "text": "hi",
              "by": "alice@acme", "at": "2026-11-25T12:00:00Z", "partner": "globex"})
+
+
+def test_a_refused_change_made_while_the_centre_moved_on_ends_with_the_centres_version_everywhere(
+        central_admin, partner_service, staff, agent):
+    alice = partner_service("alice@acme")
+    placed = alice.place({"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 6, "unit_price": "4.50"}]})
+    eventually(lambda: central_admin.get_or_none(placed["_id"]), what="the order reaches the centre")
+    base = alice.db.get(placed["_id"])
+    # At the same moment: the centre approves, and alice (from the same base) halves the price.
+    staff("carl").act(placed["number"], "approve")
+    mine = {k: v for k, v in base.items() if k != "_rev"}
+    mine["lines"] = [dict(base["lines"][0], unit_price_cents=225, amount_cents=1350)]
+    mine["totals"] = {"net_cents": 1350, "qty": 6}
+    mine["updated_by"] = "alice@acme"
+    mine["history"] = base["history"] + [{"at": "2026-11-25T12:00:00Z", "by": "alice@acme", "action": "edit",
+                                          "from": "submitted", "to": "submitted", "changes": ["lines"]}]
+    mine["_rev"] = "2-" + "f" * 32
+    mine["_revisions"] = {"start": 2, "ids": ["f" * 32, base["_rev"].split("-")[1]]}
+    alice.db.bulk([mine], new_edits=False)   # her edit, made from the version she had
+    # The agent records the refusal, sets her copy back, and drops the version that changes nothing.
+    eventually(lambda: agent.run_once() and [n for n in alice.rejections() if n["rev"] == mine["_rev"]],
+               what="the refusal is recorded")
+
+    def settled():
+        agent.run_once()
+        c = central_admin.get(placed["_id"], conflicts=True)
+        p = alice.db.get(placed["_id"], conflicts=True)
+        return not c.get("_conflicts") and not p.get("_conflicts") and c["_rev"] == p["_rev"] and c
+    final = eventually(settled, what="one version, the same at the centre and in the partner's copy")
+    assert final["status"] == "approved" and final["totals"]["net_cents"] == 2700
