@@ -32,6 +32,8 @@ class Agent:
 
     def run_once(self) -> dict:
         out = {"rejections": [], "merged": [], "dropped": [], "person": {}}
+        if self._is_site():
+            return out  # a branch's replica: the centre's agent decides, once, for everyone
         partners = Partners(self.server, self.settings, progress=lambda *_: None)
         for record in partners.list():
             try:
@@ -60,6 +62,13 @@ class Agent:
                 out[outcome].append(doc_id)
                 log.info("conflict in %s: %s", doc_id, outcome)
         return out
+
+    def _is_site(self) -> bool:
+        if not hasattr(self, "_site"):
+            self._site = self.server.admin(self.settings.db_name).get_or_none("_design/site") is not None
+            if self._site:
+                log.info("this database is a branch's replica (_design/site): the replication agent stays idle")
+        return self._site
 
     def start(self) -> "Agent":
         def loop():

@@ -209,3 +209,24 @@ def test_a_partner_account_is_told_from_staff_and_replicator_accounts():
     assert PartnerPerson.from_roles("oms-partner-acme", ACME_REPLICATOR["roles"]) is None
     assert PartnerPerson.from_roles("alice@globex", ["partner:acme", "partner-level:author"]) is None
     assert PartnerPerson.from_roles("sally", ["level:author", "[Sales]"]) is None
+
+
+def test_a_site_url_must_name_the_branch_and_its_admin():
+    from oms.errors import InvalidInput
+    from replication.sites import Target, site_name
+    t = Target.parse("http://adm:s%40cret@branch.example:5984/orders_b", "orders")
+    assert (t.server_url, t.user, t.password, t.db) == ("http://branch.example:5984", "adm", "s@cret", "orders_b")
+    assert Target.parse("https://a:b@host/", "orders").db == "orders"
+    assert site_name(t, None) == "branch-example-5984"
+    for bad in ("branch:5984/orders", "http://branch:5984/orders", "ftp://a:b@host/x"):
+        with pytest.raises(InvalidInput):
+            Target.parse(bad, "orders")
+
+
+def test_partner_ids_are_short_lower_case_names():
+    from oms.errors import InvalidInput
+    from replication.partners import check_id, database_name, number_prefix
+    assert database_name("acme") == "partner_acme" and number_prefix("acme") == "SO-ACME-"
+    for bad in ("Acme", "a", "1acme", "acme_x", "x" * 17, None):
+        with pytest.raises(InvalidInput):
+            check_id(bad)
