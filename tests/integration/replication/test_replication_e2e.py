@@ -22,25 +22,40 @@ def live(rapp):
     srv.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
+def in_browser(live: str, steps):
+    """Run `steps(page)` in Chromium, in a thread of its own: the suite's other browser tests keep
+    a Playwright (sync API) running for the whole session, and a second one cannot share their
+    thread. Exceptions and assertion failures come back to the test."""
     from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    outcome = {}
+
+    def run():
+        try:
+            with sync_playwright() as p:
+                b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                try:
+                    pg = b.new_context(base_url=live, viewport={"width": 1280, "height": 800}).new_page()
+                    pg.set_default_timeout(10_000)
+                    outcome["value"] = steps(pg)
+                finally:
+                    b.close()
+        except BaseException as exc:  # noqa: BLE001 (handed back to the test)
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="chromium")
+    worker.start()
+    worker.join(120)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
-@pytest.fixture
-def page(browser, live):
-    ctx = browser.new_context(base_url=live, viewport={"width": 1280, "height": 800})
-    pg = ctx.new_page()
-    pg.set_default_timeout(10_000)
-    yield pg
-    ctx.close()
+def test_a_partner_places_an_order_in_the_browser(live, central_admin):
+    number = in_browser(live, partner_places_an_order)
+    eventually(lambda: central_admin.get_or_none(f"order:{number}"), what="the order reaches the centre")
 
 
-def test_a_partner_places_an_order_in_the_browser(page, central_admin):
+def partner_places_an_order(page):
     from playwright.sync_api import expect
     page.goto("/partner/login")
     page.fill("input[name=username]", "alice@acme")
@@ -57,12 +72,10 @@ def test_a_partner_places_an_order_in_the_browser(page, central_admin):
     expect(page.locator("h1")).to_contain_text(re.compile(r"SO-ACME-\d{6}"))
     expect(page.locator("table.lines")).to_contain_text("119.70")
     shot(page, "partner-order")
-    number = re.search(r"SO-ACME-\d{6}", page.locator("h1").inner_text()).group(0)
-    eventually(lambda: central_admin.get_or_none(f"order:{number}"), what="the order reaches the centre")
+    return re.search(r"SO-ACME-\d{6}", page.locator("h1").inner_text()).group(0)
 
 
-def test_a_manager_merges_competing_versions_field_by_field(page, central_admin, staff):
-    from playwright.sync_api import expect
+def test_a_manager_merges_competing_versions_field_by_field(live, central_admin, staff):
     order = staff("sally").create({"customer": "C0001", "status": "submitted", "notes": "as placed",
                                    "lines": [{"sku": "WID-100", "qty": 2, "unit_price": "4.50"}]})
     base = central_admin.get(order["_id"])
@@ -75,7 +88,13 @@ def test_a_manager_merges_competing_versions_field_by_field(page, central_admin,
     theirs["_rev"] = "2-" + "0" * 32
     theirs["_revisions"] = {"start": 2, "ids": ["0" * 32, base["_rev"].split("-")[1]]}
     central_admin.bulk([theirs], new_edits=False)
+    in_browser(live, lambda page: merge_in_the_browser(page, order, theirs["_rev"]))
+    merged = central_admin.get(order["_id"], conflicts=True)
+    assert not merged.get("_conflicts") and merged["priority"] == 2 and merged["notes"] == "at the branch"
 
+
+def merge_in_the_browser(page, order, their_rev):
+    from playwright.sync_api import expect
     page.goto("/login")
     page.fill("input[name=username]", "mia")
     page.fill("input[name=password]", "demo")
@@ -86,12 +105,10 @@ def test_a_manager_merges_competing_versions_field_by_field(page, central_admin,
     page.click("text=Compare them side by side")
     expect(page.locator("table.versions")).to_contain_text("at the branch")
     shot(page, "conflict-versions")
-    page.check(f"input[name='field:notes'][value='{theirs['_rev']}']")
+    page.check(f"input[name='field:notes'][value='{their_rev}']")
     page.click("button:has-text('Merge the chosen fields')")
     expect(page.locator("h1")).to_contain_text(order["number"])
     expect(page.locator(".notice")).to_have_count(0)
     expect(page.locator(".fields")).to_contain_text("at the branch")
     expect(page.locator(".fields")).to_contain_text("2026-12-24")
     shot(page, "conflict-merged")
-    merged = central_admin.get(order["_id"], conflicts=True)
-    assert not merged.get("_conflicts") and merged["priority"] == 2 and merged["notes"] == "at the branch"
