@@ -150,3 +150,31 @@ def test_a_refused_change_made_while_the_centre_moved_on_ends_with_the_centres_v
         return not c.get("_conflicts") and not p.get("_conflicts") and c["_rev"] == p["_rev"] and c
     final = eventually(settled, what="one version, the same at the centre and in the partner's copy")
     assert final["status"] == "approved" and final["totals"]["net_cents"] == 2700
+
+
+def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserver, central_admin, demo_partners):
+    """The partner's own PouchDB Server pulls its copy and pushes an order placed there, with
+    nothing but `POST /_replicate` and the partner person's account."""
+    from oms.couch import CouchServer
+    from oms.embedded import EmbeddedCouch
+    with EmbeddedCouch(tmp_path / "acme-own", "acme_admin", "acme-secret") as own:
+        theirs = CouchServer(own.url, "acme_admin", "acme-secret")
+        theirs.admin("acme").create()
+        copy_url = rserver.url.replace("http://", "http://alice%40acme:demo@") + "/partner_acme"
+        theirs.request("POST", "/_replicate", json={"source": copy_url, "target": "acme"})
+        local = theirs.admin("acme")
+        held = {r["id"] for r in local.all_docs()["rows"] if not r["id"].startswith("_")}
+        assert held and all(local.get(i).get("partner") == "acme" for i in held if i != "counter:order")
+        template = local.get(next(i for i in sorted(held) if i.startswith("order:")))
+        order = {k: v for k, v in template.items() if k not in ("_rev", "notes")}
+        order.update(_id="order:SO-ACME-900001", number="SO-ACME-900001", status="submitted",
+                     created_by="alice@acme", updated_by="alice@acme", version=1,
+                     history=[{"at": "2026-11-25T09:00:00Z", "by": "alice@acme", "action": "create",
+                               "from": None, "to": "submitted"}])
+        for key in ("allocations", "backorders", "credit", "promised_date"):
+            order.pop(key, None)
+        local.save(order)
+        result = theirs.request("POST", "/_replicate", json={"source": "acme", "target": copy_url})
+        assert result["doc_write_failures"] == 0
+        arrived = eventually(lambda: central_admin.get_or_none(order["_id"]), what="it reaches the centre")
+        assert arrived["created_by"] == "alice@acme" and arrived["status"] == "submitted"
