@@ -27,13 +27,17 @@ def serve(demo, workers):
     from . import runtime
     from .seed import seed
     stack = runtime.start(Settings.from_env())
-    web = None
+    web = agent = None
     try:
         s = stack.settings
         if demo:
             seed(stack.server(), s, progress=click.echo)
+            from replication.demo import seed_partners
+            seed_partners(stack.server(), s, progress=click.echo)
+        from replication.agent import Agent  # partners' refused changes, conflicts that merge by themselves
+        agent = Agent(stack.server(), s).start()
         click.echo(f"Order Desk on http://{s.host}:{s.port}  (demo people: sally, carl, wanda, sam, "
-                   "bill, mia, rita; password demo)")
+                   "bill, mia, rita; partners alice@acme, gus@globex at /partner/login; password demo)")
         # gunicorn runs as our child, not in this process: its master reaps every child it sees,
         # which would steal the embedded servers' exit status from their supervisor.
         web = subprocess.Popen(
@@ -46,6 +50,8 @@ def serve(demo, workers):
         pass
     finally:
         click.echo("stopping ...")
+        if agent:
+            agent.stop()
         if web and web.poll() is None:
             web.terminate()
             web.wait(15)
@@ -135,6 +141,9 @@ def feed_stock(path):
         bar.update(len(rows) - bar.pos)
     _report(report.as_dict())
 
+from replication.cli import replicate  # noqa: E402  (`oms replicate ...`, issue 6)
+
+main.add_command(replicate)
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Iterable
 
 import requests
@@ -87,6 +88,10 @@ class CouchServer:
     def __init__(self, url: str, admin_user: str | None, admin_password: str | None, timeout: float = 30):
         self.url = url.rstrip("/")
         self.session = requests.Session()
+        # Identities share this session: never let a cookie one of them got (an AuthSession from
+        # _session, refreshed on every cookie request by PouchDB Server) ride along with another's
+        # basic-auth request; both servers try the cookie first.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -19,6 +19,11 @@ from .config import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
+# Fixes the server needs (patches/, applied by `make install`): without them replicated updates
+# into a validated database are silently dropped, people can raise their own roles, and deleting
+# a running replication's document makes the server exit.
+PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
+           "pouchdb-replicator/lib/index.js")
 
 
 def free_port() -> int:
@@ -42,6 +47,9 @@ class EmbeddedCouch:
     def _spawn(self) -> None:
         if not POUCHDB_SERVER.exists():
             raise RuntimeError(f"{POUCHDB_SERVER} is missing: run `make install` (npm ci) first")
+        for rel in PATCHED:
+            if "Order Desk patch" not in (PROJECT_ROOT / "node_modules" / rel).read_text():
+                raise RuntimeError(f"node_modules/{rel} lacks the patches in patches/: run `make install`")
         self.dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.dir / "server.log", "ab")
         self.proc = subprocess.Popen(

@@ -212,9 +212,11 @@ class OrderService:
         text = (text or "").strip()
         if not text or len(text) > 4000:
             raise InvalidInput("a comment needs text (1 to 4000 characters)")
-        return self.db.save({"_id": f"comment:{uuid.uuid4().hex}", "type": "comment",
-                             "parent": doc["_id"], "text": text, "by": self.access.name,
-                             "at": self.clock()})
+        comment = {"_id": f"comment:{uuid.uuid4().hex}", "type": "comment", "parent": doc["_id"],
+                   "text": text, "by": self.access.name, "at": self.clock()}
+        if doc.get("partner"):
+            comment["partner"] = doc["partner"]  # so the push replication takes it to the partner
+        return self.db.save(comment)
 
     def comments(self, number_or_id: str) -> list[dict]:
         doc = self.get(number_or_id)  # Readers fields: no order, no responses

@@ -95,6 +95,8 @@ class ShipmentService:
         for wh, wh_lines in groups.items():
             doc = {"_id": f"shipment:{uuid.uuid4().hex}", "type": "shipment", "order": order["number"],
                    "warehouse": wh, "lines": wh_lines, "shipped_at": now, "shipped_by": self.access.name}
+            if order.get("partner"):
+                doc["partner"] = order["partner"]  # so the push replication takes it to the partner
             if carrier.strip():
                 doc["carrier"] = carrier.strip()
             if tracking.strip():

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Order Desk needs, only those missing (apt is slow: skip it when all are there).
 #   base:       slapd + ldap-utils (demo/test directory), libldap2-dev + libsasl2-dev (to build python-ldap),
-#               nodejs + npm (runs the embedded PouchDB Server) when no node is on PATH
+#               patch (applies patches/ to the embedded server), nodejs + npm (runs the embedded PouchDB Server) when no node is on PATH
 #   --browser:  chromium + chromium-driver for the end-to-end tests (never a downloaded browser)
 set -euo pipefail
-want=(slapd ldap-utils libldap2-dev libsasl2-dev)
+want=(slapd ldap-utils libldap2-dev libsasl2-dev patch)
 command -v node >/dev/null || want+=(nodejs npm)
 [ "${1:-}" = "--browser" ] && want=(chromium chromium-driver)
 

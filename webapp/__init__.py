@@ -42,4 +42,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie
+    from . import partners, replication  # issue 6: partner pages and API, replication pages
+    partners.init_app(app)
+    replication.init_app(app)
     return app

@@ -8,6 +8,7 @@ from oms.errors import InvalidInput
 
 from . import services
 from .auth import login_required
+from .replication import competing  # versions left by replication (issue 6)
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -54,7 +55,8 @@ def show(number):
     svc = services.order_service(access)
     doc = svc.get(number)
     return render_template("order.html", order=doc, actions=workflow.actions_for(access, doc),
-                           comments=svc.comments(number), may_comment=access.at_least("author"))
+                           comments=svc.comments(number), may_comment=access.at_least("author"),
+                           competing=competing(doc))
 
 
 @bp.post("/<number>/act")

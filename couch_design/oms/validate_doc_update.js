@@ -5,6 +5,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var workflow = require('lib/workflow');
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
+  var partners = require('lib/validate_partner');
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -14,6 +15,9 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var doc = newDoc._deleted ? oldDoc : newDoc;
   var type = (doc && doc.type) || (oldDoc && oldDoc.type);
   var who = userCtx.name;
+
+  // A partner's changes arrive through its replicator identity: lib/validate_partner decides.
+  if (partners.validate(newDoc, oldDoc, userCtx, _err)) return;
 
   if (!admin && level < L('depositor')) _err('You have No Access to this database.');
 
@@ -48,20 +52,22 @@ function (newDoc, oldDoc, userCtx, secObj) {
         if (newDoc.created_by !== who) _err('created_by must be you (' + who + ').');
         if (newDoc.version !== 1) _err('A new order is version 1.');
       }
+      // (A site's replication, as admin, may bring an order with several revisions at once.)
       var first = newDoc.history;
-      if (first.length !== 1 || first[0].action !== 'create' || (!admin && first[0].by !== who)) {
+      if ((admin ? first.length < 1 : first.length !== 1) || first[0].action !== 'create' || (!admin && first[0].by !== who)) {
         _err('A new order carries one history entry: {action: "create", by: "' + who + '"}.');
       }
       return;
     }
 
     // History is append-only: every write adds exactly one entry, and none is ever edited.
-    var oldH = oldDoc.history || [], newH = newDoc.history;
-    if (newH.length !== oldH.length + 1 || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
+    // (A site's replication, as admin, may bring several revisions, so several entries, at once.)
+    var oldH = oldDoc.history || [], newH = newDoc.history, grew = newH.length - oldH.length;
+    if ((admin ? grew < 0 : grew !== 1) || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
       _err('History entries cannot be edited or removed; each change appends exactly one entry.');
     }
     var entry = newH[newH.length - 1];
-    if (entry.from !== oldDoc.status || entry.to !== newDoc.status) {
+    if (grew ? (newH[oldH.length].from !== oldDoc.status || entry.to !== newDoc.status) : newDoc.status !== oldDoc.status) {
       _err('The new history entry must read from "' + oldDoc.status + '" to "' + newDoc.status + '".');
     }
     if (admin) return;

@@ -2,6 +2,7 @@
 // stdin: {"ddoc": {...}, "cases": [{"kind": "validate", "newDoc", "oldDoc", "userCtx"} |
 //                                  {"kind": "map", "view": name, "doc"} |
 //                                  {"kind": "reduce", "view": name, "values", "rereduce"} |
+//                                  {"kind": "filter", "filter": name, "doc", "query"} |
 //                                  {"kind": "call", "module": "lib/x", "fn": name, "args": [...]}]}
 // stdout: one result per case: {"ok": true, ...} or {"forbidden": msg} / {"error": msg}.
 'use strict';
@@ -41,6 +42,9 @@ var out = input.cases.map(function (c) {
     if (c.kind === 'reduce') {
       var fn = compile(ddoc.views[c.view].reduce, {});
       return {ok: true, value: fn(c.keys || null, c.values, !!c.rereduce)};
+    }
+    if (c.kind === 'filter') {
+      return {ok: true, value: compile(ddoc.filters[c.filter], {})(c.doc, {query: c.query || {}})};
     }
     if (c.kind === 'call') {
       return {ok: true, value: makeRequire(ddoc)(c.module)[c.fn].apply(null, c.args)};

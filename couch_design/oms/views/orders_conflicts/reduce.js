@@ -1,0 +1,1 @@
+../../reduces/totals.js

@@ -1,0 +1,50 @@
+"""Design documents for the replicas, compiled from couch_design/ like the central one:
+`_design/partner` for a partner's database (couch_design/partner, with the partner's id) and
+`_design/site` for a branch office's database (couch_design/site). Neither folder has an `_id`
+file, so `oms deploy` never pushes them into the central database."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from couch_design.deploy import HERE, load_rules, push
+
+PARTNER = HERE / "partner"
+SITE = HERE / "site"
+SHARED_LIB = HERE / "oms" / "lib"
+
+
+def _functions(folder: Path, kind: str) -> dict:
+    return {p.stem: p.read_text().strip() for p in sorted((folder / kind).glob("*.js"))}
+
+
+def _compile(folder: Path, ddoc_id: str, lib_extra: dict, shared: tuple[str, ...]) -> dict:
+    ddoc: dict = {"_id": ddoc_id, "language": "javascript",
+                  "validate_doc_update": (folder / "validate_doc_update.js").read_text().strip()}
+    views = {}
+    for view_dir in sorted(p for p in (folder / "views").glob("*") if p.is_dir()):
+        views[view_dir.name] = {"map": (view_dir / "map.js").read_text().strip()}
+    if views:
+        ddoc["views"] = views
+    ddoc["filters"] = _functions(folder, "filters")
+    rules = load_rules()
+    lib = {name: (SHARED_LIB / f"{name}.js").read_text().strip() for name in shared}
+    lib["replication_rules"] = "module.exports = " + json.dumps(rules["replication"]) + ";"
+    lib.update(lib_extra)
+    ddoc["lib"] = lib
+    return ddoc
+
+
+def partner_design(partner_id: str) -> dict:
+    config = "module.exports = " + json.dumps({"id": partner_id}) + ";"
+    return _compile(PARTNER, "_design/partner", {"partner_config": config}, ("revisions",))
+
+
+def site_design() -> dict:
+    return _compile(SITE, "_design/site", {}, ())
+
+
+def push_design(db, ddoc: dict) -> str:
+    """'created', 'updated' or 'unchanged' (couch_design.deploy.push; no staging needed: these
+    databases are small and their views build on first use)."""
+    return push(db, ddoc, progress=lambda *_: None)

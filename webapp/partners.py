@@ -1,0 +1,234 @@
+"""Partner pages (/partner) and the partner API (/api/v1/partner). A partner's people sign in
+with their CouchDB account (not LDAP), see only their own database (partner_<id>), place orders,
+follow their status, comment, accept shipments, and see the changes the centre refused. Every
+read and write goes to CouchDB as the person (session cookie on pages, HTTP Basic on the API);
+the staff pages and the central database stay out of reach (no `user` in their session, no
+membership of the central database). Thin handlers: the work is in replication/partners.py."""
+from __future__ import annotations
+
+import functools
+import time
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+
+from oms.couch import Conflict, Forbidden, NotFound, Unauthorized
+from oms.errors import InvalidInput
+from oms.numbers import NumberAllocator
+from replication import partner_session
+from replication.partners import PartnerService, number_prefix
+
+from . import services
+from .errors import problem
+from .orders import form_to_input
+
+bp = Blueprint("partners", __name__, url_prefix="/partner")
+api = Blueprint("partner_api", __name__, url_prefix="/api/v1/partner")
+
+REFRESH_SECONDS = 60
+
+
+def init_app(app) -> None:
+    from .security import csrf
+    app.extensions["partner_numbers"] = {}
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+    csrf.exempt(api)  # the API takes HTTP Basic only, never the session cookie
+
+
+def _numbers(partner_id: str) -> NumberAllocator:
+    pool = current_app.extensions["partner_numbers"]
+    if partner_id not in pool:
+        pool[partner_id] = NumberAllocator(prefix=number_prefix(partner_id))
+    return pool[partner_id]
+
+
+def service() -> PartnerService:
+    return g.partner_service
+
+
+# -- signing in ----------------------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, name = None, ""
+    if request.method == "POST":
+        name = request.form.get("username", "").strip()
+        try:
+            person, cookie = partner_session.sign_in(services.couch(), name, request.form.get("password", ""))
+        except Unauthorized as exc:
+            error = exc.reason
+        else:
+            session.clear()
+            session["partner"] = {"name": person.name, "partner": person.partner, "level": person.level,
+                                  "cookie": cookie, "checked": time.time()}
+            return redirect(url_for("partners.home"), 303)
+        return render_template("partner_login.html", error=error, username=name), 401
+    return render_template("partner_login.html", error=None, username="")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("partners.login"), 303)
+
+
+def partner_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        me = session.get("partner")
+        if not me:
+            return redirect(url_for("partners.login"))
+        server = services.couch()
+        if time.time() - me.get("checked", 0) > REFRESH_SECONDS:
+            person, cookie = partner_session.whoami(server, me["cookie"])
+            if person is None or person.name != me["name"]:
+                session.clear()
+                return redirect(url_for("partners.login"))
+            me.update(level=person.level, cookie=cookie, checked=time.time())
+            session["partner"] = me
+        from replication.partners import PartnerPerson
+        person = PartnerPerson(me["name"], me["partner"], me["level"])
+        db = partner_session.partner_db(server, person, me["cookie"])
+        g.partner_service = PartnerService(db, person, _numbers(person.partner))
+        try:
+            return view(*args, **kwargs)
+        except Unauthorized:
+            session.clear()
+            return redirect(url_for("partners.login"))
+    return wrapped
+
+
+# -- pages -----------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@partner_required
+def home():
+    svc = service()
+    rows, next_after = svc.orders(after=request.args.get("after") or None)
+    return render_template("partner_home.html", me=svc.person, rows=rows, next_after=next_after,
+                           rejections=svc.rejections())
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@partner_required
+def new_order():
+    svc = service()
+    error, values = None, request.form
+    if request.method == "POST":
+        try:
+            doc = svc.place(form_to_input(request.form))
+            return redirect(url_for("partners.order", number=doc["number"]), 303)
+        except (InvalidInput, Forbidden) as exc:
+            error = exc.reason
+    return render_template("partner_order_form.html", me=svc.person, error=error, values=values,
+                           customers=svc.customers(), line_count=3), (400 if error else 200)
+
+
+@bp.get("/orders/<number>")
+@partner_required
+def order(number):
+    return _order_page(number)
+
+
+def _order_page(number, error: str | None = None, code: int = 200):
+    svc = service()
+    doc = svc.order(number)
+    return render_template("partner_order.html", me=svc.person, order=doc, error=error,
+                           responses=svc.responses(doc["_id"]),
+                           editable=sorted(svc.person.may("edit_order") and _editable(doc) or [])), code
+
+
+def _editable(doc) -> list[str]:
+    from oms import rules
+    return rules.rules()["replication"]["partners"]["editable"].get(doc["status"], [])
+
+
+def _act(number, fn):
+    try:
+        fn()
+    except (InvalidInput, Forbidden) as exc:
+        return _order_page(number, exc.reason, 400 if isinstance(exc, InvalidInput) else 403)
+    except Conflict as exc:
+        return _order_page(number, exc.reason, 409)
+    return redirect(url_for("partners.order", number=number), 303)
+
+
+@bp.post("/orders/<number>/edit")
+@partner_required
+def edit(number):
+    changes = {f: request.form.get(f, "").strip() for f in ("notes", "promised_date") if f in request.form}
+    return _act(number, lambda: service().edit(number, changes, rev=request.form.get("rev")))
+
+
+@bp.post("/orders/<number>/cancel")
+@partner_required
+def cancel(number):
+    return _act(number, lambda: service().cancel(number, request.form.get("reason", ""), rev=request.form.get("rev")))
+
+
+@bp.post("/orders/<number>/comments")
+@partner_required
+def comment(number):
+    return _act(number, lambda: service().comment(number, request.form.get("text", "")))
+
+
+@bp.post("/orders/<number>/shipments/<shipment>/accept")
+@partner_required
+def accept(number, shipment):
+    return _act(number, lambda: service().accept(shipment, request.form.get("note", "")))
+
+
+# -- API -------------------------------------------------------------------------------------------------
+
+def partner_api_auth(view):
+    """HTTP Basic with the partner person's CouchDB account."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        from flask import make_response
+        auth = request.authorization
+        person = None
+        if auth and auth.type == "basic" and auth.username:
+            person = partner_session.check_basic(services.couch(), auth.username, auth.password or "")
+        if person is None:
+            resp = make_response(problem(401, "Send HTTP Basic credentials of a partner's account."))
+            resp.headers["WWW-Authenticate"] = 'Basic realm="Order Desk partners", charset="UTF-8"'
+            return resp
+        from replication.partners import database_name
+        db = services.couch().as_person(database_name(person.partner), person.name, auth.password or "")
+        g.partner_service = PartnerService(db, person, _numbers(person.partner))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@api.get("/orders")
+@partner_api_auth
+def api_orders():
+    from flask import jsonify
+    rows, next_after = service().orders(after=request.args.get("after") or None)
+    return jsonify({"orders": [r["value"] for r in rows], "next_after": next_after})
+
+
+@api.get("/orders/<number>")
+@partner_api_auth
+def api_order(number):
+    from flask import jsonify
+    doc = service().order(number)
+    doc.pop("_revisions", None)
+    responses = service().responses(doc["_id"])
+    return jsonify({**doc, "comments": responses["comment"], "shipments": responses["shipment"],
+                    "refused_changes": responses["rejection"]})
+
+
+@api.post("/orders")
+@partner_api_auth
+def api_place():
+    from flask import jsonify
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("send the order as a JSON object with Content-Type: application/json")
+    doc = service().place(data)
+    resp = jsonify(doc)
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("partner_api.api_order", number=doc["number"])
+    return resp
+
