@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import api, auth, desk, errors, filters, orders, security, services
+    from . import api, auth, desk, errors, filters, integration, orders, security, services
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(orders.bp)
+    integration.init_app(app)  # issue 7: API tokens, import/export, notifications, /api/openapi.json
     app.register_blueprint(api.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie
     return app

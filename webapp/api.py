@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
 
+from oms import order_api
 from oms.errors import InvalidInput
 
 from . import services
+from .api_support import idempotency_key, request_fingerprint, respond
 from .auth import api_auth_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -25,11 +27,11 @@ def _json_body() -> dict:
 @bp.post("/orders")
 @api_auth_required
 def create_order():
-    doc = services.order_service().create(_json_body())
-    resp = jsonify(doc)
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.get_order", number=doc["number"])
-    return resp
+    data = _json_body()
+    # Idempotency-Key: a retried create returns the first result (oms/idempotency.py).
+    return respond(order_api.create_order(services.order_service(), data, idempotency_key(),
+                                          request_fingerprint(data),
+                                          lambda number: url_for("api.get_order", number=number)))
 
 
 @bp.get("/orders/<number>")

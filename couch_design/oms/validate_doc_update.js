@@ -5,6 +5,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var workflow = require('lib/workflow');
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
+  var integration = require('lib/integration');  // issue 7: integration and agent documents
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -24,11 +25,13 @@ function (newDoc, oldDoc, userCtx, secObj) {
     return;
   }
 
+  if (type === 'order' && !oldDoc && newDoc.imported) return integration.validateImportedOrder(newDoc, userCtx, _err);
   if (type === 'order') return validateOrder();
   if (type === 'counter') return validateCounter();
   if (type === 'acl') return validateAcl();
   if (type === 'order_version') return validateVersion();
   if (type === 'comment') return validateComment();
+  if (integration.handles(type)) return integration.validate(newDoc, oldDoc, userCtx, _err);
   if (admin) return;
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
 
