@@ -105,6 +105,7 @@ class ImportContext:
     clock: Callable[[], str] = orders.utcnow
     progress: Callable[[int, int], None] | None = None   # (records done, records in all)
     keep_report: bool = True
+    directory: object | None = None   # oms.directory.Directory: Notes names -> our people (DXL)
 
 
 # ---------------------------------------------------------------- reading files
@@ -378,8 +379,14 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report,
                     existing[doc["_id"]] = ctx.db.get(doc["_id"])
                 else:
                     existing[doc["_id"]] = {"__error__": res.get("reason") or res.get("error")}
-        to_create, claim_of = [], {}
+        to_create, claim_of, done = [], {}, []
         numbers = {}
+        # a claim without an outcome: an earlier run may have written the order and stopped.
+        # Look first: PouchDB Server answers a create over an existing document with the
+        # validate_doc_update's 403, not 409 (CouchDB 3 says 409 before validating).
+        pending = [orders.order_id(existing[i]["reserved"]["number"]) for i in ids
+                   if "__error__" not in existing[i] and not existing[i].get("response")]
+        present = {r["key"] for r in ctx.db.all_docs(keys=pending)["rows"] if "error" not in r} if pending else set()
         for c, i in zip(batch, ids):
             claim = existing[i]
             if "__error__" in claim:
@@ -394,6 +401,10 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report,
                 else:
                     report.count(c.record.kind, "unchanged")
                 continue
+            if orders.order_id(number) in present:
+                report.count(c.record.kind, "unchanged")
+                done.append(i)
+                continue
             try:
                 doc = c.build(number)
             except InvalidInput as exc:
@@ -401,7 +412,6 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report,
                 continue
             to_create.append(doc)
             claim_of[doc["_id"]] = (c, i)
-        done = []
         for doc, res in zip(to_create, _bulk_results(ctx, to_create)):
             c, i = claim_of[doc["_id"]]
             if res.get("ok"):
