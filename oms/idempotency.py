@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .couch import Conflict, Database, NotFound
+from .couch import Conflict, Database, Forbidden, NotFound
 from .orders import utcnow
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
@@ -102,16 +102,20 @@ class Idempotency:
                 return self.db.save(record)
             except Conflict:
                 continue  # a concurrent request with the same key won: adopt its reservation
+            except Forbidden:
+                # PouchDB Server validates against the winner's record before it reports the
+                # conflict (CouchDB 3 answers 409 first): if the record exists now, we lost the race
+                if self.db.get_or_none(doc_id) is None:
+                    raise
+                continue
         raise Conflict("this Idempotency-Key is busy; retry in a moment")
 
     def _complete(self, record: dict, outcome: Outcome) -> None:
         record = dict(record, response=outcome.stored(), completed_at=self.clock())
         try:
             self.db.save(record)
-        except Conflict:
+        except (Conflict, Forbidden, NotFound):
             pass  # a concurrent retry completed it with the same outcome
-        except NotFound:
-            pass
 
 
 def is_same_create(existing: dict, person: str) -> bool:

@@ -88,6 +88,14 @@ def act(svc: OrderService, number: str, body: dict) -> dict:
 MAX_COMMENT = 4000
 
 
+def comment_id() -> str:
+    """comment:<uuid> whose first bits are the time in ms (like a UUIDv7): comments posted in the
+    same second still list in the order they were posted (the view's tie-breaker is the _id)."""
+    import os
+    import time
+    return f"comment:{uuid.UUID(int=(time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), 'big'))}"
+
+
 def _comment_text(body) -> str:
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
@@ -119,9 +127,9 @@ def post_comment(svc: OrderService, number: str, body, key: str | None, fp: str,
         return Outcome(201, doc, location(order["number"]))
 
     if not key:
-        return perform({"id": f"comment:{uuid.uuid4().hex}"})
+        return perform({"id": comment_id()})
     return Idempotency(svc.db, svc.access.name, svc.clock).run(
-        key, fp, reserve=lambda: {"id": f"comment:{uuid.uuid4().hex}"}, perform=perform)
+        key, fp, reserve=lambda: {"id": comment_id()}, perform=perform)
 
 
 def list_comments(svc: OrderService, number: str, after: list | None = None, limit: int = 50):

@@ -247,7 +247,10 @@ PATHS: dict = {
                             "description": "A selection: comma-separated order numbers",
                             "schema": {"type": "string"}}],
             "responses": {"200": {"description": "The export, streamed", "content": {
-                "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {
+                    "type": "object", "description": "{view, rows: [...]} (shape rows) or {orders: [...]} (shape orders)",
+                    "properties": {"view": _str, "rows": {"type": "array", "items": {"type": "object"}},
+                                   "orders": {"type": "array", "items": ref("Order")}}}},
                 "application/xml": {"schema": {"type": "string"}}}},
                 **problems(*COMMON_ERRORS, 404)},
         },
