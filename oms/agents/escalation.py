@@ -38,6 +38,9 @@ def _escalate(ctx: AgentContext, runlog: RunLog, number: str, status: str, since
         return
     if doc["status"] != status:
         return   # moved on since the view was read
+    esc = doc.get("escalation") or {}
+    if esc.get("stage") == status and esc.get("since") == since:
+        return   # an overlapping run escalated it after we read the view
     now = ctx.now_iso()
     hours = (ctx.now() - clk.parse(since)).total_seconds() / 3600
     new = copy.deepcopy(doc)
@@ -59,7 +62,12 @@ def _escalate(ctx: AgentContext, runlog: RunLog, number: str, status: str, since
         runlog.note(f"{number} changed meanwhile; the next run looks again")
         return
     except Forbidden as exc:
-        runlog.error(doc["_id"], exc.reason)
+        # PouchDB Server validates a stale write against the newer revision (403, not 409)
+        current = ctx.db.get_or_none(doc["_id"])
+        if current is not None and current["_rev"] != doc["_rev"]:
+            runlog.note(f"{number} changed meanwhile; the next run looks again")
+        else:
+            runlog.error(doc["_id"], exc.reason)
         return
     what = f"escalated: {reason}" + (f"; priority {doc.get('priority')} -> {new['priority']}" if "priority" in changed else "")
     runlog.touch(doc["_id"], what)

@@ -17,10 +17,11 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
     svc = ctx.orders()
     for row in rows:
         value = row["value"]
-        if (value.get("updated_at") or "") >= cutoff:
-            continue   # touched since it became a draft
+        touched = value.get("touched_at") or value.get("updated_at") or ""
+        if touched >= cutoff:
+            continue   # touched since (the escalation agent's own flag does not count)
         number = value["number"]
-        reason = f"draft untouched since {value['updated_at'][:10]} ({days} days or more): cancelled by the expiry agent"
+        reason = f"draft untouched since {touched[:10]} ({days} days or more): cancelled by the expiry agent"
         try:
             doc = svc.act(number, "cancel", reason)
         except NotFound:

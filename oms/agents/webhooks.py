@@ -76,7 +76,7 @@ def _deliver_one(ctx: AgentContext, runlog: RunLog, delivery_id: str, hooks: dic
         d = ctx.db.get(delivery_id)
     except NotFound:
         return
-    if d["state"] != "pending" or d.get("next_at", "") > clk.iso(now) or d.get("claimed_until", "") > clk.iso(now):
+    if d["state"] != "pending" or (d.get("next_at") or "") > clk.iso(now) or (d.get("claimed_until") or "") > clk.iso(now):
         return
     # claim: a second run writing the same revision gets 409 and leaves it
     d["claimed_by"] = runlog.run_id
