@@ -185,7 +185,9 @@ def read_csv(text: str, kind: str | None = None) -> list[Record]:
     if kind is None:
         raise ImportRefused("cannot tell what the file holds from its columns; orders need external_ref, "
                             "sku, qty, unit_price; customers id, name; stock sku, warehouse, on_hand")
-    known = {"orders": ORDER_COLUMNS, "customers": CUSTOMER_COLUMNS + ("customer_id",), "stock": STOCK_COLUMNS}[kind]
+    # "number" is written by exports (oms/exporting.py) and ignored here: we number orders ourselves
+    known = {"orders": ORDER_COLUMNS + ("number",), "customers": CUSTOMER_COLUMNS + ("customer_id",),
+             "stock": STOCK_COLUMNS}[kind]
     unknown = [h for h in header if h and h not in known]
     if unknown:
         raise ImportRefused(f"unknown column(s) {', '.join(unknown)} for {kind}; known: {', '.join(known)}")

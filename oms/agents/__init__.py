@@ -7,6 +7,7 @@
     expiry      drafts untouched for N days: cancel with a reason, tell the creator
     reminders   a daily digest of each person's queue
     mail        send the e-mail of notifications
+    housekeeping  forget Idempotency-Key records after some days
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Callable
 
 from .. import clock as clk
 from ..couch import Conflict, CouchError
-from . import escalation, expiry, mail, outbox, reminders, webhooks
+from . import escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
 from .base import AgentContext, RunLog, agent_rules, finish_log, start_log
 
 log = logging.getLogger("oms.agents")
@@ -26,7 +27,7 @@ log = logging.getLogger("oms.agents")
 # the others just wrote)
 AGENTS: dict[str, Callable[[AgentContext, RunLog], None]] = {
     "outbox": outbox.run, "escalation": escalation.run, "expiry": expiry.run, "reminders": reminders.run,
-    "webhooks": webhooks.run, "mail": mail.run,
+    "webhooks": webhooks.run, "mail": mail.run, "housekeeping": housekeeping.run,
 }
 
 

@@ -390,3 +390,20 @@ def test_oms_agents_run_from_the_command_line_with_a_fixed_time(world):
     assert "expiry" in result.output and "outbox" in result.output
     assert "cancelled: draft untouched" in result.output            # the young draft, 62 days later
     assert world.get("young_draft")["status"] == "cancelled"
+
+
+def test_housekeeping_forgets_old_idempotency_records_but_keeps_import_claims(world):
+    from oms.idempotency import Idempotency, Outcome, record_id
+    sally_db = world.svc("sally", at()).db
+    old = Idempotency(sally_db, "sally", clock=lambda: at(days=-10))
+    old.run("old-key", "fp", reserve=dict, perform=lambda r: Outcome(201, {}))
+    Idempotency(sally_db, "sally", clock=lambda: at(days=-1)).run("new-key", "fp", reserve=dict,
+                                                                   perform=lambda r: Outcome(201, {}))
+    claim = {"_id": record_id("ref", "orders", "ERP-1"), "type": "idem", "scope": "ref", "by": "sally",
+             "fingerprint": "f", "reserved": {}, "at": at(days=-100)}
+    sally_db.save(claim)
+    run = agents.run_agent(world.context(), "housekeeping")
+    assert world.admin.get_or_none(record_id("person", "sally", "old-key")) is None
+    assert world.admin.get_or_none(record_id("person", "sally", "new-key")) is not None
+    assert world.admin.get_or_none(claim["_id"]) is not None
+    assert record_id("person", "sally", "old-key") in touched_ids(run)
