@@ -90,7 +90,11 @@ def import_cmd(path: Path, kind, as_name, as_json):
         def progress(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
-        ctx = ImportContext(db=db, access=access, numbers=NumberAllocator(), progress=progress)
+        directory = None
+        if s.ldap_url:   # DXL: Notes names -> our people by the directory's display names
+            from .directory import Directory
+            directory = Directory(s.ldap_url, s.ldap_base_dn, s.ldap_bind_dn, s.ldap_bind_password)
+        ctx = ImportContext(db=db, access=access, numbers=NumberAllocator(), progress=progress, directory=directory)
         try:
             report = import_bytes(ctx, path.read_bytes(), fmt, kind, filename=path.name)
         except ImportRefused as exc:

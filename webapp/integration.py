@@ -23,7 +23,6 @@ def init_app(app) -> None:
     # or a refusal response. The partner accounts (replication, issue 6) append theirs here.
     app.extensions.setdefault("api_authenticators", []).append(tokens.bearer_authenticator)
     app.extensions["mirrored_tokens"] = set()
-    app.config.setdefault("OMS_TOKEN_PAGE", True)
 
     @app.errorhandler(KeyMismatch)
     def key_mismatch(exc):
@@ -33,11 +32,7 @@ def init_app(app) -> None:
     def refused(exc):
         return problem(400, exc.reason)
 
-    @app.context_processor
-    def integration_nav():
-        return {"integration_nav": True}
-
 
 def import_context(access, progress=None) -> ImportContext:
-    return ImportContext(db=services.person_db(access), access=access,
-                         numbers=current_app.extensions["numbers"], progress=progress)
+    return ImportContext(db=services.person_db(access), access=access, numbers=current_app.extensions["numbers"],
+                         progress=progress, directory=services.directory())

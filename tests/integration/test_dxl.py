@@ -135,3 +135,17 @@ def test_a_dxl_file_that_declares_entities_is_refused_and_nothing_written(person
     with pytest.raises(ImportRefused, match="declares an entity"):
         import_bytes(ImportContext(db=db, access=access, numbers=NumberAllocator()), bomb, "dxl")
     assert admin_db.info()["doc_count"] == before
+
+
+def test_the_upload_page_takes_a_dxl_export_and_lists_what_did_not_map(app, seeded):
+    import io
+    from tests.conftest import WebClient
+    web = WebClient(app)
+    web.login("mia")
+    data = SAMPLE.read_bytes().replace(b"A1B2C3D4E5F6", b"0123456789AB").replace(b"B7C8D9E0F1A2", b"BA9876543210") \
+        .replace(b"C0FFEE00C0FFEE00", b"C0FFEE11C0FFEE11")
+    r = web.post("/transfer/import", {"file": (io.BytesIO(data), "orders.dxl")}, csrf_from="/transfer")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "What did not map" in html and "ShipVia" in html
+    assert "created" in html and "Otto Outsider" in html
+    assert "Awaiting Pricing" in html
