@@ -1,6 +1,6 @@
 """Peak memory of exporting many orders (issue 7; issue 8 wants <= 200 MB, flat as it grows).
 
-    .venv/bin/python bench/bench_export.py [--orders 100000] [--shape rows|orders] [--format csv|json|xml]
+    .venv/bin/python bench/bench_export.py [--orders 100000] [--exports csv/rows,json/orders,xml/orders]
 
 Seeds N orders with _bulk_docs into a fresh database (the embedded PouchDB Server unless
 COUCHDB_URL is set), then exports 1/4, 1/2 and all of them in a child process each, sampling
@@ -83,9 +83,10 @@ def seed(admin, n: int, progress) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=100_000)
-    ap.add_argument("--format", default="csv", choices=["csv", "json", "xml"])
-    ap.add_argument("--shape", default="rows", choices=["rows", "orders"])
+    ap.add_argument("--exports", default="csv/rows,json/orders",
+                    help="format/shape pairs to measure, e.g. csv/rows,xml/orders")
     args = ap.parse_args()
+    pairs = [tuple(p.split("/")) for p in args.exports.split(",")]
     from oms import runtime
     from oms.config import Settings
     data = Path(tempfile.mkdtemp(prefix="bench-export-"))
@@ -99,23 +100,27 @@ def main() -> None:
         seed(admin, args.orders, lambda m: print(m, file=sys.stderr))
         seeded = time.perf_counter() - t0
         t0 = time.perf_counter()
-        admin.view("oms", "orders_by_number", limit=1)   # build the index before measuring
+        from oms.couch import CouchServer   # a long timeout: PouchDB Server builds 100k rows in ~45 s
+        CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password, timeout=1800).admin(s.db_name).view(
+            "oms", "orders_by_number", limit=1)   # build the index before measuring
         indexed = time.perf_counter() - t0
         print(f"seeded {args.orders:,} orders in {seeded:.1f} s, index built in {indexed:.1f} s", file=sys.stderr)
-        results = []
-        for size in sorted({max(1, args.orders // 4), max(1, args.orders // 2), args.orders}):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(size), args.format, args.shape], cwd=ROOT,
-                                 env={**os.environ, **s.to_env()}, capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout)
-            results.append(r)
-            print(f"export {args.format}/{args.shape} of {r['rows']:>7,} rows: {r['bytes'] / 1e6:7.1f} MB in "
-                  f"{r['seconds']:6.1f} s, peak RSS {r['peak_rss_mb']:6.1f} MB (samples {r['rss_samples_mb'][:3]}"
-                  f"...{r['rss_samples_mb'][-2:]})")
-        growth = results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"]
-        print(json.dumps({"bench": "export", "orders": args.orders, "format": args.format, "shape": args.shape,
-                          "peak_rss_mb": results[-1]["peak_rss_mb"], "peak_rss_growth_mb": round(growth, 1),
-                          "rows_per_s": round(results[-1]["rows"] / max(results[-1]["seconds"], 1e-9)),
-                          "sizes": [{k: r[k] for k in ("rows", "seconds", "peak_rss_mb")} for r in results]}))
+        summary = {"bench": "export", "orders": args.orders, "exports": {}}
+        for fmt, shape in pairs:
+            results = []
+            for size in sorted({max(1, args.orders // 4), max(1, args.orders // 2), args.orders}):
+                out = subprocess.run([sys.executable, "-c", CHILD, str(size), fmt, shape], cwd=ROOT,
+                                     env={**os.environ, **s.to_env()}, capture_output=True, text=True, check=True)
+                r = json.loads(out.stdout)
+                results.append(r)
+                print(f"export {fmt}/{shape} of {r['rows']:>7,} chunks: {r['bytes'] / 1e6:7.1f} MB in "
+                      f"{r['seconds']:6.1f} s, peak RSS {r['peak_rss_mb']:6.1f} MB (samples {r['rss_samples_mb'][:3]}"
+                      f"...{r['rss_samples_mb'][-2:]})")
+            summary["exports"][f"{fmt}/{shape}"] = {
+                "peak_rss_mb": results[-1]["peak_rss_mb"],
+                "peak_rss_growth_mb": round(results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"], 1),
+                "seconds": results[-1]["seconds"], "mb": round(results[-1]["bytes"] / 1e6, 1)}
+        print(json.dumps(summary))
     finally:
         stack.close()
 

@@ -95,7 +95,7 @@ def _values(node) -> tuple[list, str]:
 def read_notes(data: bytes) -> tuple[dict, list[Note], list]:
     """(database info, notes, ACL summary). DXL exports carry <!DOCTYPE database>: tolerated, but
     entities and external references are refused like in any XML we read."""
-    from .importing import ImportRefused
+    from .import_formats import ImportRefused
     root = xmlformat.parse(data, allow_doctype=True)
     if root.tag != "database":
         raise ImportRefused(f"not a DXL database export: the root element is <{root.tag}>, not <database>")

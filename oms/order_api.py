@@ -7,7 +7,7 @@ import uuid
 from typing import Callable
 
 from . import orders
-from .couch import Conflict, Forbidden, NotFound
+from .couch import Conflict, Forbidden
 from .errors import InvalidInput
 from .idempotency import Idempotency, Outcome, is_same_create
 from .orders import OrderService, new_order, order_id

@@ -85,7 +85,7 @@ def parse(data: bytes, *, allow_doctype: bool = False):
     """Parse XML bytes into a Node tree, or raise ImportRefused with the reason.
     `allow_doctype`: a bare <!DOCTYPE x> is tolerated (DXL exports carry one) but still no
     entities and nothing external."""
-    from .importing import ImportRefused
+    from .import_formats import ImportRefused
     builder = _Builder()
     try:
         defusedxml.sax.parse(io.BytesIO(data), builder, errorHandler=_Strict(),
@@ -115,7 +115,7 @@ _KIND_OF = {"orders": ("order", "orders"), "customers": ("customer", "customers"
 
 
 def read_records(data: bytes, kind: str | None = None):
-    from .importing import ImportRefused, Record
+    from .import_formats import ImportRefused, Record
     root = parse(data)
     if root.tag != ROOT:
         raise ImportRefused(f"the root element must be <{ROOT} xmlns=\"{NAMESPACE}\">, not <{root.tag}>")

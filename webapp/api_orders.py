@@ -15,6 +15,7 @@ from . import openapi, services
 from .api import bp
 from .api_support import idempotency_key, json_body, request_fingerprint, respond
 from .auth import api_auth_required
+from .errors import problem
 
 docs_bp = Blueprint("api_docs", __name__)
 
@@ -109,7 +110,10 @@ def import_file():
     access = services.current_access()
     data = request.get_data(cache=False)
     kind = request.args.get("kind")
-    fmt = importing.format_from_mimetype(request.mimetype)
+    try:
+        fmt = importing.format_from_mimetype(request.mimetype)
+    except InvalidInput as exc:
+        return problem(415, exc.reason)
     from .integration import import_context
     ctx = import_context(access)
     key = idempotency_key()

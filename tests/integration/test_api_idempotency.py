@@ -10,8 +10,6 @@ import pytest
 
 from oms import order_api
 from oms.idempotency import Idempotency, Outcome, fingerprint, record_id
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
 
 
 def basic(name, password="demo"):
