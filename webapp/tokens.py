@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from oms import rules, tokens
 from oms.errors import InvalidInput
+from views import catalog
 
 from . import services
 from .auth import login_required
@@ -58,7 +59,7 @@ def index():
     resp = make_response(render_template(
         "tokens.html", tokens=tokens.list_tokens(db), issued=issued, error=error,
         levels=rules.acl()["levels"][1:], level_titles=rules.acl()["level_titles"], roles=rules.acl()["roles"],
-        values=request.form), status)
+        values=request.form, views=catalog.visible_to(access)), status)
     resp.headers["Cache-Control"] = "no-store"   # the token is shown once: never cache the page
     return resp
 
