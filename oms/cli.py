@@ -21,13 +21,15 @@ def main():
 @main.command()
 @click.option("--demo", is_flag=True, help="Seed the demo customers, stock and orders (once).")
 @click.option("--workers", default=2, show_default=True, help="Web worker processes.")
-def serve(demo, workers):
+@click.option("--agents/--no-agents", default=True, show_default=True,
+              help="Run the agents' scheduler (escalation, expiry, reminders, mail, webhooks) beside the app.")
+def serve(demo, workers, agents):
     """Start everything (embedded CouchDB and directory unless COUCHDB_URL / LDAP_URL are set)
     and serve the web app under gunicorn. Ctrl-C stops everything it started."""
     from . import runtime
     from .seed import seed
     stack = runtime.start(Settings.from_env())
-    web = agent = None
+    web = agent = scheduler = None
     try:
         s = stack.settings
         if demo:
@@ -45,6 +47,11 @@ def serve(demo, workers):
              "--worker-class", "gthread", "--threads", "8", "--timeout", "60", "--graceful-timeout", "5",
              "--access-logfile", "-", "webapp.wsgi:app"],
             env={**os.environ, **s.to_env()})
+        from .cli_integration import write_runtime
+        write_runtime(s)  # so `oms import/export/agents` find these servers
+        if agents:  # like the Domino server's agent manager; a child process, stopped with us
+            scheduler = subprocess.Popen([sys.executable, "-m", "oms.cli", "agents", "schedule"],
+                                         env={**os.environ, **s.to_env()})
         web.wait()
     except KeyboardInterrupt:
         pass
@@ -55,6 +62,9 @@ def serve(demo, workers):
         if web and web.poll() is None:
             web.terminate()
             web.wait(15)
+        if scheduler and scheduler.poll() is None:
+            scheduler.terminate()
+            scheduler.wait(15)
         stack.close()
 
 
@@ -144,6 +154,10 @@ def feed_stock(path):
 from replication.cli import replicate  # noqa: E402  (`oms replicate ...`, issue 6)
 
 main.add_command(replicate)
+
+from .cli_integration import register as _register_integration  # noqa: E402  (issue 7 commands)
+
+_register_integration(main)
 
 if __name__ == "__main__":
     main()

@@ -111,6 +111,19 @@ class Directory:
             entry = self._find_person(conn, name)
             return None if entry is None else self._person(conn, entry, name)
 
+    def people(self) -> list[Person]:
+        """Everyone in the directory with their groups (the agents' digests and role e-mails)."""
+        with self._connection() as conn:
+            self._service_bind(conn)
+            results = conn.search_ext_s(self.people_base, ldap.SCOPE_SUBTREE, "(uid=*)",
+                                        attrlist=["uid", "cn", "displayName", "mail"], timeout=self.timeout)
+            out = []
+            for dn, attrs in results:
+                uids = _values(attrs, "uid") if dn else []
+                if uids:
+                    out.append(self._person(conn, (dn, attrs), uids[0]))
+            return sorted(out, key=lambda p: p.name)
+
     # -- internals
     def _connection(self) -> "_Connection":
         return _Connection(self.url, self.timeout)

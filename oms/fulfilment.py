@@ -223,7 +223,7 @@ class FulfilmentService(OrderService):
         return StockService(self.db, self.access, self.clock)
 
     # placing
-    def create(self, data: dict) -> dict:
+    def create(self, data: dict, number: str | None = None) -> dict:
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
         customer = self.customer(data.get("customer"))
@@ -233,7 +233,7 @@ class FulfilmentService(OrderService):
             draft = {"totals": totals(lines), "promised_date": data.get("promised_date")}
             short = any(a.status != "available" for a in answers)
             data = {**data, "priority": order_priority(customer, draft, self.clock, short).value}
-        doc = super().create(data)
+        doc = super().create(data, number=number)
         self.availability = [a.as_dict() for a in answers]
         if doc["status"] == "submitted":
             doc = settle(doc, self.agent)

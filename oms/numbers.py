@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from .couch import Conflict, NotFound
+from .couch import Conflict, Forbidden, NotFound
 
 COUNTER_ID = "counter:order"
 
@@ -38,4 +38,12 @@ class NumberAllocator:
                 return start, start + self.block
             except Conflict:
                 continue
+            except Forbidden:
+                # PouchDB Server runs validate_doc_update against the current revision before it
+                # notices our stale _rev, so a lost race can come back as 403 "only moves forward"
+                # instead of 409: if the counter moved since we read it, it was a race; retry.
+                current = db.get_or_none(COUNTER_ID)
+                if current is not None and current["value"] != doc["value"] - self.block:
+                    continue
+                raise
         raise Conflict("could not claim order numbers: the counter is too busy; try again")

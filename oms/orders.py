@@ -77,7 +77,7 @@ def order_id(number: str) -> str:
 
 
 _ALLOWED_INPUT = {"customer", "lines", "currency", "promised_date", "notes", "status", "readers",
-                  "authors", "priority"}
+                  "authors", "priority", "external_ref"}
 
 
 def new_order(data: dict, number: str, access: Access, customer: dict, now: str) -> dict:
@@ -100,7 +100,7 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str)
         "authors": data.get("authors") or [access.name, *[r for r in access.roles if r == "[Sales]"]],
         "history": [workflow.history_entry(access, now, "create", None, status)],
     }
-    for field in ("promised_date", "notes"):
+    for field in ("promised_date", "notes", "external_ref"):
         if data.get(field):
             doc[field] = str(data[field]).strip()
     if data.get("readers"):
@@ -135,13 +135,14 @@ class OrderService:
             raise InvalidInput(f"unknown customer {ref_id!r}")
         return doc
 
-    def create(self, data: dict) -> dict:
+    def create(self, data: dict, number: str | None = None) -> dict:
+        """`number`: one reserved earlier (idempotent retries, imports); otherwise the next one."""
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
         customer = self.customer(data.get("customer"))
         # Validate before taking a number, so bad input never burns one.
         new_order(data, "SO-000000", self.access, customer, self.clock())
-        doc = new_order(data, self.numbers.next(self.db), self.access, customer, self.clock())
+        doc = new_order(data, number or self.numbers.next(self.db), self.access, customer, self.clock())
         return self.db.save(doc)
 
     def get(self, number_or_id: str) -> dict:

@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import admin, api, auth, desk, errors, filters, orders, security, services
+    from . import admin, api, auth, desk, errors, filters, integration, orders, security, services
     from . import api_wms, customers, stock  # noqa: F401 (api_wms adds routes to api.bp)
     services.init_app(app)
     security.init_app(app)
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(orders.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(customers.bp)
+    integration.init_app(app)  # issue 7: API tokens, import/export, notifications, /api/openapi.json
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
 
+from oms import order_api
 from oms.errors import InvalidInput
 
 from . import services
+from .api_support import idempotency_key, request_fingerprint, respond
 from .auth import api_auth_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,45 +28,14 @@ def _json_body() -> dict:
 @api_auth_required
 def create_order():
     svc = services.order_service()
-    doc = svc.create(_json_body())
-    # Each line's answer at placement (available / partial / backorder), not stored on the order.
-    resp = jsonify({**doc, "availability": getattr(svc, "availability", None)})
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.get_order", number=doc["number"])
-    return resp
+    data = _json_body()
+    # Idempotency-Key: a retried create returns the first result (oms/idempotency.py).
+    outcome = order_api.create_order(svc, data, idempotency_key(), request_fingerprint(data),
+                                     lambda number: url_for("api.get_order", number=number))
+    return respond(outcome)
 
 
 @bp.get("/orders/<number>")
 @api_auth_required
 def get_order(number):
     return jsonify(services.order_service().get(number))
-
-
-@bp.post("/orders/<number>/actions")
-@api_auth_required
-def order_action(number):
-    """Take a workflow action: {"action": "approve", "reason"?, "rev"?}; "amend" also takes
-    "lines". 200 with the new revision; 400/403/409 with the reason."""
-    body = _json_body()
-    action = body.get("action")
-    if not isinstance(action, str) or not action:
-        raise InvalidInput('send {"action": "<name>"}, e.g. {"action": "submit"}')
-    svc = services.order_service()
-    if action == "amend":
-        doc = svc.amend(number, body.get("lines"), body.get("reason"), rev=body.get("rev"))
-    else:
-        doc = svc.act(number, action, reason=body.get("reason"), rev=body.get("rev"))
-    return jsonify(doc)
-
-
-@bp.get("/orders/<number>/comments")
-@api_auth_required
-def list_comments(number):
-    return jsonify({"comments": services.order_service().comments(number)})
-
-
-@bp.post("/orders/<number>/comments")
-@api_auth_required
-def add_comment(number):
-    doc = services.order_service().comment(number, _json_body().get("text"))
-    return jsonify(doc), 201

@@ -14,7 +14,10 @@ from oms.customers import customer_id, external_id
 from oms.orders import to_qty
 from oms.stock import available, clean_sku, clean_warehouse
 
+from oms.idempotency import Outcome
+
 from . import links, services
+from .api_support import idempotent, request_fingerprint, respond
 from .api import _json_body, bp
 from .auth import api_auth_required
 
@@ -174,7 +177,10 @@ def post_shipment(number):
     unknown = sorted(set(data) - {"warehouse", "lines", "carrier", "tracking", "rev"})
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: carrier, lines, rev, tracking, warehouse")
-    docs, order = services.order_service().ship(number, data.get("warehouse"), data.get("lines"),
-                                                str(data.get("carrier") or ""), str(data.get("tracking") or ""),
-                                                data.get("rev"))
-    return _created({"shipments": docs, "order": order}, True)
+    svc = services.order_service()
+
+    def ship() -> Outcome:
+        docs, order = svc.ship(number, data.get("warehouse"), data.get("lines"), str(data.get("carrier") or ""),
+                               str(data.get("tracking") or ""), data.get("rev"))
+        return Outcome(201, {"shipments": docs, "order": order})
+    return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), ship))

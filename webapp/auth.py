@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
 
+from oms.acl import Access
 from oms.directory import AuthError
 from oms.errors import InvalidInput
 
@@ -86,9 +87,21 @@ def api_auth_required(view):
     """HTTP Basic with the staff directory credentials; a verified pair is cached for a minute."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
+        # Other ways in (API tokens, partner accounts) register in app.extensions["api_authenticators"]:
+        # each returns None (not its kind of credentials), an Access, or a refusal response.
+        for authenticate in current_app.extensions.get("api_authenticators", ()):
+            result = authenticate(request)
+            if result is None:
+                continue
+            if not isinstance(result, Access):
+                return result
+            if result.level_index == 0:
+                return problem(403, "This client has No Access to the order database.")
+            g.access = result
+            return view(*args, **kwargs)
         auth = request.authorization
         if not auth or auth.type != "basic" or not auth.username:
-            return _challenge("Send HTTP Basic credentials of the staff directory.")
+            return _challenge("Send HTTP Basic credentials of the staff directory, or an API token as Bearer.")
         cache = services.current_app_ext("api_auth_cache")
         key = cache.key(auth.username, auth.password or "")
         access = cache.get(key)

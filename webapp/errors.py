@@ -14,8 +14,8 @@ from oms.errors import InvalidInput
 log = logging.getLogger(__name__)
 
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Unprocessable", 429: "Too many requests", 415: "Unsupported media type",
-          500: "Server error", 503: "Service unavailable"}
+          405: "Method not allowed", 409: "Conflict", 413: "Too large", 415: "Unsupported media type",
+          422: "Unprocessable", 429: "Too many requests", 500: "Server error", 503: "Service unavailable"}
 
 
 def problem(status: int, detail: str, **extra):

@@ -17,6 +17,9 @@ from oms.numbers import NumberAllocator
 from replication import partner_session
 from replication.partners import PartnerService, number_prefix
 
+from oms.idempotency import Outcome
+
+from .api_support import idempotent, request_fingerprint, respond
 from . import services
 from .errors import problem
 from .orders import form_to_input
@@ -226,9 +229,10 @@ def api_place():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput("send the order as a JSON object with Content-Type: application/json")
-    doc = service().place(data)
-    resp = jsonify(doc)
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("partner_api.api_order", number=doc["number"])
-    return resp
+    svc = service()
+
+    def place() -> Outcome:
+        doc = svc.place(data)
+        return Outcome(201, doc, url_for("partner_api.api_order", number=doc["number"]))
+    return respond(idempotent(svc.db, svc.person.name, svc.clock, request_fingerprint(data), place))
 

@@ -6,6 +6,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
   var partners = require('lib/validate_partner');
+  var integration = require('lib/integration');  // issue 7: integration and agent documents
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -29,6 +30,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   }
 
   if (type === 'order') require('lib/validate_order_links').validate(newDoc, oldDoc, userCtx, _err);
+  if (type === 'order' && !oldDoc && newDoc.imported) return integration.validateImportedOrder(newDoc, userCtx, _err);
   if (type === 'order') return validateOrder();
   if (type === 'counter') return validateCounter();
   if (type === 'acl') return validateAcl();
@@ -37,6 +39,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'stock') return require('lib/validate_stock').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'customer') return require('lib/validate_customer').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'shipment') return require('lib/validate_shipment').validate(newDoc, oldDoc, userCtx, _err);
+  if (integration.handles(type)) return integration.validate(newDoc, oldDoc, userCtx, _err);
   if (admin) return;
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
 

@@ -89,7 +89,7 @@ def test_an_action_the_person_may_not_take_is_a_403_with_the_reason(app, approve
 
 def test_amend_through_the_api(app, approved):
     r = app.test_client().post(f"/api/v1/orders/{approved['number']}/actions", headers=basic("sally"),
-                               json={"action": "amend", "reason": "more", "lines": [{"sku": "WID-100", "qty": 11, "unit_price": "4.50"}]})
+                               json={"action": "amend", "reason": "more", "changes": {"lines": [{"sku": "WID-100", "qty": 11, "unit_price": "4.50"}]}})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["version"] == 2
 

@@ -1,0 +1,64 @@
+"""The mail agent: sends the e-mail of each notification whose mail is pending. A notification
+to a name goes to that person's directory address; to a [Role], to everyone holding the role.
+Each one is claimed first (a conflicting write), so overlapping runs never both send it."""
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+
+from .. import clock as clk
+from ..couch import Conflict
+from . import mailer
+from .base import AgentContext, RunLog, agent_rules
+from .reminders import people
+
+BATCH = 100
+
+
+def recipients(ctx: AgentContext, to: list[str], cache: dict) -> list[str]:
+    if "people" not in cache:
+        cache["people"] = people(ctx) if ctx.directory is not None else []
+    out = []
+    for access, email in cache["people"]:
+        if email and (access.name in to or any(r in to for r in access.roles)):
+            out.append(email)
+    return sorted(set(out))
+
+
+def run(ctx: AgentContext, runlog: RunLog) -> None:
+    if ctx.smtp is None:
+        runlog.note("no SMTP server configured (OMS_SMTP_HOST): e-mail is off")
+        return
+    cfg = agent_rules()["mail"]
+    rows = ctx.db.view("integration", "notifications_mail_pending", limit=BATCH, include_docs=True)["rows"]
+    cache: dict = {}
+    for row in rows:
+        doc = row.get("doc")
+        now = ctx.now()
+        mail = dict(doc.get("mail") or {})
+        if mail.get("claimed_until") and mail["claimed_until"] > clk.iso(now):
+            continue
+        mail.update(state="sending", claimed_by=runlog.run_id,
+                    claimed_until=clk.iso(now + dt.timedelta(seconds=cfg["claim_seconds"])))
+        doc["mail"] = mail
+        try:
+            ctx.db.save(doc)
+        except Conflict:
+            continue
+        to = recipients(ctx, doc["to"], cache)
+        attempts = mail.get("attempts", 0) + 1
+        if not to:
+            doc["mail"] = {"state": "no_address", "attempts": attempts}
+        else:
+            try:
+                mailer.send(ctx.smtp, to, f"[Order Desk] {doc['subject']}", doc.get("text", ""),
+                            {"X-OMS-Notification": doc["_id"]})
+                doc["mail"] = {"state": "sent", "attempts": attempts, "sent_at": ctx.now_iso(), "to": to}
+            except (OSError, smtplib.SMTPException) as exc:
+                state = "failed" if attempts >= cfg["max_attempts"] else "pending"
+                doc["mail"] = {"state": state, "attempts": attempts, "last_error": str(exc)[:200]}
+        try:
+            ctx.db.save(doc)
+            runlog.touch(doc["_id"], f"mail {doc['mail']['state']}" + (f" to {', '.join(to)}" if to else ""))
+        except Conflict:
+            runlog.error(doc["_id"], "changed while sending")

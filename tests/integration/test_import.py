@@ -1,0 +1,263 @@
+"""Importing orders, customers and stock from CSV, JSON and XML on the real server: good rows go
+in, each bad row is reported with its line and reason, a re-run creates no duplicates, and
+hostile XML is refused as a whole with nothing written."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from oms import importing
+from oms.importing import ImportContext, ImportRefused, import_bytes
+from oms.numbers import NumberAllocator
+
+
+@pytest.fixture
+def ctx(person, seeded):
+    def make(name="oms-agent"):
+        if name == "oms-agent":
+            access, db = person("oms-agent", groups=())
+        else:
+            access, db = person(name)
+        return ImportContext(db=db, access=access, numbers=NumberAllocator())
+    return make
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:6].upper()
+
+
+def orders_with_ref(admin_db, ref: str) -> list[dict]:
+    res = admin_db.find({"type": "order", "external_ref": ref}, limit=10)
+    return res["docs"]
+
+
+def all_ids(admin_db) -> set[str]:
+    return {r["id"] for r in admin_db.all_docs()["rows"]}
+
+
+# ------------------------------------------------------------------ CSV
+def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_its_line(ctx, admin_db):
+    t = tag()
+    csv_text = (
+        "external_ref,customer,currency,promised_date,priority,status,notes,sku,description,qty,unit_price\n"
+        f"CSV-{t}-1,C0001,EUR,2026-12-01,2,submitted,first,WID-100,Widget,3,4.50\n"
+        f"CSV-{t}-1,C0001,EUR,2026-12-01,2,submitted,first,GAD-310,Gadget,1,39.90\n"
+        f"CSV-{t}-2,C9999,EUR,,,,,WID-100,,1,4.50\n"                         # line 4: unknown customer
+        f"CSV-{t}-3,C0002,EUR,,,,,WID-100,,two,4.50\n"                       # line 5: bad qty
+        f"CSV-{t}-4,C0002,EUR,,,draft,,BOLT-M8,Bolt,100,0.15\n"
+        ",C0002,EUR,,,,,WID-100,,1,4.50\n"                                   # line 7: no external_ref
+    )
+    report = import_bytes(ctx(), csv_text.encode(), "csv", filename="orders.csv")
+    assert report.counts["created"] == 2 and report.counts["failed"] == 3
+    problems = {p.line: p.reason for p in report.problems}
+    assert "unknown customer 'C9999'" in problems[4]
+    assert "lines[0].qty must be a whole number" in problems[5]
+    assert "external_ref is required" in problems[7]
+    [first] = orders_with_ref(admin_db, f"CSV-{t}-1")
+    assert [l["sku"] for l in first["lines"]] == ["WID-100", "GAD-310"]
+    assert first["totals"]["net_cents"] == 3 * 450 + 3990 and first["priority"] == 2
+    assert first["status"] == "submitted" and first["created_by"] == "oms-agent"
+    assert first["history"][0]["by"] == "oms-agent"   # written as the system identity, not the admin
+
+
+def test_importing_the_same_csv_again_creates_no_duplicates(ctx, admin_db):
+    t = tag()
+    csv_text = ("external_ref,customer,sku,qty,unit_price\n"
+                f"RE-{t}-1,C0003,WID-100,1,4.50\nRE-{t}-2,C0003,WID-200,2,12.00\n").encode()
+    first = import_bytes(ctx(), csv_text, "csv")
+    again = import_bytes(ctx(), csv_text, "csv")
+    assert first.counts["created"] == 2
+    assert again.counts["created"] == 0 and again.counts["unchanged"] == 2 and not again.problems
+    assert len(orders_with_ref(admin_db, f"RE-{t}-1")) == 1 and len(orders_with_ref(admin_db, f"RE-{t}-2")) == 1
+
+
+def test_the_same_file_imported_twice_at_once_still_creates_each_order_once(ctx, admin_db):
+    t = tag()
+    rows = "".join(f"PAR-{t}-{i},C0004,SPR-010,{i + 1},0.80\n" for i in range(20))
+    data = ("external_ref,customer,sku,qty,unit_price\n" + rows).encode()
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(import_bytes(ctx(), data, "csv"))) for _ in range(3)]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert sum(r.counts["created"] for r in reports) == 20
+    for i in range(20):
+        assert len(orders_with_ref(admin_db, f"PAR-{t}-{i}")) == 1
+
+
+def test_a_changed_row_for_an_order_imported_before_is_reported_not_applied(ctx, admin_db):
+    t = tag()
+    import_bytes(ctx(), f"external_ref,customer,sku,qty,unit_price\nCH-{t},C0001,WID-100,1,4.50\n".encode(), "csv")
+    report = import_bytes(ctx(), f"external_ref,customer,sku,qty,unit_price\nCH-{t},C0001,WID-100,9,4.50\n".encode(), "csv")
+    assert report.counts["failed"] == 1 and "imported before" in report.problems[0].reason
+    assert orders_with_ref(admin_db, f"CH-{t}")[0]["lines"][0]["qty"] == 1
+
+
+def test_customers_and_stock_from_csv_are_upserted_by_their_external_ids(ctx, admin_db):
+    t = tag()
+    customers = (f"id,name,tier,credit_limit,days_late,contact_email\nX{t}1,Xeno Ltd,gold,5000.00,3,ap@xeno.example\n"
+                 f"X{t}2,,silver,100,0,\nX{t}3,Yoyo,platinum,1,0,\n").encode()
+    report = import_bytes(ctx(), customers, "csv")
+    assert report.counts["created"] == 1 and report.counts["failed"] == 2
+    assert {p.line: p.reason for p in report.problems} == {3: "name is required (at most 200 characters)",
+                                                           4: "tier must be one of gold, silver, bronze, not 'platinum'"}
+    doc = admin_db.get(f"customer:X{t}1")
+    assert doc["credit_limit_cents"] == 500000 and doc["open_balance_cents"] == 0 and doc["tier"] == "gold"
+    assert doc["contacts"] == [{"email": "ap@xeno.example"}]
+    again = import_bytes(ctx(), customers, "csv")
+    assert again.counts["unchanged"] == 1 and again.counts["created"] == 0
+
+    stock = f"sku,warehouse,on_hand\nS{t}-1,MAIN,120\nS{t}-2,MAIN,-4\nS{t}-1,EAST,7\n".encode()
+    report = import_bytes(ctx(), stock, "csv")
+    assert report.counts["created"] == 2 and report.problems[0].line == 3
+    assert "on_hand must be a whole number from 0" in report.problems[0].reason
+    level = admin_db.get(f"stock:S{t}-1:MAIN")
+    assert (level["on_hand"], level["reserved"]) == (120, 0)
+    # reservations are ours, not the feed's: an update keeps them
+    level["reserved"], level["holds"] = 30, {"SO-000001/1": 30}
+    admin_db.save(level)
+    report = import_bytes(ctx(), f"sku,warehouse,on_hand\nS{t}-1,MAIN,150\n".encode(), "csv")
+    assert report.counts["updated"] == 1
+    level = admin_db.get(f"stock:S{t}-1:MAIN")
+    assert (level["on_hand"], level["reserved"]) == (150, 30)
+
+
+def test_a_person_without_the_rights_gets_each_row_refused_by_the_database(ctx):
+    report = import_bytes(ctx("sally"), f"sku,warehouse,on_hand\nR{tag()},MAIN,1\n".encode(), "csv")
+    assert report.counts["failed"] == 1
+    assert "may change stock" in report.problems[0].reason
+
+
+# ------------------------------------------------------------------ JSON
+def test_a_json_file_with_several_kinds_reports_bad_records_by_line(ctx, admin_db):
+    t = tag()
+    text = f"""{{
+  "customers": [
+    {{"id": "J{t}", "name": "Jay Corp", "tier": "silver", "currency": "usd"}}
+  ],
+  "stock": [
+    {{"sku": "J{t}", "warehouse": "MAIN", "on_hand": 5}},
+    {{"sku": "J{t}", "warehouse": "MAIN", "on_hand": "lots"}}
+  ],
+  "orders": [
+    {{"external_ref": "JS-{t}-1", "customer": "J{t}", "lines": [{{"sku": "J{t}", "qty": 2, "unit_price": "3.00"}}]}},
+    {{"external_ref": "JS-{t}-2", "customer": "J{t}", "lines": []}},
+    {{"external_ref": "JS-{t}-3", "customer": "J{t}", "lines": [{{"sku": "J{t}", "qty": 1, "unit_price": 1}}],
+      "colour": "red"}}
+  ]
+}}"""
+    report = import_bytes(ctx(), text.encode(), "json")
+    assert report.counts["created"] == 3 and report.counts["failed"] == 3
+    problems = {p.line: p.reason for p in report.problems}
+    assert "on_hand must be a whole number from 0, not 'lots'" in problems[7]
+    assert "lines needs at least 1 item" in problems[11]
+    assert "unknown field(s) colour" in problems[12]
+    order = orders_with_ref(admin_db, f"JS-{t}-1")[0]
+    assert order["currency"] == "USD" and order["customer"]["name"] == "Jay Corp"   # the new customer's currency
+
+
+def test_json_lines_and_a_plain_array_are_read_too(ctx):
+    t = tag()
+    lines = (f'{{"id": "L{t}1", "name": "Lines One"}}\n{{"id": "L{t}2", "name": "Lines Two"}}\n').encode()
+    assert import_bytes(ctx(), lines, "json", "customers").counts["created"] == 2
+    array = f'[{{"sku": "A{t}", "warehouse": "MAIN", "on_hand": 1}}]'.encode()
+    assert import_bytes(ctx(), array, "json").counts["created"] == 1
+
+
+def test_malformed_json_is_refused_with_its_line(ctx):
+    with pytest.raises(ImportRefused, match="not valid JSON.*line 3"):
+        import_bytes(ctx(), b'{"orders": [\n  {"external_ref": "x"},\n  {oops}\n]}', "json")
+
+
+# ------------------------------------------------------------------ XML
+def test_an_xml_file_in_our_schema_imports_good_records_and_reports_bad_ones_by_line(ctx, admin_db):
+    t = tag()
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<orderdesk xmlns="urn:orderdesk:exchange:1" version="1">
+  <customers>
+    <customer id="XM{t}" tier="bronze"><name>Xml &amp; Sons</name><credit-limit>250.00</credit-limit>
+      <contact name="Ann" email="ann@xml.example"/></customer>
+  </customers>
+  <stock>
+    <item sku="XM{t}" warehouse="MAIN" on-hand="12"/>
+  </stock>
+  <orders>
+    <order external-ref="XO-{t}-1" customer="XM{t}" status="submitted" priority="1">
+      <promised-date>2026-12-24</promised-date>
+      <readers><name>[Sales]</name><name>mia</name></readers>
+      <line sku="XM{t}" qty="2" unit-price="5.00"><description>Xml widget</description></line>
+    </order>
+    <order external-ref="XO-{t}-2" customer="XM{t}">
+      <line sku="XM{t}" qty="0" unit-price="5.00"/>
+    </order>
+    <thing/>
+  </orders>
+</orderdesk>"""
+    report = import_bytes(ctx(), xml.encode(), "xml")
+    assert report.counts["created"] == 3 and report.counts["failed"] == 2
+    problems = {p.line: p.reason for p in report.problems}
+    assert "lines[0].qty must be a whole number from 1" in problems[16]
+    assert "holds <order> elements, not <thing>" in problems[19]
+    order = orders_with_ref(admin_db, f"XO-{t}-1")[0]
+    assert order["readers"] == ["[Sales]", "mia"] and order["lines"][0]["description"] == "Xml widget"
+    assert admin_db.get(f"customer:XM{t}")["name"] == "Xml & Sons"
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<orderdesk><customers><customer id="BOMB1"><name>&lol3;</name></customer></customers></orderdesk>"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE orderdesk [ <!ENTITY secret SYSTEM "file:///etc/passwd"> ]>
+<orderdesk><customers><customer id="XXE1"><name>&secret;</name></customer></customers></orderdesk>"""
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE orderdesk SYSTEM "http://127.0.0.1:9/evil.dtd">
+<orderdesk><customers><customer id="DTD1"><name>x</name></customer></customers></orderdesk>"""
+
+
+@pytest.mark.parametrize("name,data,needle", [
+    ("entity bomb", BILLION_LAUGHS, "document type declaration"),
+    ("external entity", XXE, "document type declaration"),
+    ("external DTD", EXTERNAL_DTD, "document type declaration"),
+    ("not well-formed", b"<orderdesk><customers></orderdesk>", "not well-formed XML at line 1"),
+])
+def test_hostile_or_broken_xml_is_refused_with_a_clear_error_and_nothing_written(ctx, admin_db, name, data, needle):
+    before = all_ids(admin_db)
+    with pytest.raises(ImportRefused, match=needle) as exc:
+        import_bytes(ctx(), data, "xml", filename=f"{name}.xml")
+    assert "Nothing was imported" in exc.value.reason or "not well-formed" in exc.value.reason
+    assert all_ids(admin_db) == before
+
+
+def test_entities_are_refused_even_where_a_doctype_is_tolerated():
+    from oms import xmlformat
+    with pytest.raises(ImportRefused, match="declares an entity"):
+        xmlformat.parse(BILLION_LAUGHS, allow_doctype=True)
+    with pytest.raises(ImportRefused, match="declares an entity|external resource"):
+        xmlformat.parse(XXE, allow_doctype=True)
+
+
+def test_the_kind_is_told_from_the_columns_or_refused_with_the_known_ones(ctx):
+    with pytest.raises(ImportRefused, match="cannot tell what the file holds"):
+        import_bytes(ctx(), b"foo,bar\n1,2\n", "csv")
+    with pytest.raises(ImportRefused, match="unknown column"):
+        import_bytes(ctx(), b"sku,warehouse,on_hand,colour\nA,B,1,red\n", "csv")
+
+
+def test_every_element_and_attribute_we_read_or_write_is_declared_in_our_xml_schema():
+    """docs/xml/orderdesk.xsd documents the format; keep it true to the code."""
+    import re
+    from pathlib import Path
+    xsd = (Path(__file__).resolve().parents[2] / "docs" / "xml" / "orderdesk.xsd").read_text()
+    declared = set(re.findall(r'<xs:(?:element|attribute) name="([^"]+)"', xsd))
+    used = {"orderdesk", "orders", "customers", "stock", "order", "customer", "item", "line", "description",
+            "promised-date", "notes", "readers", "authors", "name", "contact", "credit-limit", "open-balance",
+            "days-late", "partner", "credit-hold", "rows", "row", "cell",
+            "external-ref", "number", "status", "priority", "currency", "sku", "qty", "unit-price", "id", "tier",
+            "warehouse", "on-hand", "email", "phone", "view", "version"}
+    assert used - declared == set()
+    assert importing.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md

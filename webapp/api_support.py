@@ -1,0 +1,50 @@
+"""Small helpers the API handlers share: the JSON body, the Idempotency-Key, the response of a
+create (first result or its replay)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from oms.errors import InvalidInput
+from typing import Callable
+
+from oms.idempotency import Idempotency, Outcome, check_key, fingerprint
+
+
+def json_body(what: str = "the request") -> dict:
+    if not request.is_json:
+        raise InvalidInput(f"send {what} as JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidInput("the body is not valid JSON")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{what} must be a JSON object")
+    return data
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    return None if key is None else check_key(key)
+
+
+def request_fingerprint(body) -> str:
+    return fingerprint(request.method, request.path, body)
+
+
+def respond(outcome: Outcome):
+    """The created resource; a replay of an Idempotency-Key says so in a header."""
+    resp = jsonify(outcome.body)
+    resp.status_code = outcome.status
+    if outcome.location:
+        resp.headers["Location"] = outcome.location
+    if outcome.replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome]) -> Outcome:
+    """Run a create once per Idempotency-Key (when the client sent one): a retry returns the
+    first answer, a different body with the same key is a 422."""
+    key = idempotency_key()
+    if not key:
+        return make()
+    return Idempotency(db, person, clock).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())
