@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from . import schema, workflow
 from .acl import Access
-from .couch import Conflict, Database, NotFound
+from .couch import Conflict, Database, Forbidden, NotFound
 from .errors import InvalidInput
 from .numbers import NumberAllocator
 
@@ -139,6 +139,8 @@ class OrderService:
         """`number`: one reserved earlier (idempotent retries, imports); otherwise the next one."""
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
+        if self.access.level == "reader" or not self.access.at_least("depositor"):
+            raise Forbidden(f"As {self.access.level_title} you may not create orders; Depositors and Authors may.")
         customer = self.customer(data.get("customer"))
         # Validate before taking a number, so bad input never burns one.
         new_order(data, "SO-000000", self.access, customer, self.clock())

@@ -49,6 +49,8 @@ function (newDoc, oldDoc, userCtx, secObj) {
 
     if (!oldDoc) {
       if (!admin) {
+        // Notes: Depositors and Authors and up create documents; a Reader only reads.
+        if (level === L('reader')) _err('As Reader you may not create orders; Depositors and Authors may.');
         if (workflow.rules.initial_states.indexOf(newDoc.status) === -1) {
           _err('A new order starts as ' + workflow.rules.initial_states.join(' or ') + ', not ' + newDoc.status + '.');
         }

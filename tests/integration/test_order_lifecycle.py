@@ -135,3 +135,14 @@ def test_a_depositor_places_orders_but_reads_none(service, person):
     mine["history"].append({"at": "2026-11-25T12:00:00Z", "by": "dora", "action": "edit", "from": "submitted", "to": "submitted"})
     with pytest.raises(Forbidden, match="Depositor you may not change orders"):
         db.save(mine)
+
+
+def test_a_reader_may_not_create_orders_even_straight_against_the_server(person):
+    from tests.unit.test_schema_parity import GOOD
+    import copy
+    _, db = person("rita")
+    doc = copy.deepcopy(GOOD)
+    doc.update(_id="order:SO-880001", number="SO-880001", created_by="rita", updated_by="rita")
+    doc["history"][0]["by"] = "rita"
+    with pytest.raises(Forbidden, match="As Reader you may not create orders"):
+        db.save(doc)
