@@ -16,6 +16,7 @@ and the ratios: how many raw single-document writes one placed-and-allocated ord
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import secrets
@@ -188,6 +189,9 @@ def main() -> None:
         print(f"  claims on one hot document   {hot_rate:8.0f} /s   ({raw_rate / hot_rate:.1f}x the cost of a raw write)")
         print(f"  orders placed and allocated  {order_rate:8.1f} /s   ({raw_rate / order_rate:.1f}x the cost of a raw write;"
               f" the race took {statistics.median(race_t):.2f} s)")
+        print(json.dumps({"bench": "reservation", "raw_writes_per_s": round(raw_rate, 1),
+                          "ratio_hot_claims_vs_raw_writes": round(hot_rate / raw_rate, 3),
+                          "ratio_race_orders_vs_raw_writes": round(order_rate / raw_rate, 3)}))
     finally:
         if web is not None:
             web.terminate()
