@@ -1,4 +1,4 @@
-"""Importing a Notes order database exported as DXL (tests/data/notes_orders.dxl, written by hand
+"""Importing a Notes order database exported as DXL (tests/samples/notes_orders.dxl, written by hand
 from the DXL documentation): customers, orders with their Notes history, comment responses;
 Readers/Authors items kept as our readers/authors; what did not map is reported."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from oms.directory import Directory
 from oms.importing import ImportContext, ImportRefused, import_bytes
 from oms.numbers import NumberAllocator
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "notes_orders.dxl"
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "notes_orders.dxl"
 
 
 @pytest.fixture(scope="module")
