@@ -322,9 +322,8 @@ def _flag(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y", "x")
 
 
-class CustomerHandler:
-    """Customer profiles keyed by the CRM's id: `customer:<id>` (shape: the brief's contract)."""
-    kind = "customers"
+class _UpsertHandler:
+    """Records that become one document each, upserted by id (customers, stock)."""
 
     def apply(self, ctx: ImportContext, records: list[Record], report: Report) -> None:
         pairs = []
@@ -334,6 +333,16 @@ class CustomerHandler:
             except InvalidInput as exc:
                 report.problem(rec, exc.reason)
         _upsert(ctx, pairs, report, self.defaults())
+
+    @staticmethod
+    def defaults() -> dict | None:
+        return None
+
+
+class CustomerHandler(_UpsertHandler):
+    """Customer profiles keyed by the CRM's id: `customer:<id>` (shape: the brief's contract)."""
+    kind = "customers"
+
 
     @staticmethod
     def to_doc(data: dict) -> dict:
@@ -383,19 +392,11 @@ class CustomerHandler:
                 "contacts": [], "currency": "EUR"}
 
 
-class StockHandler:
+class StockHandler(_UpsertHandler):
     """Stock levels from the WMS feed: `stock:<SKU>:<WAREHOUSE>`; the feed sets on_hand, our own
     reserved quantity is kept (reservations are decided here, not by the feed)."""
     kind = "stock"
 
-    def apply(self, ctx: ImportContext, records: list[Record], report: Report) -> None:
-        pairs = []
-        for rec in records:
-            try:
-                pairs.append((rec, self.to_doc(rec.data)))
-            except InvalidInput as exc:
-                report.problem(rec, exc.reason)
-        _upsert(ctx, pairs, report)
 
     @staticmethod
     def to_doc(data: dict) -> dict:

@@ -1,13 +1,11 @@
 """Fixtures for the CRM/WMS link tests (imported by those test modules): the system identity,
 throw-away customers and SKUs (unique per test, so tests sharing the session database never
-meet), services as the demo people with the hand-offs, and the app on a real HTTP port."""
+meet), and services as the demo people with the hand-offs."""
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from werkzeug.serving import make_server
 
 from oms import people
 from oms.customers import CustomerService
@@ -59,16 +57,6 @@ def fulfil(person, agent):
         access, db = person(name, **kw)
         return FulfilmentService(db, access, NUMBERS, lambda: agent)
     return make
-
-
-@pytest.fixture(scope="session")
-def live_api(app):
-    """The app on a real loopback HTTP port (threaded), for clients that race."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
 
 
 def stock_doc(agent, sku: str, warehouse: str = "MAIN") -> dict:
