@@ -15,6 +15,8 @@ from ibm_cloud_sdk_core import ApiException
 from ibm_cloud_sdk_core.authenticators import BasicAuthenticator
 from ibmcloudant.cloudant_v1 import CloudantV1
 
+from .group_commit import GroupCommit
+
 
 class CouchError(Exception):
     status = 500
@@ -52,6 +54,10 @@ class Unavailable(CouchError):
     """The database server is down or unreachable."""
     status = 503
 
+
+# The error names of a _bulk_docs result row, as the exceptions a PUT of that document raises.
+_ROW_ERRORS = {"conflict": Conflict, "forbidden": Forbidden, "unauthorized": Unauthorized,
+               "not_found": NotFound, "bad_request": BadRequest, "unknown_error": Unavailable}
 
 _BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
               412: Conflict}
@@ -98,6 +104,7 @@ class CouchServer:
         self.timeout = timeout
         self._admin = (admin_user, admin_password)
         self._clients: dict[tuple[str, str], CloudantV1] = {}
+        self._groups: dict[tuple[str, str, str], GroupCommit] = {}
         self._lock = threading.Lock()
 
     def client(self, name: str, password: str) -> CloudantV1:
@@ -113,6 +120,18 @@ class CouchServer:
                     self._clients.clear()
                 self._clients[key] = svc
             return svc
+
+    def group(self, db: "Database") -> GroupCommit:
+        """The group commit of this identity's writes to this database (oms/group_commit.py)."""
+        a = db.svc.authenticator
+        key = (a.username, a.password, db.name)
+        with self._lock:
+            group = self._groups.get(key)
+            if group is None:
+                if len(self._groups) > 1000:
+                    self._groups.clear()   # an in-flight group finishes on its own; a new one forms
+                group = self._groups[key] = GroupCommit(db._bulk_raw, db._put)
+            return group
 
     def admin(self, db: str) -> "Database":
         if not self._admin[0]:
@@ -207,14 +226,29 @@ class Database:
         except NotFound:
             return None
 
-    @_couch_call
     def _save(self, doc: dict) -> dict:
         if doc["_id"].startswith("_design/"):
-            res = self.svc.put_design_document(db=self.name, ddoc=doc["_id"][8:], design_document=doc)
-        else:
-            res = self.svc.put_document(db=self.name, doc_id=doc["_id"], document=doc)
-        doc["_rev"] = res.get_result()["rev"]
+            doc["_rev"] = self._put_design(doc)["rev"]
+            return doc
+        # Concurrent writes of this identity share one _bulk_docs (group commit); a document's
+        # own refusal comes back as the error a PUT would have raised.
+        row = self.server.group(self).save(doc)
+        if "error" in row:
+            raise _ROW_ERRORS.get(row["error"], BadRequest)(row.get("reason") or row["error"])
+        doc["_rev"] = row["rev"]
         return doc
+
+    @_couch_call
+    def _put_design(self, doc: dict) -> dict:
+        return self.svc.put_design_document(db=self.name, ddoc=doc["_id"][8:], design_document=doc).get_result()
+
+    @_couch_call
+    def _put(self, doc: dict) -> dict:
+        return self.svc.put_document(db=self.name, doc_id=doc["_id"], document=doc).get_result()
+
+    @_couch_call
+    def _bulk_raw(self, docs: list[dict]) -> list[dict]:
+        return self.svc.post_bulk_docs(db=self.name, bulk_docs={"docs": docs}).get_result()
 
     @_couch_call
     def delete(self, doc_id: str, rev: str) -> None:

@@ -319,8 +319,9 @@ class CustomerService:
         by_state = self.open_orders(ref) if by_state is None else by_state
         return sum(v for s, v in by_state.items() if s in credit_rules()["exposure_states"])
 
-    def check(self, order: dict) -> CreditDecision:
-        customer = self.get(order["customer"]["id"])
+    def check(self, order: dict, customer: dict | None = None) -> CreditDecision:
+        """`customer`: the profile as read for this very order, if the caller has it."""
+        customer = customer or self.get(order["customer"]["id"])
         return credit_check(customer, order["totals"]["net_cents"], self.exposure_cents(customer["_id"]))
 
 

@@ -66,14 +66,16 @@ def order_priority(customer: dict, order: dict, clock, short: bool = False) -> c
     return crm.priority(customer, order, crm.today_of(clock), short=short)
 
 
-def allocate(order: dict, orders: OrderService, stock: StockService, customer: dict | None = None) -> dict:
+def allocate(order: dict, orders: OrderService, stock: StockService, customer: dict | None = None,
+             seen: dict | None = None) -> dict:
     """approved -> allocated: claim each line's quantity (fullest warehouse first), backorder the
     rest, and write both onto the order in one revision. A claim whose order write fails is
-    given back."""
+    given back. `seen`: stock documents by SKU as read at placement (claims start from them)."""
     number, claims = order["number"], []
+    seen = seen or {}
     try:
         for line in order["lines"]:
-            claims += stock.claim_line(number, line["line"], line["sku"], line["qty"])
+            claims += stock.claim_line(number, line["line"], line["sku"], line["qty"], seen.pop(line["sku"], None))
         allocations = merge_allocations(order.get("allocations"), claims)
         got = {}
         for a in allocations:
@@ -83,7 +85,7 @@ def allocate(order: dict, orders: OrderService, stock: StockService, customer: d
         changes = {"allocations": allocations, "backorders": backorders or None}
         if customer is not None:
             changes["priority"] = order_priority(customer, order, orders.clock, short=bool(backorders)).value
-        return orders.act(number, "allocate", changes=changes, rev=order["_rev"])
+        return orders.act_on(order, "allocate", changes=changes)
     except BaseException:
         stock.undo(number, claims)
         raise
@@ -150,36 +152,39 @@ def _serve_backorder(number, line_no, sku, orders: OrderService, stock: StockSer
     return n
 
 
-def credit_decision(order: dict, agent: SystemAgent) -> dict:
+def credit_decision(order: dict, agent: SystemAgent, customer: dict | None = None) -> dict:
     """submitted -> approved (within the limit, when the rule says so) or credit_hold (with the
-    reason), decided by the system identity on the revision it read."""
-    customer = agent.customers.get(order["customer"]["id"])
-    decision = agent.customers.check(order)
+    reason), decided by the system identity on the revision it read. `customer`: the profile
+    as read for this very order moments ago, if the caller has it."""
+    customer = customer or agent.customers.get(order["customer"]["id"])
+    decision = agent.customers.check(order, customer)
     prio = order_priority(customer, order, agent.clock).value
     record = decision.record(agent.access.name, agent.clock(), "auto_approved" if decision.ok else "held")
     if decision.ok:
         if not crm.credit_rules()["auto_approve_within_limit"]:
             return order
-        return agent.orders.act(order["number"], "approve", changes={"credit": record, "priority": prio},
-                         rev=order["_rev"])
-    return agent.orders.act(order["number"], "hold_credit", reason="Credit check: " + decision.sentence(),
-                     changes={"credit": record, "priority": prio}, rev=order["_rev"])
+        return agent.orders.act_on(order, "approve", changes={"credit": record, "priority": prio})
+    return agent.orders.act_on(order, "hold_credit", reason="Credit check: " + decision.sentence(),
+                               changes={"credit": record, "priority": prio})
 
 
-def settle(order: dict, agent: SystemAgent) -> dict:
-    """Run the hand-offs the order's state calls for, until it rests with a person."""
+def settle(order: dict, agent: SystemAgent, customer: dict | None = None, seen: dict | None = None) -> dict:
+    """Run the hand-offs the order's state calls for, until it rests with a person. `customer`
+    and `seen` (stock documents by SKU): what the caller read for this very order at placement,
+    so it is not read again."""
     for _ in range(4):
         try:
             if order["status"] == "submitted":
-                order = credit_decision(order, agent)
+                order = credit_decision(order, agent, customer)
             elif order["status"] == "approved" and "allocations" not in order:
-                customer = agent.customers.get(order["customer"]["id"])
-                order = allocate(order, agent.orders, agent.stock, customer)
+                customer = customer or agent.customers.get(order["customer"]["id"])
+                order = allocate(order, agent.orders, agent.stock, customer, seen)
             else:
                 return order
         except Conflict:
+            customer = seen = None   # someone changed something: decide again on news
             try:
-                order = agent.orders.get(order["number"])  # someone changed it: decide again on news
+                order = agent.orders.get(order["number"])
             except CouchError:
                 return order
         except (CouchError, InvalidInput) as exc:
@@ -228,15 +233,16 @@ class FulfilmentService(OrderService):
             raise InvalidInput("the order must be a JSON object")
         customer = self.customer(data.get("customer"))
         lines = build_lines(data.get("lines"))
-        answers = self.stock.availability(lines)
+        seen: dict[str, list[dict]] = {}
+        answers = self.stock.availability(lines, seen)
         if data.get("priority") is None:
             draft = {"totals": totals(lines), "promised_date": data.get("promised_date")}
             short = any(a.status != "available" for a in answers)
             data = {**data, "priority": order_priority(customer, draft, self.clock, short).value}
-        doc = super().create(data, number=number)
+        doc = super().create(data, number=number, customer=customer)
         self.availability = [a.as_dict() for a in answers]
         if doc["status"] == "submitted":
-            doc = settle(doc, self.agent)
+            doc = settle(doc, self.agent, customer, seen)
             if "allocations" in doc:
                 self.availability = [a.as_dict() for a in answer_from_order(doc)]
         return doc

@@ -135,13 +135,14 @@ class OrderService:
             raise InvalidInput(f"unknown customer {ref_id!r}")
         return doc
 
-    def create(self, data: dict, number: str | None = None) -> dict:
-        """`number`: one reserved earlier (idempotent retries, imports); otherwise the next one."""
+    def create(self, data: dict, number: str | None = None, customer: dict | None = None) -> dict:
+        """`number`: one reserved earlier (idempotent retries, imports); otherwise the next one.
+        `customer`: the profile the caller read for this very order (saves reading it again)."""
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
         if self.access.level == "reader" or not self.access.at_least("depositor"):
             raise Forbidden(f"As {self.access.level_title} you may not create orders; Depositors and Authors may.")
-        customer = self.customer(data.get("customer"))
+        customer = customer or self.customer(data.get("customer"))
         # Validate before taking a number, so bad input never burns one.
         new_order(data, "SO-000000", self.access, customer, self.clock())
         doc = new_order(data, number or self.numbers.next(self.db), self.access, customer, self.clock())
@@ -163,6 +164,13 @@ class OrderService:
         doc = self.get(number_or_id)
         if rev and rev != doc["_rev"]:
             raise Conflict("the order changed since you opened it; reload and try again")
+        return self.act_on(doc, action, reason, changes)
+
+    def act_on(self, doc: dict, action: str, reason: str | None = None, changes: dict | None = None) -> dict:
+        """Take `action` on the revision in hand (one this service just read or wrote), without
+        reading it again: a newer revision on the server makes the write a Conflict."""
+        if doc.get("type") != "order" or not self.access.may_read(doc):
+            raise NotFound(f"no order {doc.get('number')}")
         new = workflow.apply(self.access, doc, action, self.clock(), reason, changes)
         return self.db.save(new)
 

@@ -19,6 +19,7 @@ order records the same in its allocations (cumulative per line and warehouse) mi
 shipped, so the books can be audited (audit())."""
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import re
@@ -191,18 +192,21 @@ class StockService:
         res = self.db.all_docs(start_key=f"stock:{sku}:", end_key=f"stock:{sku}:\ufff0", include_docs=True)
         return [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("type") == "stock"]
 
-    def free(self, skus) -> tuple[dict[str, int], set[str]]:
-        """Free units per SKU over all warehouses, and the SKUs the warehouse knows."""
+    def free(self, skus, seen: dict | None = None) -> tuple[dict[str, int], set[str]]:
+        """Free units per SKU over all warehouses, and the SKUs the warehouse knows. `seen`, when
+        given, receives the stock documents read, by SKU (allocation starts from them)."""
         free, known = {}, set()
         for sku in dict.fromkeys(skus):
             docs = self.levels(sku)
+            if seen is not None:
+                seen[sku] = docs
             if docs:
                 known.add(sku)
             free[sku] = sum(max(0, available(d)) for d in docs)
         return free, known
 
-    def availability(self, lines: list[dict]) -> list[LineAnswer]:
-        free, known = self.free(l["sku"] for l in lines)
+    def availability(self, lines: list[dict], seen: dict | None = None) -> list[LineAnswer]:
+        free, known = self.free((l["sku"] for l in lines), seen)
         return answer_lines(lines, free, known)
 
     def page(self, after: list | None = None, limit: int = 50) -> tuple[list[dict], list | None]:
@@ -215,21 +219,22 @@ class StockService:
         return [r["value"] for r in rows], (rows[-1]["key"] if more and rows else None)
 
     # the compare-and-swap loop every stock write goes through
-    def _cas(self, sku: str, warehouse: str, change, create: bool = False):
+    def _cas(self, sku: str, warehouse: str, change, create: bool = False, first: dict | None = None):
         """Read the stock document, let `change(doc)` decide (mutating doc, returning a result, or
         raising _Skip), write it with the _rev it read. On 409 someone else won: back off a
-        random moment and decide again on the new revision."""
+        random moment and decide again on the new revision. `first`: the document as the caller
+        read it moments ago, tried first instead of reading it again (a stale one costs a 409)."""
         with _turn(stock_id(sku, warehouse)):
-            return self._cas_unlocked(sku, warehouse, change, create)
+            return self._cas_unlocked(sku, warehouse, change, create, first)
 
-    def _cas_unlocked(self, sku, warehouse, change, create):
+    def _cas_unlocked(self, sku, warehouse, change, create, first=None):
         # Every rule lib/validate_stock.js checks is about the new revision alone, so a write
         # decided on a stale revision is never refused (403) before CouchDB sees it is stale
         # (PouchDB Server validates against the current revision first): it always gets the 409.
         doc_id = stock_id(sku, warehouse)
         deadline = time.monotonic() + MAX_SECONDS
         for attempt in range(MAX_ATTEMPTS):
-            doc = self.db.get_or_none(doc_id)
+            doc = copy.deepcopy(first) if attempt == 0 and first is not None else self.db.get_or_none(doc_id)
             if doc is None:
                 if not create:
                     raise NotFound(f"no stock of {sku} at {warehouse}")
@@ -286,8 +291,9 @@ class StockService:
         return self._cas(sku, warehouse, change, create=True)
 
     # order side: claims, releases, consumption
-    def claim(self, sku: str, warehouse: str, key: str, want: int) -> int:
-        """Hold up to `want` free units for `key`; returns how many it got (0 when none is free)."""
+    def claim(self, sku: str, warehouse: str, key: str, want: int, first: dict | None = None) -> int:
+        """Hold up to `want` free units for `key`; returns how many it got (0 when none is free).
+        `first`: the stock document as just read, if the caller has it."""
         def change(doc):
             n = min(want, available(doc))
             if n <= 0:
@@ -296,7 +302,7 @@ class StockService:
             doc["reserved"] += n
             return n
         try:
-            return self._cas(sku, warehouse, change)
+            return self._cas(sku, warehouse, change, first=first)
         except NotFound:
             return 0
 
@@ -324,15 +330,17 @@ class StockService:
             return n
         return self._cas(sku, warehouse, change)
 
-    def claim_line(self, number: str, line: int, sku: str, want: int) -> list[dict]:
+    def claim_line(self, number: str, line: int, sku: str, want: int, docs: list[dict] | None = None) -> list[dict]:
         """Claim up to `want` units for an order line over the SKU's warehouses, fullest first
-        (fewest splits). Returns the claims made [{line, sku, warehouse, qty}]."""
+        (fewest splits). Returns the claims made [{line, sku, warehouse, qty}]. `docs`: the SKU's
+        stock documents as read moments ago (at placement), else they are read now; each claim
+        still decides on the current revision (a stale one costs a 409 and a re-read)."""
         got = []
-        docs = sorted(self.levels(sku), key=lambda d: (-available(d), d["warehouse"]))
+        docs = sorted(self.levels(sku) if docs is None else docs, key=lambda d: (-available(d), d["warehouse"]))
         for d in docs:
             if want <= 0:
                 break
-            n = self.claim(sku, d["warehouse"], hold_key(number, line), want) if available(d) > 0 else 0
+            n = self.claim(sku, d["warehouse"], hold_key(number, line), want, first=d) if available(d) > 0 else 0
             if n:
                 got.append({"line": line, "sku": sku, "warehouse": d["warehouse"], "qty": n})
                 want -= n
