@@ -12,7 +12,7 @@ from . import rules, schema
 from .acl import Access
 from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
-from .orders import format_cents, to_cents, utcnow
+from .orders import forget_customer, format_cents, to_cents, utcnow
 
 # Credit limits and balances may be far larger than one order line's price.
 BALANCE_MAX = 10**12
@@ -279,9 +279,11 @@ class CustomerService:
                 raise InvalidInput(f"customer {external_id(doc_id)}: {problem}")
             new["updated_at"], new["updated_by"] = self.clock(), self.access.name
             try:
-                return ("created" if current is None else "updated"), self.db.save(new)
+                saved = self.db.save(new)
             except Conflict:
                 continue
+            forget_customer(self.db.name, doc_id)   # order entry here sees the change at once
+            return ("created" if current is None else "updated"), saved
         raise Conflict(f"customer {external_id(doc_id)} keeps changing; try again")
 
     def import_rows(self, rows, progress=None) -> ImportReport:

@@ -231,7 +231,8 @@ class FulfilmentService(OrderService):
     def create(self, data: dict, number: str | None = None) -> dict:
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
-        customer = self.customer(data.get("customer"))
+        # An order placed as submitted is credit-checked at once: on the profile as it is now.
+        customer = self.customer(data.get("customer"), fresh=data.get("status") == "submitted")
         lines = build_lines(data.get("lines"))
         seen: dict[str, list[dict]] = {}
         answers = self.stock.availability(lines, seen)

@@ -13,6 +13,17 @@ from .acl import Access
 from .couch import Conflict, Database, Forbidden, NotFound
 from .errors import InvalidInput
 from .numbers import NumberAllocator
+from .ttl_cache import TTLCache
+
+# Customer profiles as order entry reads them (name, currency, tier for the priority): every order
+# reads one, so each process keeps them a few seconds. Credit decisions read the profile afresh
+# (customer(fresh=True)); this process's own profile writes drop their entry (forget_customer).
+PROFILE_SECONDS = 2.0
+_profiles = TTLCache(PROFILE_SECONDS)
+
+
+def forget_customer(db_name: str, customer_doc_id: str) -> None:
+    _profiles.discard((db_name, customer_doc_id))
 
 
 def utcnow() -> str:
@@ -122,17 +133,21 @@ class OrderService:
     def __init__(self, db: Database, access: Access, numbers: NumberAllocator, clock=utcnow):
         self.db, self.access, self.numbers, self.clock = db, access, numbers, clock
 
-    def customer(self, ref) -> dict:
+    def customer(self, ref, fresh: bool = False) -> dict:
+        """The customer profile an order names; a few seconds old at most unless `fresh`."""
         ref_id = ref.get("id") if isinstance(ref, dict) else ref
         if not isinstance(ref_id, str) or not _CUSTOMER_REF.match(ref_id):
             raise InvalidInput('customer must be a customer id like "C0001"')
         cid = ref_id if ref_id.startswith("customer:") else f"customer:{ref_id}"
-        try:
-            doc = self.db.get(cid)
-        except NotFound:
-            raise InvalidInput(f"unknown customer {ref_id!r}") from None
-        if doc.get("type") != "customer":
-            raise InvalidInput(f"unknown customer {ref_id!r}")
+        doc = None if fresh else _profiles.get((self.db.name, cid))
+        if doc is None:
+            try:
+                doc = self.db.get(cid)
+            except NotFound:
+                raise InvalidInput(f"unknown customer {ref_id!r}") from None
+            if doc.get("type") != "customer":
+                raise InvalidInput(f"unknown customer {ref_id!r}")
+            _profiles.put((self.db.name, cid), doc)
         return doc
 
     def create(self, data: dict, number: str | None = None, customer: dict | None = None) -> dict:

@@ -81,6 +81,36 @@ def available(doc: dict) -> int:
     return doc["on_hand"] - doc["reserved"]
 
 
+def free_units(docs: list[dict]) -> int:
+    return sum(max(0, available(d)) for d in docs)
+
+
+MAX_KEYS = 200   # stock ids asked for in one _all_docs by keys (SKUs x known warehouses)
+
+
+class _KnownWarehouses:
+    """Warehouse codes this process has seen in stock documents: placement asks those in one
+    request. Only ever grows (a closed warehouse's ids just come back not found)."""
+
+    def __init__(self, most: int = 100):
+        self._codes: set[str] = set()
+        self._lock = threading.Lock()
+        self.most = most
+
+    def saw(self, codes) -> None:
+        codes = set(codes) - self._codes
+        if codes:
+            with self._lock:
+                if len(self._codes) < self.most:
+                    self._codes |= codes
+
+    def known(self) -> list[str]:
+        return sorted(self._codes)
+
+
+_WAREHOUSES = _KnownWarehouses()
+
+
 # -- availability (pure) -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LineAnswer:
@@ -119,6 +149,11 @@ def answer_lines(lines: list[dict], free: dict[str, int], known: set[str] | None
         out.append(LineAnswer(l.get("line", i + 1), l["sku"], l["qty"], n,
                               known=(known is None or l["sku"] in known)))
     return out
+
+
+def _answers(lines: list[dict], docs_by_sku: dict[str, list[dict]]) -> list[LineAnswer]:
+    return answer_lines(lines, {sku: free_units(docs) for sku, docs in docs_by_sku.items()},
+                        {sku for sku, docs in docs_by_sku.items() if docs})
 
 
 def answer_from_order(order: dict) -> list[LineAnswer]:
@@ -190,7 +225,24 @@ class StockService:
         """The SKU's stock documents, one per warehouse (a key range of _all_docs: always fresh,
         no index to wait for, cheap enough to ask on every keystroke)."""
         res = self.db.all_docs(start_key=f"stock:{sku}:", end_key=f"stock:{sku}:\ufff0", include_docs=True)
-        return [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("type") == "stock"]
+        docs = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("type") == "stock"]
+        _WAREHOUSES.saw(d["warehouse"] for d in docs)
+        return docs
+
+    def levels_in_known_warehouses(self, skus: list[str]) -> dict[str, list[dict]] | None:
+        """The SKUs' stock documents in the warehouses this process has seen, in ONE request
+        (_all_docs by keys), or None when it knows none (or too many to ask this way). May miss a
+        warehouse new since, so it can only undercount: callers re-read a short SKU by range."""
+        warehouses = _WAREHOUSES.known()
+        if not warehouses or len(warehouses) * len(skus) > MAX_KEYS:
+            return None
+        keys = [stock_id(sku, wh) for sku in skus for wh in warehouses]
+        out: dict[str, list[dict]] = {sku: [] for sku in skus}
+        for r in self.db.all_docs(keys=keys, include_docs=True)["rows"]:
+            doc = r.get("doc")
+            if doc and doc.get("type") == "stock" and doc["sku"] in out:
+                out[doc["sku"]].append(doc)
+        return out
 
     def free(self, skus, seen: dict | None = None) -> tuple[dict[str, int], set[str]]:
         """Free units per SKU over all warehouses, and the SKUs the warehouse knows. `seen`, when
@@ -200,14 +252,25 @@ class StockService:
             docs = self.levels(sku)
             if seen is not None:
                 seen[sku] = docs
+            free[sku] = free_units(docs)
             if docs:
                 known.add(sku)
-            free[sku] = sum(max(0, available(d)) for d in docs)
         return free, known
 
     def availability(self, lines: list[dict], seen: dict | None = None) -> list[LineAnswer]:
-        free, known = self.free((l["sku"] for l in lines), seen)
-        return answer_lines(lines, free, known)
+        """Each line's answer at placement. Asks the warehouses this process knows in one request;
+        a SKU that comes out short there is read again over every warehouse (exact), so a new
+        warehouse is never missed when it matters."""
+        skus = list(dict.fromkeys(l["sku"] for l in lines))
+        found = self.levels_in_known_warehouses(skus) or {}
+        short = set(skus) - set(found)
+        if found:
+            short |= {a.sku for a in _answers(lines, found) if a.status != "available"}
+        for sku in short:
+            found[sku] = self.levels(sku)
+        if seen is not None:
+            seen.update(found)
+        return _answers(lines, found)
 
     def page(self, after: list | None = None, limit: int = 50) -> tuple[list[dict], list | None]:
         """Stock rows by [sku, warehouse], a page at a time by key."""
@@ -335,15 +398,20 @@ class StockService:
         (fewest splits). Returns the claims made [{line, sku, warehouse, qty}]. `docs`: the SKU's
         stock documents as read moments ago (at placement), else they are read now; each claim
         still decides on the current revision (a stale one costs a 409 and a re-read)."""
-        got = []
-        docs = sorted(self.levels(sku) if docs is None else docs, key=lambda d: (-available(d), d["warehouse"]))
-        for d in docs:
+        got, tried = [], set()
+        for fresh in ((False, True) if docs is not None else (True,)):
+            if fresh:   # (again) over every warehouse: those given may have run short meanwhile
+                docs = [d for d in self.levels(sku) if d["warehouse"] not in tried]
+            for d in sorted(docs, key=lambda d: (-available(d), d["warehouse"])):
+                if want <= 0:
+                    return got
+                tried.add(d["warehouse"])
+                n = self.claim(sku, d["warehouse"], hold_key(number, line), want, first=d) if available(d) > 0 else 0
+                if n:
+                    got.append({"line": line, "sku": sku, "warehouse": d["warehouse"], "qty": n})
+                    want -= n
             if want <= 0:
                 break
-            n = self.claim(sku, d["warehouse"], hold_key(number, line), want, first=d) if available(d) > 0 else 0
-            if n:
-                got.append({"line": line, "sku": sku, "warehouse": d["warehouse"], "qty": n})
-                want -= n
         return got
 
     def undo(self, number: str, claims: list[dict]) -> None:

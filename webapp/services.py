@@ -14,6 +14,7 @@ from oms.couch import CouchServer
 from oms.directory import Directory, Person
 from oms.numbers import NumberAllocator
 from oms.orders import OrderService
+from oms.ttl_cache import TTLCache
 
 from .throttle import Throttle
 
@@ -24,7 +25,7 @@ def init_app(app) -> None:
     ext["couch"] = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
     ext["directory"] = Directory(s.ldap_url, s.ldap_base_dn, s.ldap_bind_dn, s.ldap_bind_password)
     ext["numbers"] = NumberAllocator()
-    ext["api_auth_cache"] = _TTLCache(60)
+    ext["api_auth_cache"] = _CredentialCache(60)
     ext["throttle"] = Throttle(**app.config.get("OMS_THROTTLE", {}))
 
 
@@ -113,30 +114,13 @@ def order_service(access: Access | None = None) -> OrderService:
     return fulfilment(access)
 
 
-class _TTLCache:
+class _CredentialCache(TTLCache):
     """Remembers verified API credentials briefly, so a client's burst costs one LDAP bind.
     Keys are hashes of name+password: no password is kept."""
-
-    def __init__(self, ttl: float):
-        self.ttl, self._data, self._lock = ttl, {}, threading.Lock()
 
     @staticmethod
     def key(name: str, password: str) -> str:
         return hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
-
-    def get(self, key):
-        with self._lock:
-            hit = self._data.get(key)
-            if hit and hit[0] > time.monotonic():
-                return hit[1]
-            self._data.pop(key, None)
-            return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            if len(self._data) > 10000:
-                self._data.clear()
-            self._data[key] = (time.monotonic() + self.ttl, value)
 
 
 def current_app_ext(name: str):

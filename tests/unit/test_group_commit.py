@@ -128,3 +128,4 @@ def test_every_writer_returns_whatever_the_mix(n):
     group = GroupCommit(server.bulk, server.single)
     results, errors = run_writers(group, [{"_id": f"d{i}", "bad": i % 2 == 1} for i in range(n)])
     assert len(results) + len(errors) == n
+
