@@ -258,8 +258,11 @@ class Database:
         return self.svc.put_document(db=self.name, doc_id=doc["_id"], document=doc).get_result()
 
     @_couch_call
-    def _bulk_raw(self, docs: list[dict]) -> list[dict]:
-        return self.svc.post_bulk_docs(db=self.name, bulk_docs={"docs": docs}).get_result()
+    def _bulk_raw(self, docs: list[dict], new_edits: bool | None = None) -> list[dict]:
+        body = {"docs": docs}
+        if new_edits is not None:
+            body["new_edits"] = new_edits
+        return self.svc.post_bulk_docs(db=self.name, bulk_docs=body).get_result()
 
     @_couch_call
     def delete(self, doc_id: str, rev: str) -> None:
@@ -268,13 +271,19 @@ class Database:
         else:
             self.svc.delete_document(db=self.name, doc_id=doc_id, rev=rev)
 
-    @_couch_call
     def bulk(self, docs: list[dict], new_edits: bool | None = None) -> list[dict]:
-        """_bulk_docs: never atomic (neither on CouchDB 3): returns one result per document."""
-        body = {"docs": docs}
-        if new_edits is not None:
-            body["new_edits"] = new_edits
-        return self.svc.post_bulk_docs(db=self.name, bulk_docs=body).get_result()
+        """_bulk_docs: never atomic (neither on CouchDB 3): returns one result per document, in
+        the order of `docs`. (PouchDB Server answers a validated _bulk_docs with the refused
+        documents first; CouchDB 3 keeps the request's order.)"""
+        rows = self._bulk_raw(docs, new_edits)
+        if new_edits is False or any("_id" not in d for d in docs):
+            return rows
+        by_id: dict[str, list[dict]] = {}
+        for row in rows:
+            by_id.setdefault(row.get("id"), []).append(row)
+        return [(by_id.get(d["_id"]) or [{"id": d["_id"], "error": "unknown_error",
+                                          "reason": "the server gave no result for this document"}]).pop(0)
+                for d in docs]
 
     @_couch_call
     def all_docs(self, **opts) -> dict:

@@ -60,3 +60,14 @@ def test_concurrent_writes_of_one_person_each_get_their_own_outcome(sally_db, se
     assert db.get_or_none("order:SO-889998") is None
     flushes, documents = group.flushes - before[0], group.documents - before[1]
     assert documents == len(docs) and flushes < len(docs)   # some writes shared a request
+
+
+def test_bulk_results_come_back_in_the_order_of_the_documents_sent(sally_db):
+    """PouchDB Server lists refused documents first; Database.bulk puts every row back in place,
+    so callers that pair documents with results (imports, agents) pair them right."""
+    access, db = sally_db
+    docs = [_order(access, f"SO-87{i:04d}") for i in range(5)]
+    docs.insert(2, _order(access, "SO-879999", status="shipped"))
+    rows = db.bulk(docs)
+    assert [r["id"] for r in rows] == [d["_id"] for d in docs]
+    assert rows[2]["error"] == "forbidden" and all("rev" in r for i, r in enumerate(rows) if i != 2)
