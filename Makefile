@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | install-system
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# patches/: fixes to the embedded PouchDB Server that replication needs (see each patch's comment).
+# patches/: fixes to the embedded PouchDB Server (replication, validation cost; see each patch's comment).
 node_modules/.installed: package.json package-lock.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund --loglevel=error
 	for p in patches/*.patch; do patch --quiet -p1 -d node_modules/$$(basename $$p .patch) < $$p || exit 1; done

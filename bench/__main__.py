@@ -12,7 +12,7 @@ import sys
 
 from .common import Report, size
 
-MEASURES = ["bench_intake", "bench_availability"]
+MEASURES = ["bench_intake", "bench_import", "bench_availability"]
 # Benchmarks that run as their own script (argparse) and end with one JSON line: their "ratio*"
 # figures join the report under "<name>.<figure>".
 SCRIPTS = {

@@ -168,8 +168,19 @@ def _skip_ws(text: str, i: int) -> int:
     return i
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+class _Lines:
+    """Line numbers of offsets met in increasing order: counts only the stretch since the last
+    one (a big file's records are numbered in linear time, not quadratic)."""
+
+    def __init__(self, text: str):
+        self.text, self.offset, self.line = text, 0, 1
+
+    def of(self, offset: int) -> int:
+        if offset < self.offset:
+            return self.text.count("\n", 0, offset) + 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def read_json(text: str, kind: str | None = None) -> list[Record]:
@@ -185,10 +196,11 @@ def read_json(text: str, kind: str | None = None) -> list[Record]:
             return _read_json_lines(text, kind)
         raise ImportRefused(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     records: list[Record] = []
+    lines = _Lines(text)
     i = _skip_ws(text, 0)
     if text[i] == "[":
         for obj, at in _array(text, i, dec):
-            records.append(_json_record(obj, kind, _line_of(text, at)))
+            records.append(_json_record(obj, kind, lines.of(at)))
         return records
     if text[i] != "{":
         raise ImportRefused('the JSON must be an object like {"orders": [...]} or an array')
@@ -200,12 +212,12 @@ def read_json(text: str, kind: str | None = None) -> list[Record]:
             if kind and key != kind:
                 raise ImportRefused(f"the file holds {key} but {kind} were asked for")
             for obj, at in _array(text, i, dec):
-                records.append(_json_record(obj, key, _line_of(text, at)))
+                records.append(_json_record(obj, key, lines.of(at)))
             _, i = dec.raw_decode(text, i)
         elif key in KINDS:
             raise ImportRefused(f"{key} must be an array")
         else:
-            raise ImportRefused(f'unknown key {key!r} at line {_line_of(text, i)}; expected {", ".join(KINDS)}')
+            raise ImportRefused(f'unknown key {key!r} at line {lines.of(i)}; expected {", ".join(KINDS)}')
         i = _skip_ws(text, i)
         if text[i] == ",":
             i = _skip_ws(text, i + 1)

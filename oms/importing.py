@@ -123,47 +123,46 @@ class OrderClaim:
 def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report, kind: str = "orders") -> None:
     """Claim each reference (idem:<hash> holding the reserved number) and create its order once.
     Claims and orders are written with _bulk_docs; a claim that loses (409) means another import
-    of the same reference is running or ran: its order is used, not a second one."""
+    of the same reference is running or ran: its order is used, not a second one. A reference is
+    done when its claim's order exists (a run that stopped between the two writes is finished by
+    the next run); the same reference with other content is reported, never applied."""
     for batch in _chunks(claims):
         ids = [record_id("ref", kind, c.ref) for c in batch]
         existing = {r["key"]: r.get("doc") for r in ctx.db.all_docs(keys=ids, include_docs=True)["rows"]
                     if r.get("doc")}
+        earlier = set(existing)   # claimed by an earlier (or concurrent) run
         fresh = [(c, i) for c, i in zip(batch, ids) if i not in existing]
         if fresh:
+            numbers = ctx.numbers.reserve(ctx.db, len(fresh))   # one counter write per batch
             new_claims = [{"_id": i, "type": "idem", "scope": "ref", "by": ctx.access.name, "fingerprint": c.fp,
-                           "reserved": {"number": ctx.numbers.next(ctx.db)}, "at": ctx.clock()} for c, i in fresh]
+                           "reserved": {"number": number}, "at": ctx.clock()} for (c, i), number in zip(fresh, numbers)]
             for doc, res in zip(new_claims, _bulk_results(ctx, new_claims)):
                 if res.get("ok"):
                     existing[doc["_id"]] = dict(doc, _rev=res["rev"])
                 elif res.get("error") == "conflict":
                     existing[doc["_id"]] = ctx.db.get(doc["_id"])
+                    earlier.add(doc["_id"])
                 else:
                     existing[doc["_id"]] = {"__error__": res.get("reason") or res.get("error")}
-        to_create, claim_of, done = [], {}, []
-        numbers = {}
-        # a claim without an outcome: an earlier run may have written the order and stopped.
-        # Look first: PouchDB Server answers a create over an existing document with the
-        # validate_doc_update's 403, not 409 (CouchDB 3 says 409 before validating).
-        pending = [orders.order_id(existing[i]["reserved"]["number"]) for i in ids
+        # An earlier claim's order may exist already. Look first: PouchDB Server answers a create
+        # over an existing document with the validate_doc_update's 403, not 409 (CouchDB 3 says
+        # 409 before validating).
+        pending = [orders.order_id(existing[i]["reserved"]["number"]) for i in earlier
                    if "__error__" not in existing[i] and not existing[i].get("response")]
         present = {r["key"] for r in ctx.db.all_docs(keys=pending)["rows"] if "error" not in r} if pending else set()
+        to_create, claim_of = [], {}
         for c, i in zip(batch, ids):
             claim = existing[i]
             if "__error__" in claim:
                 report.problem(c.record, f"could not claim reference {c.ref}: {claim['__error__']}")
                 continue
             number = claim["reserved"]["number"]
-            numbers[i] = number
-            if claim.get("response"):
+            if claim.get("response") or orders.order_id(number) in present:
                 if claim["fingerprint"] != c.fp:
                     report.problem(c.record, f"{c.ref} was imported before as {number} with other content; "
                                              "change that order in Order Desk instead")
                 else:
                     report.count(c.record.kind, "unchanged")
-                continue
-            if orders.order_id(number) in present:
-                report.count(c.record.kind, "unchanged")
-                done.append(i)
                 continue
             try:
                 doc = c.build(number)
@@ -171,21 +170,16 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report,
                 report.problem(c.record, exc.reason)
                 continue
             to_create.append(doc)
-            claim_of[doc["_id"]] = (c, i)
+            claim_of[doc["_id"]] = c
         for doc, res in zip(to_create, _bulk_results(ctx, to_create)):
-            c, i = claim_of[doc["_id"]]
+            c = claim_of[doc["_id"]]
             if res.get("ok"):
                 report.count(c.record.kind, "created")
                 report.created.append({"ref": c.ref, "id": doc["_id"], "line": c.record.line})
-                done.append(i)
             elif res.get("error") == "conflict":
-                report.count(c.record.kind, "unchanged")   # an earlier run wrote it, then stopped
-                done.append(i)
+                report.count(c.record.kind, "unchanged")   # a concurrent run wrote it first
             else:
                 report.problem(c.record, res.get("reason") or res.get("error") or "refused")
-        completions = [dict(existing[i], response={"status": 201, "body": {"id": orders.order_id(numbers[i])}},
-                            completed_at=ctx.clock()) for i in done]
-        _bulk_results(ctx, completions)   # a lost completion is healed by the next run
 
 
 class OrderHandler:
@@ -200,13 +194,13 @@ class OrderHandler:
             try:
                 data = self.normalize(rec)
                 customer = _customer_from(customers, data.get("customer"))
-                orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock())   # check only
+                doc = orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock())
             except InvalidInput as exc:
                 report.problem(rec, exc.reason)
                 continue
+            # Checked and built once; the number it gets is only known after the claim.
             claims.append(OrderClaim(rec, data["external_ref"], fingerprint("IMPORT", "orders", data),
-                                     lambda number, data=data, customer=customer:
-                                     orders.new_order(data, number, ctx.access, customer, ctx.clock())))
+                                     lambda number, doc=doc: {**doc, "_id": orders.order_id(number), "number": number}))
         create_claimed(ctx, claims, report)
 
     @staticmethod

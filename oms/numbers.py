@@ -25,17 +25,25 @@ class NumberAllocator:
             self._next += 1
         return f"{self.prefix}{n:06d}"
 
-    def _claim(self, db) -> tuple[int, int]:
+    def reserve(self, db, n: int) -> list[str]:
+        """`n` numbers in one counter write (an import batch), outside this process's block."""
+        if n <= 0:
+            return []
+        start, end = self._claim(db, n)
+        return [f"{self.prefix}{i:06d}" for i in range(start, end)]
+
+    def _claim(self, db, size: int | None = None) -> tuple[int, int]:
+        size = size or self.block
         for _ in range(50):
             try:
                 doc = db.get(COUNTER_ID)
             except NotFound:
                 doc = {"_id": COUNTER_ID, "type": "counter", "value": 0}
             start = doc["value"] + 1
-            doc["value"] += self.block
+            doc["value"] += size
             try:
                 db.save(doc)
-                return start, start + self.block
+                return start, start + size
             except Conflict:
                 continue
             except Forbidden:
@@ -43,7 +51,7 @@ class NumberAllocator:
                 # notices our stale _rev, so a lost race can come back as 403 "only moves forward"
                 # instead of 409: if the counter moved since we read it, it was a race; retry.
                 current = db.get_or_none(COUNTER_ID)
-                if current is not None and current["value"] != doc["value"] - self.block:
+                if current is not None and current["value"] != doc["value"] - size:
                     continue
                 raise
         raise Conflict("could not claim order numbers: the counter is too busy; try again")

@@ -3,6 +3,7 @@ _bulk_docs request, and each still gets its own outcome: saved, refused by valid
 with the rulebook's sentence, or a conflict for a stale revision."""
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
@@ -16,6 +17,11 @@ def sally_db(person, seeded):
     return person("sally")
 
 
+def numbers(n: int) -> list[str]:
+    """Order numbers no other test uses (SO-4xxxxx, drawn at random)."""
+    return [f"SO-4{k:05d}" for k in random.sample(range(100_000), n)]
+
+
 def _order(access, number: str, status: str = "draft") -> dict:
     doc = new_order({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "2.00"}]},
                     number, access, {"_id": "customer:C0001", "name": "Acme"}, "2026-11-25T10:00:00Z")
@@ -25,13 +31,14 @@ def _order(access, number: str, status: str = "draft") -> dict:
 
 def test_concurrent_writes_of_one_person_each_get_their_own_outcome(sally_db, server):
     access, db = sally_db
-    stale = db.save(_order(access, "SO-880000"))
+    nums = numbers(14)
+    stale = db.save(_order(access, nums[0]))
     stale = {**stale, "notes": "first"}
     db.save({**stale, "history": [*stale["history"], {**stale["history"][0], "action": "edit", "from": "draft",
                                                            "to": "draft"}]})
-    docs = {f"SO-88{i:04d}": _order(access, f"SO-88{i:04d}") for i in range(1, 13)}
-    docs["SO-889998"] = _order(access, "SO-889998", status="shipped")   # refused by the VDU
-    docs["SO-880000"] = stale                                            # its revision is old
+    docs = {n: _order(access, n) for n in nums[1:13]}
+    docs[nums[13]] = _order(access, nums[13], status="shipped")   # refused by the VDU
+    docs[nums[0]] = stale                                         # its revision is old
     group = server.group(db)
     before = group.flushes, group.documents
     outcomes = {}
@@ -50,14 +57,13 @@ def test_concurrent_writes_of_one_person_each_get_their_own_outcome(sally_db, se
     for t in threads:
         t.join(30)
 
-    assert isinstance(outcomes["SO-889998"], Forbidden)
-    assert "draft or submitted" in outcomes["SO-889998"].reason
-    assert isinstance(outcomes["SO-880000"], Conflict)
-    for i in range(1, 13):
-        number = f"SO-88{i:04d}"
+    assert isinstance(outcomes[nums[13]], Forbidden)
+    assert "draft or submitted" in outcomes[nums[13]].reason
+    assert isinstance(outcomes[nums[0]], Conflict)
+    for number in nums[1:13]:
         assert outcomes[number].startswith("1-")
         assert db.get(f"order:{number}")["_rev"] == outcomes[number]
-    assert db.get_or_none("order:SO-889998") is None
+    assert db.get_or_none(f"order:{nums[13]}") is None
     flushes, documents = group.flushes - before[0], group.documents - before[1]
     assert documents == len(docs) and flushes < len(docs)   # some writes shared a request
 
@@ -66,8 +72,9 @@ def test_bulk_results_come_back_in_the_order_of_the_documents_sent(sally_db):
     """PouchDB Server lists refused documents first; Database.bulk puts every row back in place,
     so callers that pair documents with results (imports, agents) pair them right."""
     access, db = sally_db
-    docs = [_order(access, f"SO-87{i:04d}") for i in range(5)]
-    docs.insert(2, _order(access, "SO-879999", status="shipped"))
+    nums = numbers(6)
+    docs = [_order(access, n) for n in nums[:5]]
+    docs.insert(2, _order(access, nums[5], status="shipped"))
     rows = db.bulk(docs)
     assert [r["id"] for r in rows] == [d["_id"] for d in docs]
     assert rows[2]["error"] == "forbidden" and all("rev" in r for i, r in enumerate(rows) if i != 2)

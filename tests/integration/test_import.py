@@ -94,6 +94,43 @@ def test_a_changed_row_for_an_order_imported_before_is_reported_not_applied(ctx,
     assert orders_with_ref(admin_db, f"CH-{t}")[0]["lines"][0]["qty"] == 1
 
 
+def test_an_import_that_stopped_after_claiming_a_reference_is_finished_by_the_next_run(ctx, admin_db):
+    """The claim (idem:...) is written before its order; a run that died between the two leaves
+    the claim alone. The next run writes the order under the number the claim reserved."""
+    t = tag()
+    data = f"external_ref,customer,sku,qty,unit_price\nST-{t},C0001,WID-100,2,4.50\n".encode()
+    c = ctx()
+    original_bulk = c.db.bulk
+    calls = []
+
+    def stop_after_the_claims(docs, *a, **kw):
+        calls.append(docs)
+        if len(calls) == 2:   # the orders' batch: the process "dies" before writing it
+            raise RuntimeError("import stopped")
+        return original_bulk(docs, *a, **kw)
+
+    c.db.bulk = stop_after_the_claims
+    with pytest.raises(RuntimeError):
+        import_bytes(c, data, "csv")
+    reserved = calls[0][0]["reserved"]["number"]
+    assert not orders_with_ref(admin_db, f"ST-{t}")
+    report = import_bytes(ctx(), data, "csv")
+    assert report.counts["created"] == 1
+    [order] = orders_with_ref(admin_db, f"ST-{t}")
+    assert order["number"] == reserved
+    assert import_bytes(ctx(), data, "csv").counts["unchanged"] == 1
+
+
+def test_an_import_batch_takes_its_order_numbers_in_one_counter_write(ctx, admin_db):
+    t = tag()
+    rows = "".join(f"NB-{t}-{i},C0004,SPR-010,1,1.00\n" for i in range(12))
+    before = admin_db.get("counter:order")["_rev"]
+    report = import_bytes(ctx(), ("external_ref,customer,sku,qty,unit_price\n" + rows).encode(), "csv")
+    numbers = sorted(int(c["id"].split("-")[1]) for c in report.created)
+    assert report.counts["created"] == 12 and numbers == list(range(numbers[0], numbers[0] + 12))
+    assert int(admin_db.get("counter:order")["_rev"].split("-")[0]) == int(before.split("-")[0]) + 1
+
+
 def test_customers_and_stock_from_csv_are_upserted_by_their_external_ids(ctx, admin_db):
     t = tag()
     customers = (f"id,name,tier,credit_limit,days_late,contact_email\nX{t}1,Xeno Ltd,gold,5000.00,3,ap@xeno.example\n"
