@@ -22,7 +22,10 @@ from .stock import StockService, clean_sku, clean_warehouse
 
 def parse(body: bytes | str, content_type: str = "", key: str = "rows") -> list[dict]:
     """Rows from a JSON array ({"<key>": [...]} too) or a CSV text with a header line."""
-    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the feed is not UTF-8 text (byte {exc.start}); send it as UTF-8") from None
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in ("application/json", "json") or (not kind and text.lstrip()[:1] in ("[", "{")):
         try:

@@ -89,6 +89,15 @@ def test_feeds_parse_csv_and_json_alike():
     assert parse(b"\xef\xbb\xbf[{\"id\": \"C1\"}]") == [{"id": "C1"}]
 
 
+def test_a_feed_that_is_not_utf8_is_refused_with_400_and_the_reason(app):
+    # Found by the API fuzz (issue 8): the bytes were decoded unguarded, a 500.
+    c = app.test_client()
+    for path, kind in (("/api/v1/customers/import", "application/json"), ("/api/v1/stock/import", "text/csv")):
+        r = c.post(path, data=b"\xf7{\x17", headers={**basic("mia"), "Content-Type": kind})
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)
+        assert "not UTF-8" in r.get_json()["detail"]
+
+
 def test_the_availability_api_answers_per_line_without_reserving(app, agent):
     sku = unique("AV")
     agent.stock.set_count(sku, "MAIN", 7)
