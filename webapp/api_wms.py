@@ -17,7 +17,7 @@ from oms.stock import available, clean_sku, clean_warehouse
 from oms.idempotency import Outcome
 
 from . import links, services
-from .api_support import idempotent, request_fingerprint, respond
+from .api_support import idempotent, limit_arg, request_fingerprint, respond
 from .api import _json_body, bp
 from .auth import api_auth_required
 
@@ -40,15 +40,8 @@ def _created(body, created: bool):
 def list_customers():
     """Profiles by id, paged by key: ?after=<id of the last one seen>."""
     after = request.args.get("after")
-    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=_limit())
+    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=limit_arg(50, most=200))
     return jsonify({"customers": docs, "next": external_id(nxt) if nxt else None})
-
-
-def _limit() -> int:
-    try:
-        return max(1, min(200, int(request.args.get("limit", 50))))
-    except ValueError:
-        raise InvalidInput("limit must be a whole number from 1 to 200") from None
 
 
 @bp.get("/customers/<ref>")
@@ -90,7 +83,7 @@ def list_stock():
     """Stock per SKU and warehouse, paged by key: ?after=<SKU>|<WAREHOUSE> of the last row seen."""
     after = request.args.get("after")
     key = after.split("|", 1) if after and "|" in after else None
-    rows, nxt = links.stock().page(key, limit=_limit())
+    rows, nxt = links.stock().page(key, limit=limit_arg(50, most=200))
     return jsonify({"stock": rows, "next": "|".join(nxt) if nxt else None})
 
 

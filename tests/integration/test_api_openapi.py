@@ -81,6 +81,10 @@ def test_orders_answer_as_documented(app, spec):
     assert {r["id"] for r in nxt["rows"]}.isdisjoint(r["id"] for r in page["rows"])
     check(spec, "GET", "/api/v1/orders", c.get("/api/v1/orders?view=nope", headers=basic("sally")))
     check(spec, "GET", "/api/v1/orders", c.get("/api/v1/orders?after=garbage", headers=basic("sally")))
+    for limit in ("0", "501", "\u00b2"):   # "\u00b2".isdigit() is true, int() refuses it: was a 500
+        bad = check(spec, "GET", "/api/v1/orders", c.get("/api/v1/orders", query_string={"limit": limit},
+                                                         headers=basic("sally")))
+        assert bad.status_code == 400 and "limit must be a whole number" in bad.get_json()["detail"]
     check(spec, "POST", "/api/v1/orders", c.post("/api/v1/orders", json={"customer": "C0001"}, headers=basic("sally")))
     check(spec, "POST", "/api/v1/orders", c.post("/api/v1/orders", json=body, headers=basic("sally", "wrong")))
 

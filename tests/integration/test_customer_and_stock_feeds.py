@@ -130,3 +130,13 @@ def test_customers_and_stock_are_listed_a_page_at_a_time_by_key(app):
     more = c.get(f"/api/v1/stock?limit=2&after={page['next']}", headers=basic("rita")).get_json()
     keys = [(r["sku"], r["warehouse"]) for r in page["stock"] + more["stock"]]
     assert len(keys) == 4 and keys == sorted(keys) and len(set(keys)) == 4
+
+
+def test_a_page_size_out_of_range_or_not_a_plain_number_is_refused_with_400(app):
+    # Found by the API fuzz (issue 8): limit=-3 was clamped and answered, though the document says 1..200.
+    c = app.test_client()
+    for path in ("/api/v1/customers", "/api/v1/stock"):
+        for limit in ("0", "-3", "201", "x", "\u00b2"):
+            r = c.get(path, query_string={"limit": limit}, headers=basic("rita"))
+            assert r.status_code == 400 and "limit must be a whole number from 1 to 200" in r.get_json()["detail"]
+        assert c.get(path, query_string={"limit": "200"}, headers=basic("rita")).status_code == 200
