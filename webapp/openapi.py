@@ -55,6 +55,7 @@ AFTER = {"name": "after", "in": "query", "required": False,
          "description": "Cursor from the previous page's `next` (paging is by key, never by offset)",
          "schema": {"type": "string"}}
 LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+LIMIT_200 = {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
 LOCATION = {"Location": {"description": "URL of the created resource", "schema": {"type": "string"}}}
 
 _str = {"type": "string"}
@@ -273,7 +274,7 @@ PATHS: dict = {
         "get": {
             "operationId": "listEvents", "summary": "The outbox of order events (created, approved, shipped, ...), oldest first",
             "parameters": [AFTER, LIMIT],
-            "responses": {"200": json_response("A page of events", "EventList"), **problems(401, 403, 503)},
+            "responses": {"200": json_response("A page of events", "EventList"), **problems(*COMMON_ERRORS)},
         },
     },
 }
@@ -302,13 +303,13 @@ REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _pat
 PATHS.update({
     "/api/v1/availability": {"post": _op("availability", "Would these lines be served now (per line: available, partly, backorder)",
                                          body='{"lines": [{"sku": "WID-100", "qty": 3}]}')},
-    "/api/v1/customers": {"get": _op("listCustomers", "Customer profiles by id, paged by key", params=[AFTER, LIMIT])},
+    "/api/v1/customers": {"get": _op("listCustomers", "Customer profiles by id, paged by key", params=[AFTER, LIMIT_200])},
     "/api/v1/customers/{ref}": {"get": _op("getCustomer", "A customer profile with its exposure", params=[REF], errors=(404,)),
                                 "put": _op("putCustomer", "Upsert a customer profile by its CRM id (idempotent)",
                                            params=[REF], body="profile fields: name, tier, credit_limit, ...")},
     "/api/v1/customers/import": {"post": _op("importCustomers", "Upsert many profiles (JSON array or CSV): good rows in, bad rows reported",
                                              body="a JSON array of profiles (or text/csv)")},
-    "/api/v1/stock": {"get": _op("listStock", "Stock per SKU and warehouse, paged by key", params=[AFTER, LIMIT])},
+    "/api/v1/stock": {"get": _op("listStock", "Stock per SKU and warehouse, paged by key", params=[AFTER, LIMIT_200])},
     "/api/v1/stock/{sku}": {"get": _op("getStock", "One SKU in every warehouse, with what waits for it", params=[SKU], errors=(404,))},
     "/api/v1/stock/{sku}/{warehouse}": {"put": _op("putStockCount", "Set the counted quantity on hand", params=[SKU, WAREHOUSE],
                                                    body='{"on_hand": 120}', errors=(409,))},
