@@ -111,11 +111,16 @@ def put_stock_count(sku, warehouse):
 @bp.post("/stock/receipts")
 @api_auth_required
 def post_receipt():
+    """With an Idempotency-Key, a retried receipt answers the first result and adds nothing."""
     data = _json_body()
     qty = to_qty(data.get("qty"), "qty")
-    doc, served = fulfilment.receive(links.stock(), links.agent(), clean_sku(data.get("sku")),
-                                     clean_warehouse(data.get("warehouse") or "MAIN"), qty, data.get("description"))
-    return _created({"stock": _public(doc), "served": _visible(served)}, True)
+    sku, warehouse = clean_sku(data.get("sku")), clean_warehouse(data.get("warehouse") or "MAIN")
+    stock = links.stock()
+
+    def receive() -> Outcome:
+        doc, served = fulfilment.receive(stock, links.agent(), sku, warehouse, qty, data.get("description"))
+        return Outcome(201, {"stock": _public(doc), "served": _visible(served)})
+    return respond(idempotent(stock.db, stock.access.name, stock.clock, request_fingerprint(data), receive))
 
 
 @bp.post("/stock/import")
