@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .couch import Conflict, Forbidden
 from .errors import InvalidInput
+from .inputs import no_constants, optional_text
 from .stock import StockService, clean_sku, clean_warehouse
 
 
@@ -29,7 +30,7 @@ def parse(body: bytes | str, content_type: str = "", key: str = "rows") -> list[
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in ("application/json", "json") or (not kind and text.lstrip()[:1] in ("[", "{")):
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=no_constants)
         except ValueError as exc:
             raise InvalidInput(f"the feed is not valid JSON: {exc}") from None
         if isinstance(data, dict):
@@ -77,7 +78,7 @@ def import_stock(rows: list[dict], stock: StockService, agent, progress=None) ->
         try:
             sku = clean_sku(row.get("sku"))
             wh = clean_warehouse(row.get("warehouse") or "MAIN")
-            desc = (row.get("description") or "").strip() or None
+            desc = optional_text(row.get("description"), "description", 500)
             has_count = str(row.get("on_hand", "")).strip() != ""
             has_receipt = str(row.get("received", "")).strip() != ""
             if has_count == has_receipt:

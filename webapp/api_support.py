@@ -3,11 +3,23 @@ create (first result or its replay)."""
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 from oms.errors import InvalidInput
 from typing import Callable
 
 from oms.idempotency import Idempotency, Outcome, check_key, fingerprint
+from oms.inputs import no_constants
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Request bodies are read as standard JSON: Python's json takes NaN and Infinity, which no
+    JSON client sends and CouchDB cannot store (int(Infinity) was a 500 on a customer's
+    days_late). get_json() then answers None, so the handlers say "not valid JSON" (400)."""
+
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_constant", no_constants)
+        return super().loads(s, **kwargs)
 
 
 def json_body(what: str = "the request") -> dict:

@@ -11,6 +11,7 @@ from oms import feeds, fulfilment
 from oms.couch import NotFound
 from oms.errors import InvalidInput
 from oms.customers import customer_id, external_id
+from oms import rules
 from oms.orders import to_qty
 from oms.stock import available, clean_sku, clean_warehouse
 
@@ -145,8 +146,9 @@ def post_availability():
         if not isinstance(l, dict):
             raise InvalidInput(f"lines[{i}] must be an object with sku and qty")
         qty = to_qty(l.get("qty"), f"lines[{i}].qty")
-        if qty < 1:
-            raise InvalidInput(f"lines[{i}].qty must be a whole number from 1, e.g. 3, not {qty}")
+        QTY_MAX = rules.schema()["order"]["lines[].qty"]["max"]   # as much as an order line may ask
+        if not 1 <= qty <= QTY_MAX:
+            raise InvalidInput(f"lines[{i}].qty must be a whole number from 1 to {QTY_MAX}, e.g. 3, not {qty}")
         lines.append({"line": i + 1, "sku": clean_sku(l.get("sku"), f"lines[{i}].sku"), "qty": qty})
     return jsonify({"lines": [a.as_dict() for a in links.stock().availability(lines)]})
 
@@ -178,7 +180,7 @@ def post_shipment(number):
     svc = services.order_service()
 
     def ship() -> Outcome:
-        docs, order = svc.ship(number, data.get("warehouse"), data.get("lines"), str(data.get("carrier") or ""),
-                               str(data.get("tracking") or ""), data.get("rev"))
+        docs, order = svc.ship(number, data.get("warehouse"), data.get("lines"), data.get("carrier"),
+                               data.get("tracking"), data.get("rev"))
         return Outcome(201, {"shipments": docs, "order": order})
     return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), ship))

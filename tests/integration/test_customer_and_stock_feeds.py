@@ -140,3 +140,46 @@ def test_a_page_size_out_of_range_or_not_a_plain_number_is_refused_with_400(app)
             r = c.get(path, query_string={"limit": limit}, headers=basic("rita"))
             assert r.status_code == 400 and "limit must be a whole number from 1 to 200" in r.get_json()["detail"]
         assert c.get(path, query_string={"limit": "200"}, headers=basic("rita")).status_code == 200
+
+
+def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(app):
+    # Found for the API fuzz (issue 8): {"name": {"a": 1}} was stored as the name "{'a': 1}".
+    c = app.test_client()
+    for body, needle in (({"name": {"a": 1}}, "name must be text"), ({"partner": 5}, "partner must be text"),
+                         ({"credit_hold": 1}, "credit_hold must be true or false"),
+                         ({"contacts": [{"name": ["Ann"]}]}, "contacts[0].name must be text")):
+        r = c.put("/api/v1/customers/C0002", headers=basic("carl"), json=body)
+        assert r.status_code == 400 and needle in r.get_json()["detail"], (body, r.get_json())
+    assert c.get("/api/v1/customers/C0002", headers=basic("carl")).get_json()["name"] == "Globex Corporation"
+
+
+def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
+    # int(float("inf")) raises OverflowError, which nothing caught: a 500 on days_late: Infinity.
+    from oms.customers import profile_from_input
+    from oms.errors import InvalidInput
+    for field in ("days_late", "credit_limit_cents"):
+        try:
+            profile_from_input({field: float("inf")})
+        except InvalidInput as exc:
+            assert f"{field} must be a whole number" in exc.reason
+        else:
+            raise AssertionError(f"{field}: inf was taken")
+
+
+def test_stock_input_of_the_wrong_kind_is_a_400_with_the_reason_not_a_403_or_a_500(app, agent):
+    # Found for the API fuzz (issue 8): a description that is not text, or a quantity past the
+    # maximum, was refused by validate_doc_update (403 "Not allowed") or, in a feed, crashed (500).
+    c = app.test_client()
+    sku = unique("FZ")
+    for method, path, body, needle in (
+            ("put", f"/api/v1/stock/{sku}/MAIN", {"on_hand": 1, "description": [1]}, "description must be text"),
+            ("put", f"/api/v1/stock/{sku}/MAIN", {"on_hand": 10**12}, "on_hand must be a whole number from 0 to"),
+            ("post", "/api/v1/stock/receipts", {"sku": sku, "qty": 1, "description": {"x": 1}}, "description must be text"),
+            ("post", "/api/v1/stock/receipts", {"sku": 100, "qty": 1}, 'sku must be a SKU like "WID-100"'),
+            ("post", "/api/v1/availability", {"lines": [{"sku": sku, "qty": 10**7}]}, "from 1 to 1000000")):
+        r = getattr(c, method)(path, headers=basic("wanda"), json=body)
+        assert r.status_code == 400 and needle in r.get_json()["detail"], (body, r.get_json())
+    report = c.post("/api/v1/stock/import", headers=basic("wanda"),
+                    json=[{"sku": sku, "warehouse": "MAIN", "on_hand": 3, "description": 5}]).get_json()
+    assert report["errors"][0]["reason"].startswith("description must be text")
+    assert agent.db.get_or_none(f"stock:{sku}:MAIN") is None
