@@ -39,10 +39,15 @@ def parse(body: bytes | str, content_type: str = "", key: str = "rows") -> list[
             raise InvalidInput(f'a JSON feed is an array of objects (or {{"{key}": [...]}})')
         return data
     if kind in ("text/csv", "csv", "application/csv", "") or kind.startswith("text/"):
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames:
-            raise InvalidInput("the CSV feed needs a header line")
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        # newline="": the csv module reads line ends itself (a lone \r in a field was a 500), as
+        # oms/import_formats.py does
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            if not reader.fieldnames:
+                raise InvalidInput("the CSV feed needs a header line")
+            return [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        except csv.Error as exc:
+            raise InvalidInput(f"the CSV feed cannot be read at line {reader.line_num + 1}: {exc}") from None
     raise InvalidInput(f"send the feed as application/json or text/csv, not {content_type!r}")
 
 

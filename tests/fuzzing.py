@@ -23,6 +23,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 BIG = os.environ.get("OMS_BIG") == "1"
 EXAMPLES = int(os.environ.get("OMS_FUZZ_EXAMPLES") or (200 if BIG else 12))
 SEED = os.environ.get("OMS_FUZZ_SEED")
+# OMS_FUZZ_REPORT=1 (with pytest -s): per operation, how often each status came back and the most
+# frequent problem details: where the generated input stops (to make the fuzz reach further).
+REPORT = os.environ.get("OMS_FUZZ_REPORT") == "1"
 
 def invalid_json_rejection(ctx, response, case):
     """negative_data_rejection where invalid data can travel: a text/csv body is text whatever
@@ -88,6 +91,7 @@ def fuzz(op, headers: dict, mode: GenerationMode, known: dict | None = None, pla
     if plant and mode == GenerationMode.POSITIVE:
         strategy = planted(strategy, plant)
     statuses: Counter = Counter()
+    details: Counter = Counter()
     checks = POSITIVE_CHECKS if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS
 
     @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=SEED is None,
@@ -97,8 +101,17 @@ def fuzz(op, headers: dict, mode: GenerationMode, known: dict | None = None, pla
     def run(case):
         response = case.call_and_validate(headers=headers, checks=checks)
         statuses[response.status_code] += 1
+        if REPORT and response.status_code >= 400:
+            try:
+                details[(response.status_code, str(response.json().get("detail"))[:90])] += 1
+            except Exception:  # not JSON
+                pass
 
     if SEED is not None:
         run = hypothesis.seed(int(SEED))(run)
     run()
+    if REPORT:
+        print(f"\n{op.label} {mode.value}: {dict(sorted(statuses.items()))}")
+        for (status, detail), n in details.most_common(4):
+            print(f"    {n:3d} x {status} {detail}")
     return statuses

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 
+from oms.errors import InvalidInput
 from oms.feeds import import_stock, parse
 from tests.links_fixtures import agent, unique  # noqa: F401
 
@@ -98,6 +99,21 @@ def test_a_feed_that_is_not_utf8_is_refused_with_400_and_the_reason(app):
         assert "not UTF-8" in r.get_json()["detail"]
 
 
+def test_a_csv_feed_with_odd_line_ends_or_a_huge_field_is_read_or_refused_never_a_500(app):
+    # Found by the API fuzz (issue 8): a lone carriage return in a field raised csv.Error (a 500).
+    assert parse("id,name\nC1,Acme\rLtd\n", "text/csv") == [{"id": "C1", "name": "Acme"}, {"id": "Ltd", "name": ""}]
+    try:
+        parse("id,name\nC1," + "x" * 200_000 + "\n", "text/csv")   # past the csv module's field limit
+    except InvalidInput as exc:
+        assert "the CSV feed cannot be read at line 2" in exc.reason
+    else:
+        raise AssertionError("a field past the csv field limit was read")
+    c = app.test_client()
+    for path in ("/api/v1/customers/import", "/api/v1/stock/import"):
+        r = c.post(path, data="\x00\xca\r\xf0k\r\x1d".encode(), headers={**basic("mia"), "Content-Type": "text/csv"})
+        assert r.status_code in (200, 400), r.get_data(as_text=True)
+
+
 def test_the_availability_api_answers_per_line_without_reserving(app, agent):
     sku = unique("AV")
     agent.stock.set_count(sku, "MAIN", 7)
@@ -156,7 +172,6 @@ def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(a
 def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
     # int(float("inf")) raises OverflowError, which nothing caught: a 500 on days_late: Infinity.
     from oms.customers import profile_from_input
-    from oms.errors import InvalidInput
     for field in ("days_late", "credit_limit_cents"):
         try:
             profile_from_input({field: float("inf")})
