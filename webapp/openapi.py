@@ -70,9 +70,10 @@ SCHEMAS: dict = {
         "type": "object", "required": ["sku", "qty", "unit_price"], "additionalProperties": False,
         "properties": {
             "sku": {"type": "string", "example": "WID-100"},
-            "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}], "example": 3},
-            "unit_price": {"oneOf": [{"type": "number"}, {"type": "string"}], "example": "12.50",
-                           "description": "An amount with at most 2 decimals"},
+            "qty": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 1000000}, {"type": "string"}], "example": 3,
+                    "description": "A whole number from 1 to 1,000,000 (or the same as text)"},
+            "unit_price": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 10000000}, {"type": "string"}],
+                           "example": "12.50", "description": "An amount with at most 2 decimals, at most 10,000,000"},
             "description": {"type": "string", "maxLength": 500},
         },
     },

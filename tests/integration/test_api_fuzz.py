@@ -55,7 +55,9 @@ def plant(known):
     from oms import rules
     actions = sorted({t["name"] for t in rules.workflow()["transitions"]} | {"edit", "amend"})
     return {"customer": known["ref"], "sku": known["sku"], "warehouse": known["warehouse"],
-            "action": actions, "line": [1, 2], "status": ["draft", "submitted"]}
+            "action": actions, "line": [1, 2], "status": ["draft", "submitted"], "qty": [1, 2, 5, 40],
+            "unit_price": ["4.50", 12, "0.15", "39.90"], "promised_date": ["2027-03-01", "2026-12-24"],
+            "currency": ["EUR"], "on_hand": [0, 50, 400]}
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
