@@ -64,10 +64,10 @@ def respond(outcome: Outcome):
     return resp
 
 
-def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome]) -> Outcome:
+def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome], fields: dict | None = None) -> Outcome:
     """Run a create once per Idempotency-Key (when the client sent one): a retry returns the
-    first answer, a different body with the same key is a 422."""
+    first answer, a different body with the same key is a 422. `fields`: see Idempotency."""
     key = idempotency_key()
     if not key:
         return make()
-    return Idempotency(db, person, clock).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())
+    return Idempotency(db, person, clock, fields).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())
