@@ -1,6 +1,6 @@
 """The API under schemathesis (issue 8): every operation of /api/openapi.json, with generated
-valid and invalid input, as a Manager (sees everything) and as a Sales Author, answers as
-documented and never with a server error. Sizes and flags: tests/fuzzing.py.
+valid and invalid input, as a Manager (sees everything), as a Sales Author and with an API token,
+answers as documented and never with a server error. Sizes and flags: tests/fuzzing.py.
 
 It runs in a database of its own (seeded like the demo), because the fuzz creates orders,
 customers, stock and comments that tests counting things in the shared database should not see."""
@@ -14,7 +14,9 @@ from webapp import openapi
 
 STAFF_OPERATIONS = [(path, method) for path, ops in openapi.PATHS.items() for method in ops
                     if not path.startswith("/api/v1/partner/")]
-PEOPLE = ["mia", "sally"]   # Manager with every role; Sales Author (Authors fields decide her orders)
+# A Manager with every role; a Sales Author (Authors fields decide her orders); an integration's
+# API token (Bearer) at Editor level with the [Warehouse] role, as a WMS would hold.
+CALLERS = ["mia", "sally", "wms-token"]
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 
 
@@ -29,6 +31,17 @@ def fuzz_app(stack, server, settings):
     # Many generated requests carry wrong credentials on purpose: no throttling here.
     yield create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=s)
     server.request("DELETE", f"/{s.db_name}")
+
+
+@pytest.fixture(scope="module")
+def credentials(fuzz_app, server, settings):
+    from oms import tokens
+    from oms.acl import Access
+    s = settings.with_(db_name=settings.db_name + "_fuzz")
+    token, _ = tokens.issue(server.admin(s.db_name), server, s.secret_key, Access("mia", "manager", ()),
+                            "fuzz-wms", "editor", ["[Warehouse]"])
+    return {"mia": fuzzing.basic("mia"), "sally": fuzzing.basic("sally"),
+            "wms-token": {"Authorization": f"Bearer {token}"}}
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +74,11 @@ def plant(known):
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
-@pytest.mark.parametrize("name", PEOPLE)
+@pytest.mark.parametrize("name", CALLERS)
 @pytest.mark.parametrize("path,method", STAFF_OPERATIONS,
                          ids=[openapi.PATHS[p][m]["operationId"] for p, m in STAFF_OPERATIONS])
-def test_every_operation_answers_as_documented_and_never_with_a_server_error(schema, known, plant, path, method,
-                                                                           name, mode):
-    statuses = fuzzing.fuzz(fuzzing.operation(schema, path, method), fuzzing.basic(name), mode, known=known,
+def test_every_operation_answers_as_documented_and_never_with_a_server_error(schema, credentials, known, plant,
+                                                                           path, method, name, mode):
+    statuses = fuzzing.fuzz(fuzzing.operation(schema, path, method), credentials[name], mode, known=known,
                             plant=plant)
     assert 401 not in statuses, "the fuzz's credentials were refused: it tested only the sign-in"
