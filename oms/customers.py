@@ -12,6 +12,7 @@ from . import rules, schema
 from .acl import Access
 from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
+from .inputs import optional_text
 from .orders import forget_customer, format_cents, to_cents, utcnow
 
 # Credit limits and balances may be far larger than one order line's price.
@@ -60,10 +61,10 @@ def _int(value, where: str, minimum: int = 0) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{where} must be a whole number from {minimum}")
     try:
-        n = int(str(value).strip()) if isinstance(value, str) else int(value)
         if isinstance(value, float) and not value.is_integer():
-            raise ValueError
-    except (TypeError, ValueError):
+            raise ValueError  # (before int(): int(inf) is an OverflowError)
+        n = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"{where} must be a whole number from {minimum}, not {value!r}") from None
     if n < minimum:
         raise InvalidInput(f"{where} must be a whole number from {minimum}, not {n}")
@@ -73,7 +74,9 @@ def _int(value, where: str, minimum: int = 0) -> int:
 def _bool(value, where: str) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    if not isinstance(value, str):
+        raise InvalidInput(f"{where} must be true or false, not {value!r}")
+    text = value.strip().lower()
     if text in ("1", "true", "yes", "y", "on"):
         return True
     if text in ("0", "false", "no", "n", "off", ""):
@@ -92,11 +95,14 @@ def profile_from_input(data: dict) -> dict:
         raise InvalidInput(f"unknown customer field(s) {', '.join(unknown)}; allowed: "
                            + ", ".join(sorted(set(PROFILE_FIELDS) | set(_MONEY_ALIASES) | set(_CONTACT_COLUMNS))))
     sent = {k: v for k, v in data.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    for k in ("name", "tier", "currency", "partner", *_CONTACT_COLUMNS):
+        if k in sent:  # text is text: {"name": {"a": 1}} is refused, not stored as "{'a': 1}"
+            sent[k] = optional_text(sent[k], k)
     out: dict = {}
     if "name" in sent:
-        out["name"] = str(sent["name"]).strip()
+        out["name"] = sent["name"]
     if "tier" in sent:
-        tier = str(sent["tier"]).strip().lower()
+        tier = sent["tier"].lower()
         if tier not in TIERS:
             raise InvalidInput(f"tier must be one of {', '.join(TIERS)}, not {sent['tier']!r}")
         out["tier"] = tier
@@ -110,16 +116,18 @@ def profile_from_input(data: dict) -> dict:
     if "credit_hold" in sent:
         out["credit_hold"] = _bool(sent["credit_hold"], "credit_hold")
     if "currency" in sent:
-        out["currency"] = str(sent["currency"]).strip().upper()
+        out["currency"] = sent["currency"].upper()
     if "partner" in sent:
-        out["partner"] = str(sent["partner"]).strip().lower()
+        out["partner"] = sent["partner"].lower()
     if "contacts" in sent:
         contacts = sent["contacts"]
         if not isinstance(contacts, list) or not all(isinstance(c, dict) for c in contacts):
             raise InvalidInput('contacts must be a list like [{"name": "Ann Buyer", "email": "ann@acme.example"}]')
-        out["contacts"] = [{k: str(v).strip() for k, v in c.items() if k in ("name", "email", "phone") and v}
-                           for c in contacts]
-    single = {_CONTACT_COLUMNS[k]: str(v).strip() for k, v in sent.items() if k in _CONTACT_COLUMNS}
+        out["contacts"] = []
+        for i, c in enumerate(contacts):
+            fields = {k: optional_text(v, f"contacts[{i}].{k}") for k, v in c.items() if k in ("name", "email", "phone")}
+            out["contacts"].append({k: v for k, v in fields.items() if v})
+    single = {_CONTACT_COLUMNS[k]: v for k, v in sent.items() if k in _CONTACT_COLUMNS}
     if single:
         out["contacts"] = [single]
     return out

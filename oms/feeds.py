@@ -17,16 +17,20 @@ from dataclasses import dataclass, field
 
 from .couch import Conflict, Forbidden
 from .errors import InvalidInput
+from .inputs import no_constants, optional_text
 from .stock import StockService, clean_sku, clean_warehouse
 
 
 def parse(body: bytes | str, content_type: str = "", key: str = "rows") -> list[dict]:
     """Rows from a JSON array ({"<key>": [...]} too) or a CSV text with a header line."""
-    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the feed is not UTF-8 text (byte {exc.start}); send it as UTF-8") from None
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in ("application/json", "json") or (not kind and text.lstrip()[:1] in ("[", "{")):
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=no_constants)
         except ValueError as exc:
             raise InvalidInput(f"the feed is not valid JSON: {exc}") from None
         if isinstance(data, dict):
@@ -35,10 +39,15 @@ def parse(body: bytes | str, content_type: str = "", key: str = "rows") -> list[
             raise InvalidInput(f'a JSON feed is an array of objects (or {{"{key}": [...]}})')
         return data
     if kind in ("text/csv", "csv", "application/csv", "") or kind.startswith("text/"):
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames:
-            raise InvalidInput("the CSV feed needs a header line")
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        # newline="": the csv module reads line ends itself (a lone \r in a field was a 500), as
+        # oms/import_formats.py does
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            if not reader.fieldnames:
+                raise InvalidInput("the CSV feed needs a header line")
+            return [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        except csv.Error as exc:
+            raise InvalidInput(f"the CSV feed cannot be read at line {reader.line_num + 1}: {exc}") from None
     raise InvalidInput(f"send the feed as application/json or text/csv, not {content_type!r}")
 
 
@@ -74,7 +83,7 @@ def import_stock(rows: list[dict], stock: StockService, agent, progress=None) ->
         try:
             sku = clean_sku(row.get("sku"))
             wh = clean_warehouse(row.get("warehouse") or "MAIN")
-            desc = (row.get("description") or "").strip() or None
+            desc = optional_text(row.get("description"), "description", 500)
             has_count = str(row.get("on_hand", "")).strip() != ""
             has_receipt = str(row.get("received", "")).strip() != ""
             if has_count == has_receipt:

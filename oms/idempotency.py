@@ -68,8 +68,9 @@ def record_id(scope: str, owner: str, key: str) -> str:
 
 
 class Idempotency:
-    def __init__(self, db: Database, person: str, clock: Callable[[], str] = utcnow):
-        self.db, self.person, self.clock = db, person, clock
+    def __init__(self, db: Database, person: str, clock: Callable[[], str] = utcnow, fields: dict | None = None):
+        """fields: more fields every record carries (a partner's copy wants its partner on each)."""
+        self.db, self.person, self.clock, self.fields = db, person, clock, fields or {}
 
     def run(self, key: str, fp: str, *, reserve: Callable[[], dict],
             perform: Callable[[dict], Outcome], scope: str = "person", owner: str | None = None) -> Outcome:
@@ -97,7 +98,7 @@ class Idempotency:
                                       "send a new key for a new request")
                 return record
             record = {"_id": doc_id, "type": "idem", "scope": scope, "by": self.person,
-                      "fingerprint": fp, "reserved": reserve(), "at": self.clock()}
+                      "fingerprint": fp, "reserved": reserve(), "at": self.clock(), **self.fields}
             try:
                 return self.db.save(record)
             except Conflict:

@@ -215,7 +215,7 @@ class OrderHandler:
             raise InvalidInput("external_ref must be at most 100 characters")
         if "priority" in data and isinstance(data["priority"], str):
             p = data["priority"].strip()
-            if not p.isdigit():
+            if not (p.isascii() and p.isdigit()):  # "²".isdigit() is true, int("²") fails
                 raise InvalidInput(f"priority must be a whole number from 1 to 5, not {p!r}")
             data["priority"] = int(p)
         return data

@@ -12,6 +12,7 @@ from . import schema, workflow
 from .acl import Access
 from .couch import Conflict, Database, Forbidden, NotFound
 from .errors import InvalidInput
+from .inputs import optional_text
 from .numbers import NumberAllocator
 from .ttl_cache import TTLCache
 
@@ -69,12 +70,13 @@ def build_lines(raw_lines) -> list[dict]:
     for i, raw in enumerate(raw_lines):
         if not isinstance(raw, dict):
             raise InvalidInput(f"lines[{i}] must be an object with sku, qty and unit_price")
-        sku = str(raw.get("sku") or "").strip().upper()
+        sku = (optional_text(raw.get("sku"), f"lines[{i}].sku", example="WID-100") or "").upper()
         qty = to_qty(raw.get("qty"), f"lines[{i}].qty")
         price = to_cents(raw.get("unit_price"), f"lines[{i}].unit_price")
         line = {"line": i + 1, "sku": sku, "qty": qty, "unit_price_cents": price, "amount_cents": qty * price}
-        if raw.get("description"):
-            line["description"] = str(raw["description"]).strip()
+        description = optional_text(raw.get("description"), f"lines[{i}].description")
+        if description:
+            line["description"] = description
         lines.append(line)
     return lines
 
@@ -104,7 +106,7 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str)
         "_id": order_id(number), "type": "order", "number": number,
         "customer": {"id": customer["_id"], "name": customer["name"]},
         "lines": lines, "totals": totals(lines),
-        "currency": str(data.get("currency") or customer.get("currency") or "EUR").upper(),
+        "currency": (optional_text(data.get("currency"), "currency", example="EUR") or customer.get("currency") or "EUR").upper(),
         "status": status, "priority": data.get("priority", 3), "version": 1,
         "created_by": access.name, "created_at": now, "updated_by": access.name, "updated_at": now,
         # Notes Authors field: the creator and their roles may edit it later as Authors.
@@ -112,8 +114,9 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str)
         "history": [workflow.history_entry(access, now, "create", None, status)],
     }
     for field in ("promised_date", "notes", "external_ref"):
-        if data.get(field):
-            doc[field] = str(data[field]).strip()
+        value = optional_text(data.get(field), field)
+        if value:
+            doc[field] = value
     if data.get("readers"):
         doc["readers"] = data["readers"]
     problem = schema.order_problem(doc)
@@ -187,6 +190,9 @@ class OrderService:
         if doc.get("type") != "order" or not self.access.may_read(doc):
             raise NotFound(f"no order {doc.get('number')}")
         new = workflow.apply(self.access, doc, action, self.clock(), reason, changes)
+        problem = schema.order_problem(new)
+        if problem:  # bad input is a 400 here, before validate_doc_update would refuse it (403)
+            raise InvalidInput(problem)
         return self.db.save(new)
 
     def amend(self, number_or_id: str, lines_input, reason: str | None, rev: str | None = None) -> dict:

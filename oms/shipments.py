@@ -11,8 +11,10 @@ import uuid
 from . import workflow
 from .acl import Access
 from .couch import Conflict, CouchError, Database
+from . import schema
 from .errors import InvalidInput
-from .orders import OrderService, utcnow
+from .inputs import optional_text
+from .orders import OrderService, to_qty, utcnow
 from .stock import StockService, clean_warehouse, held, hold_key
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,8 @@ def plan(order: dict, warehouse: str | None, lines) -> dict[str, list[dict]]:
     for i, raw in enumerate(lines):
         if not isinstance(raw, dict):
             raise InvalidInput(f"lines[{i}] must be an object with line and qty")
-        try:
-            line_no, qty = int(raw.get("line")), int(raw.get("qty"))
-        except (TypeError, ValueError):
-            raise InvalidInput(f"lines[{i}] needs line and qty as whole numbers") from None
+        # to_qty, not int(): int() takes 2.7 for 2 and fails on a huge float with an OverflowError
+        line_no, qty = to_qty(raw.get("line"), f"lines[{i}].line"), to_qty(raw.get("qty"), f"lines[{i}].qty")
         if qty == 0:
             continue
         if line_no in seen:
@@ -71,6 +71,10 @@ class ShipmentService:
 
     def ship(self, number: str, warehouse: str | None = None, lines=None, carrier: str = "",
              tracking: str = "", rev: str | None = None, requested: str | None = None) -> tuple[list[dict], dict]:
+        carrier = optional_text(carrier, "carrier", 80) or ""
+        tracking = optional_text(tracking, "tracking", 120) or ""
+        if rev is not None and not isinstance(rev, str):
+            raise InvalidInput("rev must be the _rev text you read")
         order = self.orders.get(number)
         if rev and rev != order["_rev"]:
             raise Conflict("the order changed since you opened it; reload and try again")
@@ -104,6 +108,9 @@ class ShipmentService:
             for f in ("readers", "partner"):  # so partner copies and Readers-keyed views can follow
                 if order.get(f):
                     doc[f] = order[f]
+            problem = schema.check(doc, "shipment")
+            if problem:
+                raise InvalidInput(problem)
             docs.append(doc)
         written = []
         try:

@@ -31,6 +31,7 @@ from . import schema
 from .acl import Access
 from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
+from .inputs import optional_text
 from .orders import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
 WAREHOUSE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 DEFAULT_WAREHOUSE = "MAIN"
+DESCRIPTION_MAX = 500
 MAX_ATTEMPTS = 400           # a claim re-decides at most this often before answering 409 ...
 MAX_SECONDS = 30.0           # ... or after this long
 
@@ -64,14 +66,14 @@ def hold_key(number: str, line: int) -> str:
 
 
 def clean_sku(value, where: str = "sku") -> str:
-    sku = str(value or "").strip().upper()
+    sku = value.strip().upper() if isinstance(value, str) else ""   # 5 is not the SKU "5"
     if not SKU.match(sku):
         raise InvalidInput(f'{where} must be a SKU like "WID-100", not {value!r}')
     return sku
 
 
 def clean_warehouse(value, where: str = "warehouse") -> str:
-    wh = str(value or "").strip().upper()
+    wh = value.strip().upper() if isinstance(value, str) else ""
     if not WAREHOUSE.match(wh):
         raise InvalidInput(f'{where} must be a warehouse code like "MAIN", not {value!r}')
     return wh
@@ -309,6 +311,9 @@ class StockService:
             except _Skip as skip:
                 return skip.args[0] if skip.args else None
             doc["updated_at"], doc["updated_by"] = self.clock(), self.access.name
+            problem = schema.check(doc, "stock")
+            if problem:  # e.g. on_hand past its maximum: the client's mistake (400), not a refusal (403)
+                raise InvalidInput(f"{sku} at {warehouse}: {problem}")
             try:
                 self.db.save(doc)
                 return result
@@ -325,6 +330,7 @@ class StockService:
     def set_count(self, sku: str, warehouse: str, on_hand: int, description: str | None = None) -> dict:
         """Set on_hand from a stock count (the WMS feed). Refused below what is reserved."""
         sku, warehouse = clean_sku(sku), clean_warehouse(warehouse)
+        description = optional_text(description, "description", DESCRIPTION_MAX)
         if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
             raise InvalidInput(f"on_hand must be a whole number from 0, not {on_hand!r}")
 
@@ -343,6 +349,7 @@ class StockService:
     def receive(self, sku: str, warehouse: str, qty: int, description: str | None = None) -> dict:
         """A receipt: qty more units on hand (the caller then allocates backorders)."""
         sku, warehouse = clean_sku(sku), clean_warehouse(warehouse)
+        description = optional_text(description, "description", DESCRIPTION_MAX)
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
             raise InvalidInput(f"a receipt needs a quantity, a whole number from 1, not {qty!r}")
 

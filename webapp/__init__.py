@@ -12,6 +12,8 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     """`settings` (or the environment) name the CouchDB and LDAP servers; `test_config` overrides
     Flask config keys."""
     app = Flask(__name__)
+    from .api_support import StrictJSONProvider
+    app.json = StrictJSONProvider(app)  # no NaN/Infinity in request bodies
     settings = settings or Settings.from_env()
     secret = settings.secret_key or os.environ.get("SECRET_KEY")
     if not secret:

@@ -13,7 +13,7 @@ from views.reader import decode_cursor, encode_cursor, read_page
 
 from . import openapi, services
 from .api import bp
-from .api_support import idempotency_key, json_body, request_fingerprint, respond
+from .api_support import idempotency_key, json_body, limit_arg, request_fingerprint, respond
 from .auth import api_auth_required
 from .errors import problem
 
@@ -23,15 +23,6 @@ docs_bp = Blueprint("api_docs", __name__)
 @docs_bp.get("/api/openapi.json")
 def openapi_json():
     return jsonify(openapi.document())
-
-
-def _limit(default: int, most: int = 500) -> int:
-    raw = request.args.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise InvalidInput(f"limit must be a whole number from 1 to {most}")
-    return int(raw)
 
 
 def _cursor(name: str = "after"):
@@ -58,7 +49,7 @@ def _view(name: str):
 @api_auth_required
 def list_orders():
     access, vd = _view(request.args.get("view", "all_orders"))
-    page = read_page(services.person_db(access), vd, access, after=_cursor(), limit=_limit(vd.page_size))
+    page = read_page(services.person_db(access), vd, access, after=_cursor(), limit=limit_arg(vd.page_size))
     return jsonify({"view": vd.name, "rows": [{"id": r["id"], **(r.get("value") or {})} for r in page.rows],
                     "next": encode_cursor(page.next_after), "prev": encode_cursor(page.prev_before)})
 
@@ -72,7 +63,7 @@ def act_on_order(number):
 @bp.get("/orders/<number>/comments")
 @api_auth_required
 def list_comments(number):
-    docs, nxt = order_api.list_comments(services.order_service(), number, _cursor(), _limit(50))
+    docs, nxt = order_api.list_comments(services.order_service(), number, _cursor(), limit_arg(50))
     return jsonify({"comments": docs, "next": encode_cursor(nxt)})
 
 
@@ -129,5 +120,5 @@ def import_file():
 @api_auth_required
 def list_events():
     access = services.current_access()
-    events, nxt = outbox.events_page(services.person_db(access), access, _cursor(), _limit(100))
+    events, nxt = outbox.events_page(services.person_db(access), access, _cursor(), limit_arg(100))
     return jsonify({"events": events, "next": encode_cursor(nxt)})

@@ -3,11 +3,23 @@ create (first result or its replay)."""
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 from oms.errors import InvalidInput
 from typing import Callable
 
 from oms.idempotency import Idempotency, Outcome, check_key, fingerprint
+from oms.inputs import no_constants
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Request bodies are read as standard JSON: Python's json takes NaN and Infinity, which no
+    JSON client sends and CouchDB cannot store (int(Infinity) was a 500 on a customer's
+    days_late). get_json() then answers None, so the handlers say "not valid JSON" (400)."""
+
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_constant", no_constants)
+        return super().loads(s, **kwargs)
 
 
 def json_body(what: str = "the request") -> dict:
@@ -19,6 +31,17 @@ def json_body(what: str = "the request") -> dict:
     if not isinstance(data, dict):
         raise InvalidInput(f"{what} must be a JSON object")
     return data
+
+
+def limit_arg(default: int, most: int = 500) -> int:
+    """?limit=: a whole number from 1 to `most` (the OpenAPI document says the same), else 400."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return default
+    # isascii(): str.isdigit() is also true of "²", which int() refuses (a 500 found by the fuzz).
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
+        raise InvalidInput(f"limit must be a whole number from 1 to {most}")
+    return int(raw)
 
 
 def idempotency_key() -> str | None:
@@ -41,10 +64,10 @@ def respond(outcome: Outcome):
     return resp
 
 
-def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome]) -> Outcome:
+def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome], fields: dict | None = None) -> Outcome:
     """Run a create once per Idempotency-Key (when the client sent one): a retry returns the
-    first answer, a different body with the same key is a 422."""
+    first answer, a different body with the same key is a 422. `fields`: see Idempotency."""
     key = idempotency_key()
     if not key:
         return make()
-    return Idempotency(db, person, clock).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())
+    return Idempotency(db, person, clock, fields).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())

@@ -11,13 +11,14 @@ from oms import feeds, fulfilment
 from oms.couch import NotFound
 from oms.errors import InvalidInput
 from oms.customers import customer_id, external_id
+from oms import rules
 from oms.orders import to_qty
 from oms.stock import available, clean_sku, clean_warehouse
 
 from oms.idempotency import Outcome
 
 from . import links, services
-from .api_support import idempotent, request_fingerprint, respond
+from .api_support import idempotent, limit_arg, request_fingerprint, respond
 from .api import _json_body, bp
 from .auth import api_auth_required
 
@@ -40,15 +41,8 @@ def _created(body, created: bool):
 def list_customers():
     """Profiles by id, paged by key: ?after=<id of the last one seen>."""
     after = request.args.get("after")
-    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=_limit())
+    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=limit_arg(50, most=200))
     return jsonify({"customers": docs, "next": external_id(nxt) if nxt else None})
-
-
-def _limit() -> int:
-    try:
-        return max(1, min(200, int(request.args.get("limit", 50))))
-    except ValueError:
-        raise InvalidInput("limit must be a whole number from 1 to 200") from None
 
 
 @bp.get("/customers/<ref>")
@@ -90,7 +84,7 @@ def list_stock():
     """Stock per SKU and warehouse, paged by key: ?after=<SKU>|<WAREHOUSE> of the last row seen."""
     after = request.args.get("after")
     key = after.split("|", 1) if after and "|" in after else None
-    rows, nxt = links.stock().page(key, limit=_limit())
+    rows, nxt = links.stock().page(key, limit=limit_arg(50, most=200))
     return jsonify({"stock": rows, "next": "|".join(nxt) if nxt else None})
 
 
@@ -118,11 +112,16 @@ def put_stock_count(sku, warehouse):
 @bp.post("/stock/receipts")
 @api_auth_required
 def post_receipt():
+    """With an Idempotency-Key, a retried receipt answers the first result and adds nothing."""
     data = _json_body()
     qty = to_qty(data.get("qty"), "qty")
-    doc, served = fulfilment.receive(links.stock(), links.agent(), clean_sku(data.get("sku")),
-                                     clean_warehouse(data.get("warehouse") or "MAIN"), qty, data.get("description"))
-    return _created({"stock": _public(doc), "served": _visible(served)}, True)
+    sku, warehouse = clean_sku(data.get("sku")), clean_warehouse(data.get("warehouse") or "MAIN")
+    stock = links.stock()
+
+    def receive() -> Outcome:
+        doc, served = fulfilment.receive(stock, links.agent(), sku, warehouse, qty, data.get("description"))
+        return Outcome(201, {"stock": _public(doc), "served": _visible(served)})
+    return respond(idempotent(stock.db, stock.access.name, stock.clock, request_fingerprint(data), receive))
 
 
 @bp.post("/stock/import")
@@ -147,8 +146,9 @@ def post_availability():
         if not isinstance(l, dict):
             raise InvalidInput(f"lines[{i}] must be an object with sku and qty")
         qty = to_qty(l.get("qty"), f"lines[{i}].qty")
-        if qty < 1:
-            raise InvalidInput(f"lines[{i}].qty must be a whole number from 1, e.g. 3, not {qty}")
+        QTY_MAX = rules.schema()["order"]["lines[].qty"]["max"]   # as much as an order line may ask
+        if not 1 <= qty <= QTY_MAX:
+            raise InvalidInput(f"lines[{i}].qty must be a whole number from 1 to {QTY_MAX}, e.g. 3, not {qty}")
         lines.append({"line": i + 1, "sku": clean_sku(l.get("sku"), f"lines[{i}].sku"), "qty": qty})
     return jsonify({"lines": [a.as_dict() for a in links.stock().availability(lines)]})
 
@@ -180,7 +180,7 @@ def post_shipment(number):
     svc = services.order_service()
 
     def ship() -> Outcome:
-        docs, order = svc.ship(number, data.get("warehouse"), data.get("lines"), str(data.get("carrier") or ""),
-                               str(data.get("tracking") or ""), data.get("rev"))
+        docs, order = svc.ship(number, data.get("warehouse"), data.get("lines"), data.get("carrier"),
+                               data.get("tracking"), data.get("rev"))
         return Outcome(201, {"shipments": docs, "order": order})
     return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), ship))

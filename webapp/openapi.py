@@ -55,6 +55,7 @@ AFTER = {"name": "after", "in": "query", "required": False,
          "description": "Cursor from the previous page's `next` (paging is by key, never by offset)",
          "schema": {"type": "string"}}
 LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+LIMIT_200 = {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
 LOCATION = {"Location": {"description": "URL of the created resource", "schema": {"type": "string"}}}
 
 _str = {"type": "string"}
@@ -69,9 +70,10 @@ SCHEMAS: dict = {
         "type": "object", "required": ["sku", "qty", "unit_price"], "additionalProperties": False,
         "properties": {
             "sku": {"type": "string", "example": "WID-100"},
-            "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}], "example": 3},
-            "unit_price": {"oneOf": [{"type": "number"}, {"type": "string"}], "example": "12.50",
-                           "description": "An amount with at most 2 decimals"},
+            "qty": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 1000000}, {"type": "string"}], "example": 3,
+                    "description": "A whole number from 1 to 1,000,000 (or the same as text)"},
+            "unit_price": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 10000000}, {"type": "string"}],
+                           "example": "12.50", "description": "An amount with at most 2 decimals, at most 10,000,000"},
             "description": {"type": "string", "maxLength": 500},
         },
     },
@@ -168,6 +170,67 @@ SCHEMAS: dict = {
             "created": {"type": "array", "items": {"type": "object"}},
             "report_id": {"type": "string", "nullable": True},
         },
+    },
+    # -- the CRM and WMS links (webapp/api_wms.py). Only as strict as the handlers: the fuzz
+    # (tests/integration/test_api_fuzz.py) sends what these call invalid and expects a 4xx.
+    "QtyInput": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "example": 3,
+                 "description": "A whole number from 1 (or the same as text)"},
+    "AvailabilityInput": {
+        "type": "object", "required": ["lines"],
+        "properties": {"lines": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["sku", "qty"],
+            "properties": {"sku": {"type": "string", "example": "WID-100"}, "qty": ref("QtyInput")}}}},
+        "example": {"lines": [{"sku": "WID-100", "qty": 3}]},
+    },
+    "ReceiptInput": {
+        "type": "object", "required": ["sku", "qty"],
+        "properties": {"sku": {"type": "string", "example": "WID-100"},
+                       "warehouse": {"type": "string", "nullable": True, "example": "MAIN", "description": "MAIN when left out"},
+                       "qty": ref("QtyInput"),
+                       "description": {"type": "string", "nullable": True, "maxLength": 500}},
+        "example": {"sku": "WID-100", "warehouse": "MAIN", "qty": 10},
+    },
+    "StockCountInput": {
+        "type": "object", "required": ["on_hand"],
+        "properties": {"on_hand": {"type": "integer", "minimum": 0, "maximum": 1000000000, "example": 120},
+                       "description": {"type": "string", "nullable": True, "maxLength": 500}},
+        "example": {"on_hand": 120},
+    },
+    "ShipmentInput": {
+        "type": "object", "additionalProperties": False,
+        "description": "Leave lines out to ship everything the order holds (one shipment per warehouse)",
+        "properties": {
+            "warehouse": {"type": "string", "nullable": True, "example": "MAIN"},
+            "lines": {"type": "array", "nullable": True, "items": {
+                "type": "object", "required": ["line", "qty"],
+                "properties": {"line": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+                               "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}}},
+            "carrier": {"type": "string", "nullable": True, "maxLength": 80},
+            "tracking": {"type": "string", "nullable": True, "maxLength": 120},
+            "rev": {"type": "string", "nullable": True}},
+        "example": {"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "JD0001"},
+    },
+    "CustomerInput": {
+        "type": "object", "additionalProperties": False,
+        "description": "Fields left out (or null, or empty text) keep their value; money as \"5000.00\" or in cents",
+        "properties": {
+            "name": {"type": "string", "nullable": True, "example": "Acme Ltd"},
+            "tier": {"type": "string", "nullable": True, "example": "gold", "description": "gold, silver or bronze"},
+            "credit_limit": {"nullable": True, "example": "5000.00"}, "open_balance": {"nullable": True},
+            "credit_limit_cents": {"nullable": True}, "open_balance_cents": {"nullable": True},
+            "days_late": {"nullable": True, "example": 12},
+            "credit_hold": {"oneOf": [{"type": "boolean"}, {"type": "string"}], "nullable": True},
+            "currency": {"type": "string", "nullable": True, "example": "EUR"},
+            "partner": {"type": "string", "nullable": True, "example": "acme"},
+            "contacts": {"type": "array", "nullable": True, "items": {
+                "type": "object", "properties": {"name": {"type": "string", "nullable": True},
+                                                 "email": {"type": "string", "nullable": True},
+                                                 "phone": {"type": "string", "nullable": True}}}},
+            "contact_name": {"type": "string", "nullable": True}, "contact_email": {"type": "string", "nullable": True},
+            "contact_phone": {"type": "string", "nullable": True},
+            "id": {"nullable": True}, "external_id": {"nullable": True}, "_id": {"nullable": True},
+            "type": {"nullable": True}},
+        "example": {"name": "Acme Ltd", "tier": "gold", "credit_limit": "50000.00", "days_late": 4},
     },
     "EventList": {
         "type": "object", "required": ["events", "next"],
@@ -273,7 +336,7 @@ PATHS: dict = {
         "get": {
             "operationId": "listEvents", "summary": "The outbox of order events (created, approved, shipped, ...), oldest first",
             "parameters": [AFTER, LIMIT],
-            "responses": {"200": json_response("A page of events", "EventList"), **problems(401, 403, 503)},
+            "responses": {"200": json_response("A page of events", "EventList"), **problems(*COMMON_ERRORS)},
         },
     },
 }
@@ -283,16 +346,32 @@ def _path(name: str, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
 
-def _op(op_id: str, summary: str, ok: str = "200", body: str | None = None, params=(), errors=()) -> dict:
+def _op(op_id: str, summary: str, ok: str | tuple = "200", body: str | None = None, params=(), errors=(),
+        schema: str | None = None, content: dict | None = None) -> dict:
     """An operation whose answer is a JSON object (the documents' shapes are in docs/ and the
-    rulebook's schema.json; validate_doc_update is their last word)."""
+    rulebook's schema.json; validate_doc_update is their last word). The request body is
+    `schema` (a name in SCHEMAS), or `content` (media type -> schema), or any JSON object.
+    An operation that takes an Idempotency-Key may answer 422 (the key reused for another body)."""
+    if IDEMPOTENCY_KEY in params:
+        errors = (*errors, 422)
+    answer = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    oks = {status: {"description": summary if status != "201" else "Created", **answer}
+           for status in ((ok,) if isinstance(ok, str) else ok)}
     out = {"operationId": op_id, "summary": summary, "parameters": list(params),
-           "responses": {ok: {"description": summary, "content": {"application/json": {"schema": {"type": "object"}}}},
-                         **problems(*COMMON_ERRORS, *errors)}}
+           "responses": {**oks, **problems(*COMMON_ERRORS, *errors)}}
     if body:
-        out["requestBody"] = {"required": True, "description": body,
-                              "content": {"application/json": {"schema": {"type": "object"}}}}
+        out["requestBody"] = {"required": True, "description": body, "content": content or {
+            "application/json": {"schema": ref(schema) if schema else {"type": "object"}}}}
     return out
+
+
+def _feed(key: str, row: dict) -> dict:
+    """A feed's body: a JSON array of rows (or {key: [rows]}), or CSV with a header line. Bad rows
+    are reported, not refused, so a row is any object here."""
+    rows = {"type": "array", "items": {"type": "object", **row}}
+    return {"application/json": {"schema": {"oneOf": [rows, {"type": "object", "required": [key],
+                                                             "properties": {key: rows}}]}},
+            "text/csv": {"schema": {"type": "string"}}}
 
 
 REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _path("sku", "SKU"), \
@@ -301,27 +380,31 @@ REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _pat
 # -- customers, stock, shipments, availability (webapp/api_wms.py, issue 4)
 PATHS.update({
     "/api/v1/availability": {"post": _op("availability", "Would these lines be served now (per line: available, partly, backorder)",
-                                         body='{"lines": [{"sku": "WID-100", "qty": 3}]}')},
-    "/api/v1/customers": {"get": _op("listCustomers", "Customer profiles by id, paged by key", params=[AFTER, LIMIT])},
+                                         body='{"lines": [{"sku": "WID-100", "qty": 3}]}', schema="AvailabilityInput")},
+    "/api/v1/customers": {"get": _op("listCustomers", "Customer profiles by id, paged by key", params=[AFTER, LIMIT_200])},
     "/api/v1/customers/{ref}": {"get": _op("getCustomer", "A customer profile with its exposure", params=[REF], errors=(404,)),
-                                "put": _op("putCustomer", "Upsert a customer profile by its CRM id (idempotent)",
-                                           params=[REF], body="profile fields: name, tier, credit_limit, ...")},
+                                "put": _op("putCustomer", "Upsert a customer profile by its CRM id (idempotent)", ok=("200", "201"),
+                                           params=[REF], body="profile fields: name, tier, credit_limit, ...",
+                                           schema="CustomerInput")},
     "/api/v1/customers/import": {"post": _op("importCustomers", "Upsert many profiles (JSON array or CSV): good rows in, bad rows reported",
-                                             body="a JSON array of profiles (or text/csv)")},
-    "/api/v1/stock": {"get": _op("listStock", "Stock per SKU and warehouse, paged by key", params=[AFTER, LIMIT])},
+                                             body="a JSON array of profiles (or text/csv)",
+                                             content=_feed("customers", {"example": {"id": "C0001", "name": "Acme Ltd"}}))},
+    "/api/v1/stock": {"get": _op("listStock", "Stock per SKU and warehouse, paged by key", params=[AFTER, LIMIT_200])},
     "/api/v1/stock/{sku}": {"get": _op("getStock", "One SKU in every warehouse, with what waits for it", params=[SKU], errors=(404,))},
     "/api/v1/stock/{sku}/{warehouse}": {"put": _op("putStockCount", "Set the counted quantity on hand", params=[SKU, WAREHOUSE],
-                                                   body='{"on_hand": 120}', errors=(409,))},
+                                                   body='{"on_hand": 120}', errors=(409,), schema="StockCountInput")},
     "/api/v1/stock/import": {"post": _op("importStock", "Apply a WMS feed of counts and receipts (JSON array or CSV)",
-                                         body="a JSON array of {sku, warehouse, on_hand | received}")},
+                                         body="a JSON array of {sku, warehouse, on_hand | received}",
+                                         content=_feed("stock", {"example": {"sku": "WID-100", "warehouse": "MAIN", "received": 5}}))},
     "/api/v1/stock/receipts": {"post": _op("postReceipt", "A receipt: stock arrives and serves backorders, most urgent first",
-                                           body='{"sku": "WID-100", "warehouse": "MAIN", "qty": 10}')},
+                                           ok="201", params=[IDEMPOTENCY_KEY],
+                                           body='{"sku": "WID-100", "warehouse": "MAIN", "qty": 10}', schema="ReceiptInput")},
     "/api/v1/orders/{number}/shipments": {
         "get": _op("getShipments", "The order's shipments", params=[NUMBER], errors=(404,)),
         "post": _op("postShipment", "Ship all or part of an order (one shipment per warehouse)", ok="201",
                     params=[NUMBER, IDEMPOTENCY_KEY],
                     body='{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}',
-                    errors=(404, 409))},
+                    errors=(404, 409), schema="ShipmentInput")},
     # -- a partner's own orders, in the partner's own database (webapp/partners.py, issue 6)
     "/api/v1/partner/orders": {"get": _op("partnerOrders", "The partner's orders (partner accounts only)"),
                                "post": _op("partnerPlace", "Place an order at the partner (it replicates to the centre)", ok="201",

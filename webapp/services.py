@@ -58,23 +58,25 @@ def sign_in(person: Person) -> Access:
     return access
 
 
-_acl_cache = {"at": 0.0, "doc": None}
+_acl_cache: dict[str, tuple[float, dict]] = {}   # database name -> (read at, ACL document)
 _acl_lock = threading.Lock()
 
 
 def acl_doc(max_age: float = 5.0) -> dict:
     """The ACL document, re-read at most every few seconds per process (admin read: it is how
-    people are synced, DESIGN.md)."""
+    people are synced, DESIGN.md). Per database: two apps in one process (the tests' own
+    databases) must not read each other's ACL."""
+    name = settings().db_name
     with _acl_lock:
-        if _acl_cache["doc"] is None or time.monotonic() - _acl_cache["at"] > max_age:
-            _acl_cache["doc"] = admin_db().get("acl")
-            _acl_cache["at"] = time.monotonic()
-        return _acl_cache["doc"]
+        hit = _acl_cache.get(name)
+        if hit is None or time.monotonic() - hit[0] > max_age:
+            hit = _acl_cache[name] = (time.monotonic(), admin_db().get("acl"))
+        return hit[1]
 
 
 def forget_acl() -> None:
     with _acl_lock:
-        _acl_cache["doc"] = None
+        _acl_cache.clear()
 
 
 def start_session(person: Person, access: Access) -> None:

@@ -92,7 +92,7 @@ def form_lines(values) -> list[dict]:
     for i in range(MAX_FORM_LINES):
         sku = (values.get(f"line-{i}-sku") or "").strip().upper()
         qty = (values.get(f"line-{i}-qty") or "").strip()
-        if not sku or not qty.isdigit() or int(qty) < 1:
+        if not sku or not (qty.isascii() and qty.isdigit()) or int(qty) < 1:  # int("²") fails
             continue
         try:
             clean_sku(sku)

@@ -50,6 +50,14 @@ function (newDoc, oldDoc, userCtx, secObj) {
     if (!last || last.by !== who || newDoc.updated_by !== who) _err('The new history entry and updated_by must name you (' + who + ').');
     return;
   }
+  if (type === 'idem') {
+    // The record of an Idempotency-Key of the partner API (oms/idempotency.py): a person's own,
+    // completed once with the answer; it stays in this copy (filters/to_centre.js sends none).
+    if (newDoc.by !== who || (oldDoc && (oldDoc.by !== who || oldDoc.fingerprint !== newDoc.fingerprint))) {
+      _err('An Idempotency-Key record is your own and keeps its request (by must be you, ' + who + ').');
+    }
+    return;
+  }
   if (type === 'comment' || type === 'receipt') {
     if (oldDoc) _err('A ' + type + ' cannot be changed once sent; send another.');
     if (!may(type === 'comment' ? 'comment' : 'accept_shipment')) _err(as() + (type === 'comment' ? 'comment.' : 'accept shipments.'));

@@ -57,6 +57,30 @@ def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, w
         admin_db.save(doc)
 
 
+def test_two_apps_on_two_databases_each_read_their_own_acl(app, server, settings):
+    # The ACL cache was one per process: an app on another database (the API fuzz's, issue 8)
+    # could be handed this database's ACL for a few seconds, and the other way round.
+    from couch_design.deploy import deploy
+    from webapp import create_app, services
+    other = settings.with_(db_name=settings.db_name + "_acl2")
+    deploy(server.admin(other.db_name), progress=lambda *_: None)
+    try:
+        doc = server.admin(other.db_name).get("acl")
+        doc["entries"].append({"name": "acl2-only", "type": "person", "level": "editor", "roles": []})
+        server.admin(other.db_name).save(doc)
+        other_app = create_app({"TESTING": True}, settings=other)
+        with app.app_context():
+            mine = services.acl_doc()
+        with other_app.app_context():
+            theirs = services.acl_doc()
+        with app.app_context():
+            assert services.acl_doc() is mine
+        assert "acl2-only" in [e["name"] for e in theirs["entries"]]
+        assert "acl2-only" not in [e["name"] for e in mine["entries"]]
+    finally:
+        server.request("DELETE", f"/{other.db_name}")
+
+
 def test_bad_acl_input_is_refused_with_a_reason(web):
     web.login("mia")
     form = acl_form(web)

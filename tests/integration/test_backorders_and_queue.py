@@ -64,6 +64,21 @@ def test_a_receipt_needs_the_warehouse_role(app, new_sku):
     assert r.status_code == 403 and "[Warehouse]" in r.get_json()["detail"]
 
 
+def test_a_receipt_retried_with_its_idempotency_key_adds_the_stock_once(app, agent, new_sku):
+    # The API fuzz (issue 8) found receipts answering 201 without taking an Idempotency-Key.
+    import uuid
+    sku, key = new_sku(0), str(uuid.uuid4())
+    client = app.test_client()
+    body = {"sku": sku, "warehouse": "MAIN", "qty": 7}
+    first = client.post("/api/v1/stock/receipts", headers={**basic("wanda"), "Idempotency-Key": key}, json=body)
+    again = client.post("/api/v1/stock/receipts", headers={**basic("wanda"), "Idempotency-Key": key}, json=body)
+    assert first.status_code == again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json() == first.get_json() and stock_doc(agent, sku)["on_hand"] == 7
+    other = client.post("/api/v1/stock/receipts", headers={**basic("wanda"), "Idempotency-Key": key},
+                        json={**body, "qty": 8})
+    assert other.status_code == 422 and stock_doc(agent, sku)["on_hand"] == 7
+
+
 def test_priority_is_computed_from_the_profile_and_the_order_and_shown_with_its_reasons(web, fulfil, new_customer, new_sku):
     gold = new_customer("gold")
     doc = fulfil("sally").create({"customer": gold, "lines": [line(new_sku(500), 300, "10.00")],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 
+from oms.errors import InvalidInput
 from oms.feeds import import_stock, parse
 from tests.links_fixtures import agent, unique  # noqa: F401
 
@@ -89,6 +90,30 @@ def test_feeds_parse_csv_and_json_alike():
     assert parse(b"\xef\xbb\xbf[{\"id\": \"C1\"}]") == [{"id": "C1"}]
 
 
+def test_a_feed_that_is_not_utf8_is_refused_with_400_and_the_reason(app):
+    # Found by the API fuzz (issue 8): the bytes were decoded unguarded, a 500.
+    c = app.test_client()
+    for path, kind in (("/api/v1/customers/import", "application/json"), ("/api/v1/stock/import", "text/csv")):
+        r = c.post(path, data=b"\xf7{\x17", headers={**basic("mia"), "Content-Type": kind})
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)
+        assert "not UTF-8" in r.get_json()["detail"]
+
+
+def test_a_csv_feed_with_odd_line_ends_or_a_huge_field_is_read_or_refused_never_a_500(app):
+    # Found by the API fuzz (issue 8): a lone carriage return in a field raised csv.Error (a 500).
+    assert parse("id,name\nC1,Acme\rLtd\n", "text/csv") == [{"id": "C1", "name": "Acme"}, {"id": "Ltd", "name": ""}]
+    try:
+        parse("id,name\nC1," + "x" * 200_000 + "\n", "text/csv")   # past the csv module's field limit
+    except InvalidInput as exc:
+        assert "the CSV feed cannot be read at line 2" in exc.reason
+    else:
+        raise AssertionError("a field past the csv field limit was read")
+    c = app.test_client()
+    for path in ("/api/v1/customers/import", "/api/v1/stock/import"):
+        r = c.post(path, data="\x00\xca\r\xf0k\r\x1d".encode(), headers={**basic("mia"), "Content-Type": "text/csv"})
+        assert r.status_code in (200, 400), r.get_data(as_text=True)
+
+
 def test_the_availability_api_answers_per_line_without_reserving(app, agent):
     sku = unique("AV")
     agent.stock.set_count(sku, "MAIN", 7)
@@ -121,3 +146,55 @@ def test_customers_and_stock_are_listed_a_page_at_a_time_by_key(app):
     more = c.get(f"/api/v1/stock?limit=2&after={page['next']}", headers=basic("rita")).get_json()
     keys = [(r["sku"], r["warehouse"]) for r in page["stock"] + more["stock"]]
     assert len(keys) == 4 and keys == sorted(keys) and len(set(keys)) == 4
+
+
+def test_a_page_size_out_of_range_or_not_a_plain_number_is_refused_with_400(app):
+    # Found by the API fuzz (issue 8): limit=-3 was clamped and answered, though the document says 1..200.
+    c = app.test_client()
+    for path in ("/api/v1/customers", "/api/v1/stock"):
+        for limit in ("0", "-3", "201", "x", "\u00b2"):
+            r = c.get(path, query_string={"limit": limit}, headers=basic("rita"))
+            assert r.status_code == 400 and "limit must be a whole number from 1 to 200" in r.get_json()["detail"]
+        assert c.get(path, query_string={"limit": "200"}, headers=basic("rita")).status_code == 200
+
+
+def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(app):
+    # Found for the API fuzz (issue 8): {"name": {"a": 1}} was stored as the name "{'a': 1}".
+    c = app.test_client()
+    for body, needle in (({"name": {"a": 1}}, "name must be text"), ({"partner": 5}, "partner must be text"),
+                         ({"credit_hold": 1}, "credit_hold must be true or false"),
+                         ({"contacts": [{"name": ["Ann"]}]}, "contacts[0].name must be text")):
+        r = c.put("/api/v1/customers/C0002", headers=basic("carl"), json=body)
+        assert r.status_code == 400 and needle in r.get_json()["detail"], (body, r.get_json())
+    assert c.get("/api/v1/customers/C0002", headers=basic("carl")).get_json()["name"] == "Globex Corporation"
+
+
+def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
+    # int(float("inf")) raises OverflowError, which nothing caught: a 500 on days_late: Infinity.
+    from oms.customers import profile_from_input
+    for field in ("days_late", "credit_limit_cents"):
+        try:
+            profile_from_input({field: float("inf")})
+        except InvalidInput as exc:
+            assert f"{field} must be a whole number" in exc.reason
+        else:
+            raise AssertionError(f"{field}: inf was taken")
+
+
+def test_stock_input_of_the_wrong_kind_is_a_400_with_the_reason_not_a_403_or_a_500(app, agent):
+    # Found for the API fuzz (issue 8): a description that is not text, or a quantity past the
+    # maximum, was refused by validate_doc_update (403 "Not allowed") or, in a feed, crashed (500).
+    c = app.test_client()
+    sku = unique("FZ")
+    for method, path, body, needle in (
+            ("put", f"/api/v1/stock/{sku}/MAIN", {"on_hand": 1, "description": [1]}, "description must be text"),
+            ("put", f"/api/v1/stock/{sku}/MAIN", {"on_hand": 10**12}, "on_hand must be a whole number from 0 to"),
+            ("post", "/api/v1/stock/receipts", {"sku": sku, "qty": 1, "description": {"x": 1}}, "description must be text"),
+            ("post", "/api/v1/stock/receipts", {"sku": 100, "qty": 1}, 'sku must be a SKU like "WID-100"'),
+            ("post", "/api/v1/availability", {"lines": [{"sku": sku, "qty": 10**7}]}, "from 1 to 1000000")):
+        r = getattr(c, method)(path, headers=basic("wanda"), json=body)
+        assert r.status_code == 400 and needle in r.get_json()["detail"], (body, r.get_json())
+    report = c.post("/api/v1/stock/import", headers=basic("wanda"),
+                    json=[{"sku": sku, "warehouse": "MAIN", "on_hand": 3, "description": 5}]).get_json()
+    assert report["errors"][0]["reason"].startswith("description must be text")
+    assert agent.db.get_or_none(f"stock:{sku}:MAIN") is None

@@ -62,6 +62,13 @@ def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_i
     assert first["history"][0]["by"] == "oms-agent"   # written as the system identity, not the admin
 
 
+def test_a_priority_in_digits_that_are_not_plain_ascii_is_a_reported_row_not_a_crash(ctx):
+    # Found for the API fuzz (issue 8): "\u00b2".isdigit() is true but int("\u00b2") fails: a 500.
+    csv_text = f"external_ref,customer,sku,qty,unit_price,priority\nSUP-{tag()},C0001,WID-100,1,4.50,\u00b2\n"
+    report = import_bytes(ctx(), csv_text.encode(), "csv")
+    assert report.counts["failed"] == 1 and "priority must be a whole number from 1 to 5" in report.problems[0].reason
+
+
 def test_importing_the_same_csv_again_creates_no_duplicates(ctx, admin_db):
     t = tag()
     csv_text = ("external_ref,customer,sku,qty,unit_price\n"

@@ -19,6 +19,14 @@ def test_the_availability_fragment_answers_each_line(web, new_sku):
     assert "2 now, 3 on backorder" in html and "not stocked in any warehouse" in html
 
 
+def test_a_quantity_in_digits_that_are_not_plain_ascii_is_not_asked_yet(web):
+    # "\u00b2".isdigit() is true but int("\u00b2") fails: the fragment was a 500 (found for the fuzz, issue 8).
+    web.login("sally")
+    r = web.get("/stock/availability", query_string={"line-0-sku": "WID-100", "line-0-qty": "\u00b2"},
+                headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "data-status" not in r.get_data(as_text=True)
+
+
 def test_the_order_form_asks_for_availability_as_one_types_and_shows_it_after_an_error(web, new_sku):
     web.login("sally")
     html = web.get("/orders/new").get_data(as_text=True)

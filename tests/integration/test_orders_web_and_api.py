@@ -57,6 +57,15 @@ def test_the_api_creates_an_order_and_reads_it_back(app):
     ({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": -1, "unit_price": "1"}]}, {}, "lines[0].qty"),
     ({"customer": "C9999", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1"}]}, {}, "unknown customer"),
     ({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1"}], "x": 1}, {}, "unknown field"),
+    # found for the API fuzz (issue 8): text fields took any value and stored its repr; Python's
+    # json read NaN/Infinity, which CouchDB cannot store
+    ({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1"}], "notes": {"a": 1}}, {},
+     "notes must be text"),
+    ({"customer": "C0001", "lines": [{"sku": 100, "qty": 1, "unit_price": "1"}]}, {}, "lines[0].sku must be text"),
+    ({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1", "description": ["x"]}]}, {},
+     "lines[0].description must be text"),
+    (None, {"data": '{"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": Infinity}]}',
+            "content_type": "application/json"}, "not valid JSON"),
 ])
 def test_bad_api_input_is_a_400_problem_with_the_reason(app, body, kwargs, needle):
     c = app.test_client()
@@ -64,6 +73,17 @@ def test_bad_api_input_is_a_400_problem_with_the_reason(app, body, kwargs, needl
     assert r.status_code == 400
     assert r.mimetype == "application/problem+json"
     assert needle in r.get_json()["detail"]
+
+
+def test_an_edit_that_breaks_the_document_shape_is_a_400_with_the_reason_not_a_403(app):
+    # The fuzz (issue 8) saw validate_doc_update refuse these (403 "Not allowed"): the input was bad.
+    c = app.test_client()
+    number = c.post("/api/v1/orders", headers=basic("sally"), json={
+        "customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1"}]}).get_json()["number"]
+    r = c.post(f"/api/v1/orders/{number}/actions", headers=basic("sally"),
+               json={"action": "edit", "changes": {"notes": {"a": 1}}})
+    assert r.status_code == 400 and "notes must be text" in r.get_json()["detail"]
+    assert c.get(f"/api/v1/orders/{number}", headers=basic("sally")).get_json()["version"] == 1
 
 
 def test_an_unknown_order_is_a_404_problem(app):

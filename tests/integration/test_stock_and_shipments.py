@@ -72,6 +72,27 @@ def test_a_shipment_cannot_take_more_than_the_line_holds(app, fulfil, new_custom
     assert r.status_code == 400 and "line 1 can ship 0 to 5 from MAIN, not 6" in r.get_json()["detail"]
 
 
+@pytest.mark.parametrize("body,needle", [
+    ({"warehouse": "MAIN", "carrier": {"name": "DHL"}}, "carrier must be text"),
+    ({"warehouse": "MAIN", "tracking": 12345}, "tracking must be text"),
+    ({"warehouse": "MAIN", "carrier": "x" * 81}, "carrier may hold at most 80 characters"),
+    ({"warehouse": "MAIN", "lines": [{"line": 1.5, "qty": 1}]}, "lines[0].line must be a whole number"),
+    ({"warehouse": "MAIN", "rev": ["1-abc"]}, "rev must be the _rev text"),
+    ({"warehouse": 7}, 'warehouse must be a warehouse code like "MAIN"'),
+])
+def test_a_shipment_with_fields_of_the_wrong_kind_is_refused_and_ships_nothing(app, fulfil, new_customer, new_sku,
+                                                                              body, needle):
+    # Found for the API fuzz (issue 8): carrier and tracking took any value (stored as its repr),
+    # line 1.5 shipped line 1, a list as rev was ignored, the number 7 was the warehouse "7".
+    sku = new_sku(5)
+    order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(sku, 5)]})
+    fulfil("wanda").act(order["number"], "pick")
+    client = app.test_client()
+    r = client.post(f"/api/v1/orders/{order['number']}/shipments", headers=basic("sam"), json=body)
+    assert r.status_code == 400 and needle in r.get_json()["detail"], r.get_json()
+    assert client.get(f"/api/v1/orders/{order['number']}/shipments", headers=basic("sam")).get_json()["shipments"] == []
+
+
 def test_a_shipment_record_never_changes(person, fulfil, new_customer, new_sku):
     sku = new_sku(2)
     order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(sku, 2)]})

@@ -152,6 +152,21 @@ def test_the_partner_copy_refuses_what_is_not_its_peoples_own(name, roles, new, 
     assert reason in in_copy(new, old, name, roles)["forbidden"]
 
 
+def test_the_partner_copy_keeps_its_peoples_own_idempotency_records():
+    # The partner API takes an Idempotency-Key; its record lives in the copy (issue 8's fuzz found
+    # it refused, so every create with a key was a 403).
+    rec = {"_id": "idem:abc", "type": "idem", "partner": "acme", "by": "alice@acme", "fingerprint": "f1"}
+    done = dict(rec, response={"status": 201})
+    assert in_copy(rec, None, "alice@acme", AUTHOR) == {"ok": True}
+    assert in_copy(done, rec, "alice@acme", AUTHOR) == {"ok": True}
+    assert "by must be you" in in_copy(dict(rec, by="bob@acme"), None, "alice@acme", AUTHOR)["forbidden"]
+    assert "keeps its request" in in_copy(dict(done, fingerprint="f2"), rec, "alice@acme", AUTHOR)["forbidden"]
+    assert "by must be you" in in_copy(dict(done, by="bob@acme"), dict(rec, by="bob@acme"), "alice@acme",
+                                       AUTHOR)["forbidden"]
+    assert 'carries partner: "acme"' in in_copy(dict(rec, partner=None), None, "alice@acme", AUTHOR)["forbidden"]
+    assert not run_filter(design.partner_design("acme"), "to_centre", rec, {"partner": "acme"})  # stays here
+
+
 def test_the_centre_writes_anything_into_the_partner_copy():
     assert in_copy({"_id": "rejection:x", "type": "rejection", "partner": "acme"}, None,
                    "oms-partner-acme", ACME_REPLICATOR["roles"]) == {"ok": True}
@@ -166,7 +181,7 @@ def run_filter(ddoc, name, doc, query):
 def test_the_filters_send_exactly_what_the_rulebook_says():
     sends = rules.rules()["replication"]["partners"]["sends"]
     pdoc = design.partner_design("acme")
-    for doc_type in ("order", "comment", "receipt", "rejection", "counter", "customer", "shipment"):
+    for doc_type in ("order", "comment", "receipt", "rejection", "counter", "customer", "shipment", "idem"):
         doc = {"_id": f"{doc_type}:1", "type": doc_type, "partner": "acme"}
         assert run_filter(pdoc, "to_centre", doc, {"partner": "acme"}) == (doc_type in sends), doc_type
     central_ddoc = designjs.ddoc()

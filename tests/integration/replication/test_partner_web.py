@@ -73,6 +73,20 @@ def test_a_partner_places_an_order_through_the_api(rapp, central_admin):
     assert bad.status_code == 400 and "choose one of your customers" in bad.get_json()["detail"]
 
 
+def test_a_partner_retrying_a_create_with_its_idempotency_key_places_the_order_once(rapp):
+    # Found by the API fuzz (issue 8): the key's record was refused by the partner copy (403).
+    import uuid
+    client, key = rapp.test_client(), str(uuid.uuid4())
+    body = {"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 2, "unit_price": "4.50"}]}
+    first = client.post("/api/v1/partner/orders", auth=("alice@acme", "demo"), json=body, headers={"Idempotency-Key": key})
+    again = client.post("/api/v1/partner/orders", auth=("alice@acme", "demo"), json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201, first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json()["number"] == first.get_json()["number"]
+    other = client.post("/api/v1/partner/orders", auth=("alice@acme", "demo"), json={**body, "notes": "x"},
+                        headers={"Idempotency-Key": key})
+    assert other.status_code == 422
+
+
 def test_a_partner_places_an_order_comments_and_changes_it_on_the_web(rweb, central_admin):
     partner_login(rweb, "alice@acme")
     resp = rweb.post("/partner/orders/new", {"customer": "customer:ACME-01", "promised_date": "2026-12-18",

@@ -1,0 +1,24 @@
+"""Small checks of values that come from a client, shared by the domain services: text is text
+(a number or an object is refused with a sentence, never turned into its repr and stored), and
+JSON is the standard's JSON (no NaN or Infinity, which CouchDB cannot store)."""
+from __future__ import annotations
+
+from .errors import InvalidInput
+
+
+def optional_text(value, where: str, max_length: int | None = None, example: str | None = None) -> str | None:
+    """None or blank -> None; text -> stripped; anything else -> InvalidInput."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        like = f' like "{example}"' if example else ""
+        raise InvalidInput(f"{where} must be text{like}, not {value!r}"[:300])
+    value = value.strip()
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(f"{where} may hold at most {max_length} characters")
+    return value or None
+
+
+def no_constants(name: str):
+    """json.loads(..., parse_constant=no_constants): NaN, Infinity and -Infinity are not JSON."""
+    raise ValueError(f"{name} is not a JSON number")
