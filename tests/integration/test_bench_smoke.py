@@ -14,7 +14,9 @@ def test_make_bench_runs_at_tiny_sizes_and_prints_every_ratio():
     ratios = json.loads(last)
     from bench.__main__ import MEASURES
     assert ratios and all(isinstance(v, float) and v >= 0 for v in ratios.values()), ratios
-    assert "intake_api_vs_raw_writes" in ratios and len(MEASURES) >= 1
+    expected = {"intake_api_vs_raw_writes", "intake_drafts_vs_raw_writes", "import_vs_raw_bulk_docs",
+                "availability_p95_vs_raw_view"}
+    assert expected <= set(ratios) and len(MEASURES) >= 3, sorted(ratios)
     from bench.__main__ import SCRIPTS
     for name in SCRIPTS:
         assert any(k.startswith(name + ".") for k in ratios), f"{name} reported nothing"

@@ -23,8 +23,8 @@ def numbers(n: int) -> list[str]:
 
 
 def _order(access, number: str, status: str = "draft") -> dict:
-    doc = new_order({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "2.00"}]},
-                    number, access, {"_id": "customer:C0001", "name": "Acme"}, "2026-11-25T10:00:00Z")
+    doc = new_order({"customer": "C0008", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "2.00"}]},
+                    number, access, {"_id": "customer:C0008", "name": "Zz Group Commit Test"}, "2026-11-25T10:00:00Z")
     doc["status"] = doc["history"][0]["to"] = status
     return doc
 
