@@ -161,9 +161,10 @@ class OrderService:
         if self.access.level == "reader" or not self.access.at_least("depositor"):
             raise Forbidden(f"As {self.access.level_title} you may not create orders; Depositors and Authors may.")
         customer = customer or self.customer(data.get("customer"))
-        # Validate before taking a number, so bad input never burns one.
-        new_order(data, "SO-000000", self.access, customer, self.clock())
-        doc = new_order(data, number or self.numbers.next(self.db), self.access, customer, self.clock())
+        # Built and checked before taking a number, so bad input never burns one.
+        doc = new_order(data, "SO-000000", self.access, customer, self.clock())
+        number = number or self.numbers.next(self.db)
+        doc.update(_id=order_id(number), number=number)
         return self.db.save(doc)
 
     def get(self, number_or_id: str) -> dict:
