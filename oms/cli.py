@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -28,9 +29,16 @@ def serve(demo, workers, agents):
     and serve the web app under gunicorn. Ctrl-C stops everything it started."""
     from . import runtime
     from .seed import seed
-    stack = runtime.start(Settings.from_env())
-    web = agent = scheduler = None
+
+    # A service manager stops us with SIGTERM (a closed terminal sends SIGHUP): stop the way Ctrl-C
+    # does, so the embedded servers, gunicorn and the scheduler go with us instead of living on.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    stack = web = agent = scheduler = None
     try:
+        stack = runtime.start(Settings.from_env())
         s = stack.settings
         if demo:
             seed(stack.server(), s, progress=click.echo)
@@ -56,6 +64,8 @@ def serve(demo, workers, agents):
     except KeyboardInterrupt:
         pass
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):   # a second signal must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
         click.echo("stopping ...")
         if agent:
             agent.stop()
@@ -65,7 +75,8 @@ def serve(demo, workers, agents):
         if scheduler and scheduler.poll() is None:
             scheduler.terminate()
             scheduler.wait(15)
-        stack.close()
+        if stack:
+            stack.close()
 
 
 @main.command()
