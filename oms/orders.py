@@ -85,6 +85,11 @@ def totals(lines: list[dict]) -> dict:
     return {"net_cents": sum(l["amount_cents"] for l in lines), "qty": sum(l["qty"] for l in lines)}
 
 
+def version_id(doc: dict) -> str:
+    """Where an amendment keeps the revision it replaces: order:SO-…:vN."""
+    return f"{doc['_id']}:v{doc['version']}"
+
+
 def order_id(number: str) -> str:
     return number if number.startswith("order:") else f"order:{number}"
 
@@ -214,20 +219,21 @@ class OrderService:
             if not new or new["sku"] != old["sku"] or new["qty"] < shipped:
                 raise InvalidInput(f"line {old['line']} has {shipped} shipped: keep its SKU and at least that quantity")
             new["shipped_qty"] = shipped
-        kept = self._keep_version(doc, reason)
         # What was reserved for the old lines is given back (allocations cleared) and decided anew.
+        # The new revision is decided and checked first, so a refused amendment keeps no version.
         changes = {"lines": lines, "totals": totals(lines), "version": doc["version"] + 1,
-                   "previous_versions": [*doc.get("previous_versions", []), kept["_id"]],
+                   "previous_versions": [*doc.get("previous_versions", []), version_id(doc)],
                    "allocations": None, "backorders": None}
         new_doc = workflow.apply(self.access, doc, "amend", self.clock(), reason, changes)
         problem = schema.order_problem(new_doc)
         if problem:
             raise InvalidInput(problem)
+        self._keep_version(doc, reason)
         return self.db.save(new_doc)
 
     def _keep_version(self, doc: dict, reason: str) -> dict:
         version = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("_rev", "_id", "type")}
-        version.update(_id=f"{doc['_id']}:v{doc['version']}", type="order_version", order=doc["_id"],
+        version.update(_id=version_id(doc), type="order_version", order=doc["_id"],
                        superseded_by=self.access.name, superseded_at=self.clock(), reason=reason)
         try:
             return self.db.save(version)

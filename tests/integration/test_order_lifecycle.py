@@ -35,6 +35,17 @@ def test_an_amendment_keeps_the_previous_version_and_goes_back_to_submitted(serv
     assert (entry["action"], entry["by"], entry["reason"]) == ("amend", "sally", "customer wants two more")
 
 
+def test_a_refused_amendment_keeps_no_version(service, approved, admin_db):
+    """Nothing half-written: the new revision is checked before the old one is kept."""
+    with pytest.raises(Exception, match="(?i)may not|only"):
+        service("rita").amend(approved["number"], [{"sku": "WID-100", "qty": 12, "unit_price": "4.50"}], "a reader")
+    too_big = [{"sku": f"S-{i}", "qty": 1, "unit_price": "1.00"} for i in range(1000)]
+    with pytest.raises(InvalidInput):
+        service("sally").amend(approved["number"], too_big, "too many lines")
+    assert admin_db.get_or_none(f"{approved['_id']}:v1") is None
+    assert admin_db.get(approved["_id"])["version"] == 1
+
+
 def test_a_kept_version_can_never_change(person, service, approved):
     service("sally").amend(approved["number"], LINES, "same again")
     _, db = person("mia")
