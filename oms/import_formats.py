@@ -183,14 +183,28 @@ class _Lines:
         return self.line
 
 
+def _no_constant(name: str):
+    # Python's json takes NaN and Infinity, which are not JSON (RFC 8259): refuse the file.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _loads(text: str):
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+
+
 def read_json(text: str, kind: str | None = None) -> list[Record]:
     """{"orders": [...], "customers": [...], "stock": [...]}, or an array of one kind, or JSON Lines."""
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(parse_constant=_no_constant)
     stripped = text.strip()
     if not stripped:
         raise ImportRefused("the file is empty")
     try:
-        json.loads(text)
+        _loads(text)
     except json.JSONDecodeError as exc:
         if stripped.startswith("{") and "\n{" in stripped:
             return _read_json_lines(text, kind)
@@ -244,7 +258,7 @@ def _read_json_lines(text: str, kind: str | None) -> list[Record]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = _loads(raw)
         except json.JSONDecodeError as exc:
             raise ImportRefused(f"line {n} is not valid JSON: {exc.msg}") from None
         records.append(_json_record(obj, kind, n))
