@@ -23,7 +23,7 @@ POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pou
 # into a validated database are silently dropped, people can raise their own roles, and deleting
 # a running replication's document makes the server exit.
 PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
-           "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js")
+           "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js")
 
 
 def free_port() -> int:
