@@ -230,8 +230,8 @@ def main(argv=None) -> dict:
                 f = {"filter": "oms/by_partner", "query_params": {"partner": partner}}
                 out["filter_one_shot_s"], out["filter_one_shot_cpu_s"] = srv.one_shot(
                     s.db_name, f"bench_filter_{tag}", n, **f)
-                out["raw_batch500_s"], _ = srv.one_shot(s.db_name, f"bench_raw500_{tag}", n, doc_ids=theirs,
-                                                        batch_size=500)
+                batch = {"worker_batch_size" if srv.kind == "couchdb" else "batch_size": 500}
+                out["raw_batch500_s"], _ = srv.one_shot(s.db_name, f"bench_raw500_{tag}", n, doc_ids=theirs, **batch)
                 if srv.kind == "pouchdb-server":  # CouchDB 3 takes only URLs in _replicator documents
                     out["raw_local_names_s"], _ = srv.one_shot(s.db_name, f"bench_local_{tag}", n, local=True,
                                                                doc_ids=theirs)
