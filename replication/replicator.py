@@ -85,8 +85,19 @@ def uses_selector(host_url: str, source: Endpoint) -> bool:
     return server_kind(host_url) == "couchdb" and server_kind(source.server_url) == "couchdb"
 
 
+# Documents per batch when PouchDB's replicator runs the replication: its default is 100, and a
+# filtered replication pays per batch one filtered _changes request (the server fetches the design
+# document and compiles the filter anew for each), a _revs_diff, a fetch, a _bulk_docs (validated)
+# and four checkpoint requests, each authenticated as the replicator identity. 500 is what Apache
+# CouchDB 3 uses by default (replicator worker_batch_size); it made the initial copy of a
+# partner's 10,000 orders out of 100,000 about a third faster (bench/bench_replication.py).
+POUCHDB_BATCH_SIZE = 500
+
+
 def document(doc_id: str, host_url: str, source: Endpoint, target: Endpoint, route: Route | None) -> dict:
     doc = {"_id": doc_id, "source": source.as_json(), "target": target.as_json(), "continuous": True}
+    if server_kind(host_url) == "pouchdb-server":
+        doc["batch_size"] = POUCHDB_BATCH_SIZE  # CouchDB 3 names it worker_batch_size, default 500
     if route is not None:
         if uses_selector(host_url, source):
             doc["selector"] = route.selector
@@ -97,7 +108,7 @@ def document(doc_id: str, host_url: str, source: Endpoint, target: Endpoint, rou
     return doc
 
 
-_SPEC_KEYS = ("source", "target", "continuous", "filter", "query_params", "selector")
+_SPEC_KEYS = ("source", "target", "continuous", "filter", "query_params", "selector", "batch_size")
 
 
 def _same(current: dict, wanted: dict) -> bool:

@@ -20,3 +20,14 @@ def test_make_bench_runs_at_tiny_sizes_and_prints_every_ratio():
     from bench.__main__ import SCRIPTS
     for name in SCRIPTS:
         assert any(k.startswith(name + ".") for k in ratios), f"{name} reported nothing"
+
+
+def test_the_partner_replication_bench_runs_at_tiny_size_and_reports_its_ratio():
+    env = {**os.environ, "OMS_BENCH_SIZE": "tiny"}
+    proc = subprocess.run([sys.executable, "-m", "bench", "bench_replication"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ratios = json.loads(proc.stdout.strip().splitlines()[-1])
+    ratio = ratios["bench_replication.ratio_partner_vs_raw_subset"]
+    assert isinstance(ratio, float) and ratio > 0
+    assert "partner replication vs raw subset" in proc.stdout

@@ -48,3 +48,17 @@ def test_a_manager_restarts_a_partner_replication(rweb, rserver):
     assert rserver.admin("_replicator").get("oms-partner-acme-push")["_rev"] != before
     rweb.login("carl")
     assert rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/").status_code == 403
+
+
+def test_a_restarted_partner_replication_still_delivers(rweb, rserver, central_admin):
+    # PouchDB Server kept a deleted replication's signature, so the document written anew by a
+    # restart (same spec) never started (patches/pouchdb-replicator.patch): Restart stopped it.
+    from uuid import uuid4
+    rweb.login("mia")
+    assert rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/").status_code == 303
+    customer = {"_id": f"customer:ACME-{uuid4().hex[:6].upper()}", "type": "customer", "name": "After Restart Ltd",
+                "tier": "silver", "currency": "EUR", "partner": "acme"}
+    central_admin.save(customer)
+    copy = rserver.admin("partner_acme")
+    arrived = eventually(lambda: copy.get_or_none(customer["_id"]), what="a change after the restart reaches the partner")
+    assert arrived["name"] == "After Restart Ltd"
