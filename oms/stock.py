@@ -246,19 +246,6 @@ class StockService:
                 out[doc["sku"]].append(doc)
         return out
 
-    def free(self, skus, seen: dict | None = None) -> tuple[dict[str, int], set[str]]:
-        """Free units per SKU over all warehouses, and the SKUs the warehouse knows. `seen`, when
-        given, receives the stock documents read, by SKU (allocation starts from them)."""
-        free, known = {}, set()
-        for sku in dict.fromkeys(skus):
-            docs = self.levels(sku)
-            if seen is not None:
-                seen[sku] = docs
-            free[sku] = free_units(docs)
-            if docs:
-                known.add(sku)
-        return free, known
-
     def availability(self, lines: list[dict], seen: dict | None = None) -> list[LineAnswer]:
         """Each line's answer at placement. Asks the warehouses this process knows in one request;
         a SKU that comes out short there is read again over every warehouse (exact), so a new
