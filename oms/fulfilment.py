@@ -26,6 +26,7 @@ from .numbers import NumberAllocator
 from .orders import OrderService, build_lines, totals, utcnow
 from .shipments import ShipmentService
 from .stock import StockService, answer_from_order, held, merge_allocations
+from .turns import turn
 
 log = logging.getLogger(__name__)
 
@@ -156,16 +157,20 @@ def credit_decision(order: dict, agent: SystemAgent, customer: dict | None = Non
     """submitted -> approved (within the limit, when the rule says so) or credit_hold (with the
     reason), decided by the system identity on the revision it read. `customer`: the profile
     as read for this very order moments ago, if the caller has it."""
-    customer = customer or agent.customers.get(order["customer"]["id"])
-    decision = agent.customers.check(order, customer)
-    prio = order_priority(customer, order, agent.clock).value
-    record = decision.record(agent.access.name, agent.clock(), "auto_approved" if decision.ok else "held")
-    if decision.ok:
-        if not crm.credit_rules()["auto_approve_within_limit"]:
-            return order
-        return agent.orders.act_on(order, "approve", changes={"credit": record, "priority": prio})
-    return agent.orders.act_on(order, "hold_credit", reason="Credit check: " + decision.sentence(),
-                               changes={"credit": record, "priority": prio})
+    # One decision per customer at a time in this process, each written before the next reads the
+    # exposure, so orders placed together cannot both fit under the limit the other one used.
+    # (Processes still race: two workers may approve at the same moment.)
+    with turn(f"credit:{order['customer']['id']}"):
+        customer = customer or agent.customers.get(order["customer"]["id"])
+        decision = agent.customers.check(order, customer)
+        prio = order_priority(customer, order, agent.clock).value
+        record = decision.record(agent.access.name, agent.clock(), "auto_approved" if decision.ok else "held")
+        if decision.ok:
+            if not crm.credit_rules()["auto_approve_within_limit"]:
+                return order
+            return agent.orders.act_on(order, "approve", changes={"credit": record, "priority": prio})
+        return agent.orders.act_on(order, "hold_credit", reason="Credit check: " + decision.sentence(),
+                                   changes={"credit": record, "priority": prio})
 
 
 def settle(order: dict, agent: SystemAgent, customer: dict | None = None, seen: dict | None = None) -> dict:

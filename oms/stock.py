@@ -33,6 +33,7 @@ from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
 from .inputs import optional_text
 from .orders import utcnow
+from .turns import turn
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +44,9 @@ DESCRIPTION_MAX = 500
 MAX_ATTEMPTS = 400           # a claim re-decides at most this often before answering 409 ...
 MAX_SECONDS = 30.0           # ... or after this long
 
-# Threads of one process take turns per stock document (they would only collide with 409s);
-# processes and servers still race, and the compare-and-swap settles that. The lock is a
-# courtesy that saves round trips, never what keeps stock from overselling.
-_turns: dict[str, threading.Lock] = {}
-_turns_lock = threading.Lock()
-
-
-def _turn(doc_id: str) -> threading.Lock:
-    with _turns_lock:
-        if len(_turns) > 10_000:
-            _turns.clear()
-        return _turns.setdefault(doc_id, threading.Lock())
+# Threads of one process take turns per stock document (oms/turns.py); processes and servers
+# still race, and the compare-and-swap settles that. The turn is a courtesy that saves round
+# trips, never what keeps stock from overselling.
 
 
 def stock_id(sku: str, warehouse: str) -> str:
@@ -276,7 +268,7 @@ class StockService:
         raising _Skip), write it with the _rev it read. On 409 someone else won: back off a
         random moment and decide again on the new revision. `first`: the document as the caller
         read it moments ago, tried first instead of reading it again (a stale one costs a 409)."""
-        with _turn(stock_id(sku, warehouse)):
+        with turn(stock_id(sku, warehouse)):
             return self._cas_unlocked(sku, warehouse, change, create, first)
 
     def _cas_unlocked(self, sku, warehouse, change, create, first=None):

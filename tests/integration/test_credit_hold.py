@@ -113,3 +113,24 @@ def test_the_order_page_shows_the_credit_decision_and_asks_credit_for_a_reason(w
                  csrf_from=f"/orders/{held['number']}")
     assert r.status_code == 303
     assert "prepaid" in web.get(f"/orders/{held['number']}").get_data(as_text=True)
+
+
+def test_orders_placed_at_once_in_one_process_never_pass_the_limit_together(fulfil, new_customer, new_sku):
+    """Credit decisions for one customer take turns in a process: eight orders of 300.00 placed at
+    the same moment against a limit of 1,000.00 leave exactly three approved."""
+    import threading
+    customer, sku = new_customer(credit_limit_cents=100_000), new_sku(100)
+    placed, gate = [], threading.Barrier(8)
+
+    def place_one():
+        service = fulfil("sally")
+        gate.wait()
+        placed.append(place(lambda name: service, customer, sku, 3))
+
+    threads = [threading.Thread(target=place_one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    statuses = sorted(o["status"] for o in placed)
+    assert statuses == ["allocated"] * 3 + ["credit_hold"] * 5, statuses

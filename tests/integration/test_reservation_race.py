@@ -93,7 +93,7 @@ def test_fifty_clients_racing_for_a_hundred_units_reserve_exactly_a_hundred(serv
 def test_racing_claims_on_one_stock_document_lose_with_409_and_retry_until_all_is_claimed(agent, new_sku, monkeypatch):
     # No turn-taking between threads here: every claim is a bare compare-and-swap, as between
     # processes or servers.
-    monkeypatch.setattr(stock_module, "_turn", lambda doc_id: threading.Lock())
+    monkeypatch.setattr(stock_module, "turn", lambda doc_id: threading.Lock())
     sku = new_sku(20)
     services = [StockService(agent.db, agent.access) for _ in range(30)]
     with ThreadPoolExecutor(30) as pool:
