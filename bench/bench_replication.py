@@ -155,7 +155,7 @@ class Server:
                "source": source if local else self.endpoint(source),
                "target": target if local else self.endpoint(target)}
         rep = self.couch.admin("_replicator")
-        cpu0, t0 = self.cpu(), time.perf_counter()
+        cpu0 = self.cpu()
         rep.save(doc)
         took = wait_count(self.couch, target, want, self.timeout)
         deadline = time.monotonic() + self.timeout

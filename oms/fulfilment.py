@@ -327,7 +327,7 @@ class FulfilmentService(OrderService):
         if not order.get("backorders"):
             raise InvalidInput(f"{order['number']} has no backorders")
         if order["status"] not in backorder_states():
-            raise InvalidInput(f"backorders are allocated only while the order is "
+            raise InvalidInput("backorders are allocated only while the order is "
                                + ", ".join(workflow.state(s)["title"] for s in backorder_states()))
         stock, orders = self.stock, self.plain()
         got = 0

@@ -355,7 +355,7 @@ class PartnerService:
 
     # writing
     def place(self, data: dict) -> dict:
-        from oms.orders import new_order, order_id
+        from oms.orders import new_order
         self._need("place_order", "place orders")
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")

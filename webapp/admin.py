@@ -2,13 +2,13 @@
 document; validate_doc_update refuses anyone else's write, whatever the client."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from oms import rules
 from oms.errors import InvalidInput
 
 from . import services
-from .auth import login_required
+from .auth import login_required, require_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,9 +40,7 @@ def form_to_entries(form) -> list[dict]:
 @bp.route("/acl", methods=["GET", "POST"])
 @login_required
 def acl():
-    access = services.current_access()
-    if not access.at_least("manager"):
-        abort(403, f"As {access.level_title} you may not open the ACL; Managers may.")
+    access = require_manager("open the ACL")
     db = services.person_db(access)
     doc, error = db.get("acl"), None
     if request.method == "POST":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 
 from oms.acl import Access
 from oms.directory import AuthError
@@ -81,6 +81,14 @@ def login_required(view):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
+
+
+def require_manager(what: str) -> Access:
+    """The signed-in person's access, or a 403 saying who may `what` (pages only Managers open)."""
+    access = services.current_access()
+    if not access.at_least("manager"):
+        abort(403, f"As {access.level_title} you may not {what}; Managers may.")
+    return access
 
 
 def api_auth_required(view):

@@ -1,29 +1,22 @@
 """Managers' pages for the automation: webhooks (add, turn off) and the agents' run log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from oms.agents import webhooks as hooks
 from oms.errors import InvalidInput
 from views import catalog
 
 from . import services
-from .auth import login_required
+from .auth import login_required, require_manager
 
 bp = Blueprint("automation", __name__, url_prefix="/admin")
-
-
-def _manager():
-    access = services.current_access()
-    if not access.at_least("manager"):
-        abort(403, "Only a Manager may manage the automation.")
-    return access
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
 @login_required
 def webhooks():
-    access = _manager()
+    access = require_manager("manage the automation")
     db = services.person_db(access)
     error, status = None, 200
     if request.method == "POST":
@@ -41,7 +34,7 @@ def webhooks():
 @bp.post("/webhooks/<hook_id>/off")
 @login_required
 def webhook_off(hook_id):
-    access = _manager()
+    access = require_manager("manage the automation")
     hooks.deactivate(services.person_db(access), hook_id)
     return redirect(url_for("automation.webhooks"), 303)
 
@@ -49,7 +42,7 @@ def webhook_off(hook_id):
 @bp.get("/agents")
 @login_required
 def runs():
-    access = _manager()
+    access = require_manager("manage the automation")
     res = services.person_db(access).view("integration", "agent_runs_by_time", descending=True, limit=100,
                                           include_docs=True)
     return render_template("agent_runs.html", runs=[r["doc"] for r in res["rows"] if r.get("doc")],

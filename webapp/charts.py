@@ -20,7 +20,7 @@ def hbars(bars, title: str, unit: str = "", width: int = 560, label_w: int = 150
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
            f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>']
     if not bars:
-        out.append(f'<text x="0" y="24" class="chart-empty">Nothing to show yet.</text>')
+        out.append('<text x="0" y="24" class="chart-empty">Nothing to show yet.</text>')
     for i, b in enumerate(bars):
         y = top + i * (row_h + gap)
         w = max(1.0, area * b.value / top_value) if b.value else 0

@@ -11,7 +11,7 @@ import time
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
-from oms.couch import Conflict, Forbidden, NotFound, Unauthorized
+from oms.couch import Conflict, Forbidden, Unauthorized
 from oms.errors import InvalidInput
 from oms.numbers import NumberAllocator
 from replication import partner_session
@@ -225,7 +225,6 @@ def api_order(number):
 @api.post("/orders")
 @partner_api_auth
 def api_place():
-    from flask import jsonify
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput("send the order as a JSON object with Content-Type: application/json")

@@ -2,14 +2,14 @@
 consults (webapp/auth.api_auth_required)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
 from oms import rules, tokens
 from oms.errors import InvalidInput
 from views import catalog
 
 from . import services
-from .auth import login_required
+from .auth import login_required, require_manager
 from .errors import problem
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
@@ -34,17 +34,10 @@ def bearer_authenticator(req):
     return access
 
 
-def _manager():
-    access = services.current_access()
-    if not access.at_least("manager"):
-        abort(403, "Only a Manager may manage API tokens.")
-    return access
-
-
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def index():
-    access = _manager()
+    access = require_manager("manage API tokens")
     db = services.person_db(access)
     issued, error, status = None, None, 200
     if request.method == "POST":
@@ -67,6 +60,6 @@ def index():
 @bp.post("/<token_id>/revoke")
 @login_required
 def revoke(token_id):
-    access = _manager()
+    access = require_manager("manage API tokens")
     tokens.revoke(services.person_db(access), services.couch(), current_app.config["SECRET_KEY"], token_id, access)
     return redirect(url_for("tokens.index"), 303)
