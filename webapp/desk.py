@@ -327,19 +327,25 @@ def _with_headers(vd, state: State, page: Page, t: Totals | None) -> list[tuple[
     return items
 
 
+def _category_arg(vd, required: bool) -> tuple | None:
+    """?cat=: one category of the view, as a JSON list of its category values."""
+    cat = decode_cursor(request.args.get("cat"))
+    if (cat is None and required) or (cat is not None and len(cat) != vd.categories):
+        raise InvalidInput(f"cat must name a category of {vd.title} as a JSON list of {vd.categories} value(s)")
+    return tuple(cat) if cat is not None else None
+
+
 @bp.get("/views/<name>/more")
 @login_required
 def more(name):
     """The next rows of one open category (the "More" row swaps itself for them)."""
     access, vd = _open_view(name)
     state = State.parse(vd, request.args)
-    cat = decode_cursor(request.args.get("cat"))
-    if cat is None or len(cat) != vd.categories:
-        raise InvalidInput(f"cat must name a category of {vd.title} as a JSON list of {vd.categories} value(s)")
+    cat = _category_arg(vd, required=True)
     db = services.person_db(access)
-    page = read(db, vd.source(access, state.sort, state.desc, category=tuple(cat)), after=state.after,
+    page = read(db, vd.source(access, state.sort, state.desc, category=cat), after=state.after,
                 limit=vd.page_size)
-    c = Category(tuple(cat), "", None, True, page)
+    c = Category(cat, "", None, True, page)
     return render_template("_category_rows.html", vd=vd, state=state, c=c)
 
 
@@ -412,11 +418,9 @@ def export(name):
     """The view as CSV, with the pane's filters: sort, direction, and one category (`cat`)."""
     access, vd = _open_view(name)
     state = State.parse(vd, request.args)
-    cat = decode_cursor(request.args.get("cat"))
-    if cat is not None and len(cat) != vd.categories:
-        raise InvalidInput(f"cat must name a category of {vd.title} as a JSON list of {vd.categories} value(s)")
+    cat = _category_arg(vd, required=False)
     db = services.person_db(access)
-    src = vd.source(access, state.sort, state.desc, category=tuple(cat) if cat is not None else None)
+    src = vd.source(access, state.sort, state.desc, category=cat)
     return stream_csv(vd.columns, iter_rows(db, src), f"{vd.name}-{dt.date.today().isoformat()}.csv")
 
 
