@@ -4,8 +4,6 @@ LDAP_URL when they are set, so the same tests can be pointed at Apache CouchDB 3
 from __future__ import annotations
 
 import re
-import secrets
-import uuid
 
 import pytest
 
@@ -17,15 +15,10 @@ from oms.orders import OrderService
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    from oms import runtime
-    settings = Settings.from_env().with_(
-        data_dir=tmp_path_factory.mktemp("oms-data"),
-        db_name=f"orders_test_{uuid.uuid4().hex[:8]}",
-        secret_key="test-" + secrets.token_hex(16),
-    )
-    st = runtime.start(settings, progress=lambda *_: None, supervise=False)
+    from tests.stacks import start_stack
+    st = start_stack(tmp_path_factory.mktemp("oms-data"), "orders_test")
     yield st
-    if settings.couchdb_url:  # a shared server (COUCHDB_URL): leave no test databases behind
+    if Settings.from_env().couchdb_url:  # a shared server (COUCHDB_URL): leave no test databases behind
         server = st.server()
         for name in server.request("GET", "/_all_dbs"):
             if name.startswith(st.settings.db_name):

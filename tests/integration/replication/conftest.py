@@ -4,7 +4,6 @@ PouchDB Server. Nothing is mocked. Continuous replication is asynchronous: tests
 outcome with a deadline (`eventually`), never with a fixed sleep."""
 from __future__ import annotations
 
-import secrets
 import socket
 import threading
 import time
@@ -38,13 +37,8 @@ def eventually(check, timeout: float = DEADLINE, every: float = 0.05, what: str 
 
 @pytest.fixture(scope="package")
 def rstack(tmp_path_factory):
-    from oms import runtime
-    settings = Settings.from_env().with_(
-        data_dir=tmp_path_factory.mktemp("repl-central"),
-        db_name=f"orders_repl_{uuid.uuid4().hex[:6]}",
-        secret_key="test-" + secrets.token_hex(16),
-    )
-    st = runtime.start(settings, progress=lambda *_: None, supervise=False)
+    from tests.stacks import start_stack
+    st = start_stack(tmp_path_factory.mktemp("repl-central"), "orders_repl")
     yield st
     st.close()
 
