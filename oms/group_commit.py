@@ -30,8 +30,8 @@ class _Batch:
 
 class GroupCommit:
     """One per (server, identity, database). `bulk(docs)` returns one result row per document
-    ({id, rev} or {id, error, reason}), in any order; `single(doc)` writes one document (a PUT), used when
-    a batch holds one document so a lone write behaves exactly as before."""
+    ({id, rev} or {id, error, reason}), in any order; `single(doc)` writes one document (a PUT),
+    used when a batch holds one document, so a lone write behaves exactly as before."""
 
     def __init__(self, bulk: Callable[[list[dict]], list[dict]], single: Callable[[dict], dict],
                  max_docs: int = 100):
