@@ -62,9 +62,15 @@ class ViewDef:
     totals: tuple[str, ...] = ("count",)
 
     def may_open(self, access: Access) -> bool:
+        return self.refusal(access) is None
+
+    def refusal(self, access: Access) -> str | None:
+        """Why this person may not open the view (the same sentence on the web and the API)."""
         if self.scope == "roles" and not access.roles:
-            return False
-        return access.at_least(self.min_level)
+            return f"{self.title} lists the orders waiting for your roles, and you have none."
+        if not access.at_least(self.min_level):
+            return f"As {access.level_title} you may not open {self.title}."
+        return None
 
     @property
     def default_sort(self) -> SortDef:

@@ -40,8 +40,9 @@ def _view(name: str):
     vd = catalog.get(name)
     if vd is None:
         abort(404, f"There is no view called {name!r}; GET /api/v1/views lists them.")
-    if not vd.may_open(access):
-        abort(403, f"As {access.level_title} you may not open {vd.title}.")
+    refusal = vd.refusal(access)
+    if refusal:
+        abort(403, refusal)
     return access, vd
 
 

@@ -242,10 +242,9 @@ def _open_view(name: str):
     vd = catalog.get(name)
     if vd is None:
         abort(404, f"There is no view called {name!r}.")
-    if not vd.may_open(access):
-        if vd.scope == "roles" and not access.roles:
-            abort(403, f"{vd.title} lists the orders waiting for your roles, and you have none.")
-        abort(403, f"As {access.level_title} you may not open {vd.title}.")
+    refusal = vd.refusal(access)
+    if refusal:
+        abort(403, refusal)
     return access, vd
 
 
