@@ -67,6 +67,7 @@ def main(n: int = 100) -> None:
         measure("raw: PUT one order (as sally, validated)", lambda i: raw.put(base + (d := fresh_order())["_id"], json=d, auth=auth))
         measure("raw: _bulk_docs of 8 orders (per request)",
                 lambda i: raw.post(base + "_bulk_docs", json={"docs": [fresh_order() for _ in range(8)]}, auth=auth), n // 4)
+        measure("raw: GET /_session (auth only)", lambda i: raw.get(f"{s.couchdb_url}/_session", auth=auth))
         measure("raw: GET one document", lambda i: raw.get(base + "customer:C0001", auth=auth))
         measure("raw: _all_docs key range with docs", lambda i: raw.post(base + "_all_docs", json={
             "start_key": "stock:SKU-001:", "end_key": "stock:SKU-001:\ufff0", "include_docs": True}, auth=auth))

@@ -61,6 +61,11 @@ class Unavailable(CouchError):
 _ROW_ERRORS = {"conflict": Conflict, "forbidden": Forbidden, "unauthorized": Unauthorized,
                "not_found": NotFound, "bad_request": BadRequest, "unknown_error": Unavailable}
 
+def row_error(row: dict) -> CouchError:
+    """The exception a PUT of the document would have raised, for a _bulk_docs result row."""
+    return _ROW_ERRORS.get(row["error"], BadRequest)(row.get("reason") or row["error"])
+
+
 _BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
               412: Conflict}
 
@@ -245,7 +250,7 @@ class Database:
         # own refusal comes back as the error a PUT would have raised.
         row = self.server.group(self).save(doc)
         if "error" in row:
-            raise _ROW_ERRORS.get(row["error"], BadRequest)(row.get("reason") or row["error"])
+            raise row_error(row)
         doc["_rev"] = row["rev"]
         return doc
 

@@ -25,7 +25,7 @@ from .errors import InvalidInput
 from .numbers import NumberAllocator
 from .orders import OrderService, build_lines, totals, utcnow
 from .shipments import ShipmentService
-from .stock import StockService, answer_from_order, held, merge_allocations
+from .stock import StockService, held, merge_allocations
 from .turns import turn
 
 log = logging.getLogger(__name__)
@@ -236,22 +236,22 @@ class FulfilmentService(OrderService):
     def create(self, data: dict, number: str | None = None) -> dict:
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
-        # An order placed as submitted is credit-checked at once: on the profile as it is now.
-        customer = self.customer(data.get("customer"), fresh=data.get("status") == "submitted")
+        from .placement import place   # (placement builds on this module)
+        customer = self.customer(data.get("customer"))
         lines = build_lines(data.get("lines"))
-        seen: dict[str, list[dict]] = {}
-        answers = self.stock.availability(lines, seen)
+        # A submitted order's availability, credit and allocation are settled with the orders
+        # placed at the same moment (oms/placement.py), on a fresh profile and fresh stock.
+        submitted = data.get("status") == "submitted"
+        answers = [] if submitted else self.stock.availability(lines)
         if data.get("priority") is None:
             draft = {"totals": totals(lines), "promised_date": data.get("promised_date")}
             short = any(a.status != "available" for a in answers)
             data = {**data, "priority": order_priority(customer, draft, self.clock, short).value}
-        doc = super().create(data, number=number, customer=customer)
+        if submitted:   # written with the orders placed at this moment, then settled with them
+            doc, self.availability = place(self.build(data, number, customer), self.db, self.agent)
+            return doc
         self.availability = [a.as_dict() for a in answers]
-        if doc["status"] == "submitted":
-            doc = settle(doc, self.agent, customer, seen)
-            if "allocations" in doc:
-                self.availability = [a.as_dict() for a in answer_from_order(doc)]
-        return doc
+        return super().create(data, number=number, customer=customer)
 
     # acting
     def act(self, number_or_id: str, action: str, reason: str | None = None,

@@ -27,6 +27,11 @@ def forget_customer(db_name: str, customer_doc_id: str) -> None:
     _profiles.discard((db_name, customer_doc_id))
 
 
+def remember_customer(db_name: str, doc: dict) -> None:
+    """A profile read fresh elsewhere (the credit decision's) serves order entry for a while."""
+    _profiles.put((db_name, doc["_id"]), doc)
+
+
 def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -161,6 +166,10 @@ class OrderService:
     def create(self, data: dict, number: str | None = None, customer: dict | None = None) -> dict:
         """`number`: one reserved earlier (idempotent retries, imports); otherwise the next one.
         `customer`: the profile the caller read for this very order (saves reading it again)."""
+        return self.db.save(self.build(data, number, customer))
+
+    def build(self, data: dict, number: str | None = None, customer: dict | None = None) -> dict:
+        """The new order's first revision, checked and numbered, not yet written."""
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
         if self.access.level == "reader" or not self.access.at_least("depositor"):
@@ -170,7 +179,7 @@ class OrderService:
         doc = new_order(data, "SO-000000", self.access, customer, self.clock())
         number = number or self.numbers.next(self.db)
         doc.update(_id=order_id(number), number=number)
-        return self.db.save(doc)
+        return doc
 
     def get(self, number_or_id: str) -> dict:
         """The order, or NotFound: an order whose Readers field leaves this person out does not

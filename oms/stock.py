@@ -71,6 +71,24 @@ def clean_warehouse(value, where: str = "warehouse") -> str:
     return wh
 
 
+def known_stock_keys(skus: list[str]) -> list[str] | None:
+    """The ids of the SKUs' stock documents in the warehouses this process has seen, or None when
+    it knows none (or too many to ask by key)."""
+    warehouses = _WAREHOUSES.known()
+    if not warehouses or len(warehouses) * len(skus) > MAX_KEYS:
+        return None
+    return [stock_id(sku, wh) for sku in skus for wh in warehouses]
+
+
+def stock_by_sku(skus: list[str], docs) -> dict[str, list[dict]]:
+    """The stock documents among `docs` (None for a missing one), by SKU."""
+    out: dict[str, list[dict]] = {sku: [] for sku in skus}
+    for doc in docs:
+        if doc and doc.get("type") == "stock" and doc["sku"] in out:
+            out[doc["sku"]].append(doc)
+    return out
+
+
 def available(doc: dict) -> int:
     return doc["on_hand"] - doc["reserved"]
 
@@ -227,16 +245,10 @@ class StockService:
         """The SKUs' stock documents in the warehouses this process has seen, in ONE request
         (_all_docs by keys), or None when it knows none (or too many to ask this way). May miss a
         warehouse new since, so it can only undercount: callers re-read a short SKU by range."""
-        warehouses = _WAREHOUSES.known()
-        if not warehouses or len(warehouses) * len(skus) > MAX_KEYS:
+        keys = known_stock_keys(skus)
+        if keys is None:
             return None
-        keys = [stock_id(sku, wh) for sku in skus for wh in warehouses]
-        out: dict[str, list[dict]] = {sku: [] for sku in skus}
-        for r in self.db.all_docs(keys=keys, include_docs=True)["rows"]:
-            doc = r.get("doc")
-            if doc and doc.get("type") == "stock" and doc["sku"] in out:
-                out[doc["sku"]].append(doc)
-        return out
+        return stock_by_sku(skus, (r.get("doc") for r in self.db.all_docs(keys=keys, include_docs=True)["rows"]))
 
     def availability(self, lines: list[dict], seen: dict | None = None) -> list[LineAnswer]:
         """Each line's answer at placement. Asks the warehouses this process knows in one request;

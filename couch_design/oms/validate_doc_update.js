@@ -65,11 +65,13 @@ function (newDoc, oldDoc, userCtx, secObj) {
       return;
     }
 
-    // History is append-only: every write adds exactly one entry, and none is ever edited.
-    // (A site's replication, as admin, may bring several revisions, so several entries, at once.)
+    // History is append-only: every write adds one entry per step, and none is ever edited. A
+    // write may take several steps at once (the system's approve + allocate at placement), each a
+    // valid step of its own from where the last one left the order. (A site's replication, as
+    // admin, may bring several revisions, so several entries, at once.)
     var oldH = oldDoc.history || [], newH = newDoc.history, grew = newH.length - oldH.length;
-    if ((admin ? grew < 0 : grew !== 1) || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
-      _err('History entries cannot be edited or removed; each change appends exactly one entry.');
+    if ((admin ? grew < 0 : grew < 1) || JSON.stringify(newH.slice(0, oldH.length)) !== JSON.stringify(oldH)) {
+      _err('History entries cannot be edited or removed; each change appends one entry per step.');
     }
     var entry = newH[newH.length - 1];
     if (grew ? (newH[oldH.length].from !== oldDoc.status || entry.to !== newDoc.status) : newDoc.status !== oldDoc.status) {
@@ -77,7 +79,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
     }
     if (admin) return;
 
-    if (entry.by !== who || newDoc.updated_by !== who) _err('The history entry and updated_by must name you (' + who + ').');
+    if (newDoc.updated_by !== who) _err('The history entry and updated_by must name you (' + who + ').');
     if (level < L(workflow.rules.min_level_to_act)) {
       _err('As ' + access.levelTitle(level) + ' you may not change orders.');
     }
@@ -87,18 +89,29 @@ function (newDoc, oldDoc, userCtx, secObj) {
            JSON.stringify(oldDoc.authors || []) + '.');
     }
 
-    var state = workflow.rules.states[oldDoc.status];
-    var allowed = state.editable.slice();
-    if (entry.action === 'edit') {
-      if (newDoc.status !== oldDoc.status) _err('A status change needs a workflow action, not "edit".');
-    } else {
+    var allowed = workflow.rules.always_writable.concat(['status']);
+    var at = oldDoc, state = workflow.rules.states[oldDoc.status];
+    for (var k = oldH.length; k < newH.length; k++) {
+      entry = newH[k];
+      state = workflow.rules.states[at.status];
+      if (entry.by !== who) _err('The history entry and updated_by must name you (' + who + ').');
+      if (entry.from !== at.status) _err('Step ' + (k - oldH.length + 1) + ' must read from "' + at.status + '".');
+      allowed = allowed.concat(state.editable);
+      if (entry.action === 'edit') {
+        if (grew !== 1) _err('An "edit" is a write of its own, not a step among others.');
+        if (newDoc.status !== oldDoc.status) _err('A status change needs a workflow action, not "edit".');
+        continue;
+      }
       var t = workflow.transition(entry.action);
       if (!t) _err('Unknown workflow action ' + JSON.stringify(entry.action) + '.');
-      if (t.from.indexOf(oldDoc.status) === -1) {
+      if (t.from.indexOf(at.status) === -1) {
         _err('"' + t.title + '" cannot be taken from ' + state.title + '; only from ' + t.from.join(', ') + '.');
       }
-      if (workflow.target(t, oldDoc) !== newDoc.status) {
-        _err('"' + t.title + '" leads to ' + workflow.target(t, oldDoc) + ', not ' + newDoc.status + '.');
+      if (k > oldH.length && (t.to === '$held_from' || entry.action === 'amend')) {
+        _err('"' + t.title + '" is a write of its own, not a step after another.');
+      }
+      if (workflow.target(t, at) !== entry.to) {
+        _err('"' + t.title + '" leads to ' + workflow.target(t, at) + ', not ' + entry.to + '.');
       }
       if (!workflow.mayTake(t, userCtx)) {
         _err('Only ' + t.roles.join(' or ') + ' (or a Manager) may "' + t.title + '".');
@@ -106,8 +119,8 @@ function (newDoc, oldDoc, userCtx, secObj) {
       if (t.needs_reason && !entry.reason) _err('"' + t.title + '" needs a reason.');
       if (entry.action === 'amend') checkAmend();
       allowed = allowed.concat(t.sets || []);
+      at = {status: entry.to};
     }
-    allowed = allowed.concat(workflow.rules.always_writable, ['status']);
     var changed = workflow.changedFields(oldDoc, newDoc);
     for (var i = 0; i < changed.length; i++) {
       if (allowed.indexOf(changed[i]) === -1) {

@@ -68,3 +68,54 @@ def test_every_action_from_every_state_is_judged_alike():
     disagreements = [c for c in results if c[3] != c[4]]
     assert not disagreements, disagreements[:5]
     assert sum(1 for c in results if c[4]) == sum(len(t["from"]) for t in rules.workflow()["transitions"])
+
+
+def chained(doc, steps):
+    """Several steps in one revision, as Python's workflow.apply builds them one after another."""
+    for action, changes in steps:
+        doc = workflow.apply(EDITOR, doc, action, NOW, reason="r", changes=changes)
+    return doc
+
+
+def judged(old, new, user_ctx=USER_CTX):
+    return designjs.run([{"kind": "validate", "newDoc": new, "oldDoc": old, "userCtx": user_ctx}])[0]
+
+
+def test_steps_taken_together_in_one_write_are_each_judged_as_a_step():
+    old = order_in("submitted")
+    new = chained(old, [("approve", {"credit": {"ok": True}}),
+                        ("allocate", {"allocations": [{"line": 1, "sku": "WID-100", "warehouse": "MAIN", "qty": 1}]})])
+    assert [h["action"] for h in new["history"][-2:]] == ["approve", "allocate"] and new["status"] == "allocated"
+    assert judged(old, new).get("ok"), judged(old, new)
+
+
+def test_a_chain_with_a_step_the_writer_may_not_take_is_refused():
+    old = order_in("submitted")
+    new = chained(old, [("approve", {}), ("allocate", {})])
+    credit_only = {"name": "carl", "roles": [r for r in USER_CTX["roles"] if r != "[Warehouse]"]}
+    new = {**new, "updated_by": "carl",
+           "history": [*new["history"][:-2], *({**h, "by": "carl"} for h in new["history"][-2:])]}
+    assert not judged(old, new, {"name": "carl", "roles": ["[Credit]", "editor"]}).get("ok")
+    assert "Allocate" in str(judged(old, new, credit_only))
+
+
+def test_a_chain_must_join_up_and_keep_its_own_writes_apart():
+    old = order_in("submitted")
+    new = chained(old, [("approve", {}), ("allocate", {})])
+    broken = {**new, "history": [*new["history"][:-1], {**new["history"][-1], "from": "submitted"}]}
+    assert "must read from" in str(judged(old, broken))
+    edit = chained(old, [("approve", {})])
+    edit["history"].append(workflow.history_entry(EDITOR, NOW, "edit", "approved", "approved"))
+    assert "write of its own" in str(judged(old, edit))
+    held = chained(order_in("approved"), [("hold", {})])
+    release = chained(held, [("release", {})])
+    both = {**release, "history": release["history"]}
+    assert "write of its own" in str(judged(order_in("approved"), both))
+    assert judged(held, release).get("ok")
+
+
+def test_a_field_no_step_of_the_chain_may_change_is_refused():
+    old = order_in("submitted")
+    new = chained(old, [("approve", {}), ("allocate", {})])
+    new["created_by"] = "mallory"
+    assert "created_by cannot change" in str(judged(old, new))
