@@ -228,13 +228,28 @@ class Database:
         try:
             return self._save(doc)
         except Forbidden:
-            base = doc.get("_rev")
-            if base is None:
-                if self._current_rev(doc["_id"]) is not None:
-                    raise Conflict("Document update conflict") from None
-            elif self._current_rev(doc["_id"]) != base:
+            if self._stale(doc):
                 raise Conflict("Document update conflict") from None
             raise
+
+    def save_all(self, docs: list[dict]) -> list[dict | CouchError]:
+        """Write `docs` in one _bulk_docs (not atomic). Per document, in order: the document with
+        its new _rev, or the error save() would have raised for it (a stale write is a Conflict)."""
+        out: list[dict | CouchError] = []
+        for doc, row in zip(docs, self.bulk(docs)):
+            if "error" not in row:
+                doc["_rev"] = row["rev"]
+                out.append(doc)
+                continue
+            error = row_error(row)
+            out.append(Conflict("Document update conflict") if isinstance(error, Forbidden) and self._stale(doc)
+                       else error)
+        return out
+
+    def _stale(self, doc: dict) -> bool:
+        """Is `doc` based on a revision that is no longer the current one (or none, for a document
+        that exists)?"""
+        return self._current_rev(doc["_id"]) != doc.get("_rev")
 
     def _current_rev(self, doc_id: str) -> str | None:
         try:

@@ -31,7 +31,7 @@ import threading
 from . import customers as crm
 from . import schema, workflow
 from .batching import Batcher
-from .couch import CouchError, Database, row_error
+from .couch import CouchError, Database
 from .fulfilment import SystemAgent, order_priority, settle
 from .orders import remember_customer
 from .stock import (_answers, answer_from_order, available, free_units, hold_key, known_stock_keys,
@@ -111,15 +111,13 @@ class _Pass:
         for indexes in people.values():
             db = self.placed[indexes[0]][1]
             try:
-                rows = db.bulk([self.orders[i] for i in indexes])
+                saved = db.save_all([self.orders[i] for i in indexes])
             except CouchError as exc:   # (the server away: each of these callers gets the 503)
                 self.refused.update(dict.fromkeys(indexes, exc))
                 continue
-            for i, row in zip(indexes, rows):
-                if "error" in row:
-                    self.refused[i] = row_error(row)
-                else:
-                    self.orders[i]["_rev"] = row["rev"]
+            for i, outcome in zip(indexes, saved):
+                if isinstance(outcome, CouchError):
+                    self.refused[i] = outcome
 
     def _read(self, cids: list[str]) -> tuple[dict[str, dict], dict[str, list[dict]]]:
         """The customers' profiles and the stock of every SKU, fresh, in one request by key (the
