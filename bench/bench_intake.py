@@ -65,7 +65,7 @@ def run(report: Report) -> None:
                     "lines": [{"sku": SKUS[i % len(SKUS)], "qty": 3, "unit_price": "4.50"},
                               {"sku": SKUS[(i * 7 + 1) % len(SKUS)], "qty": 1, "unit_price": "39.90"}]}
         sally = ("sally", "demo")
-        with app_server(s, workers=int(os.environ.get("OMS_BENCH_WORKERS", "2"))) as url:
+        with app_server(s, workers=int(os.environ.get("OMS_BENCH_WORKERS", "1"))) as url:
             # warm up: sign-in (LDAP bind + _users mirror), the system identity, view indexes; the
             # draft's first revision is what the raw side writes (a new order, the same VDU path)
             requests.post(url + "/api/v1/orders", json=order_body(0), auth=sally).raise_for_status()

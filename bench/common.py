@@ -41,8 +41,9 @@ def fresh_stack():
 
 
 @contextlib.contextmanager
-def app_server(settings: Settings, workers: int = 2):
-    """The app as production runs it (gunicorn, gthread), on a free loopback port."""
+def app_server(settings: Settings, workers: int = 1):
+    """The app as production runs it (gunicorn, gthread; `oms serve`'s default of one worker), on a
+    free loopback port."""
     port = free_port()
     env = {**os.environ, **settings.with_(port=port).to_env()}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",

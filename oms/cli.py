@@ -21,7 +21,11 @@ def main():
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Seed the demo customers, stock and orders (once).")
-@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+# One process by default: its threads' concurrent writes share requests to the database (group
+# commit, placement passes), which a second process would split; measured on a 2-core machine with
+# the embedded server (bench/README.md): more orders per second, drafts and placed orders alike.
+@click.option("--workers", default=1, show_default=True,
+              help="Web worker processes (each with 8 threads); more only when the app, not the database, is the limit.")
 @click.option("--agents/--no-agents", default=True, show_default=True,
               help="Run the agents' scheduler (escalation, expiry, reminders, mail, webhooks) beside the app.")
 def serve(demo, workers, agents):

@@ -27,6 +27,7 @@ import contextlib
 import copy
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from . import customers as crm
 from . import schema, workflow
@@ -43,6 +44,16 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 50
 _batchers: dict[tuple, Batcher] = {}
 _lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads for a pass's independent requests (made on first use: after a server's fork)."""
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="placement")
+        return _executor
 
 
 def place(order: dict, db: Database, agent: SystemAgent) -> tuple[dict, list[dict]]:
@@ -77,14 +88,19 @@ class _Pass:
         self.refused: dict[int, Exception] = {}   # the person's own write failed: nothing to settle
 
     def run(self) -> list:
-        self._create()
-        cids = sorted({o["customer"]["id"] for i, o in enumerate(self.orders) if i not in self.refused})
+        cids = sorted({o["customer"]["id"] for o in self.orders})
         try:
             with contextlib.ExitStack() as turns:
                 for cid in cids:   # sorted: two passes never wait on each other
                     turns.enter_context(turn(f"credit:{cid}"))
-                profiles, stock = self._read(cids)
-                decided = self._decide_credit(profiles)
+                # Three independent requests at once: the people's creates, the credit exposure
+                # (of approved orders: the new ones do not count yet) and the profiles and stock.
+                created, exposure = _pool().submit(self._create), _pool().submit(self._exposure, cids)
+                try:
+                    profiles, stock = self._read(cids)
+                finally:
+                    created.result()
+                decided = self._decide_credit(profiles, exposure.result())
                 self._claim(decided, stock)
                 self._allocate(decided, profiles)
                 self._write(decided)
@@ -123,8 +139,8 @@ class _Pass:
         """The customers' profiles and the stock of every SKU, fresh, in one request by key (the
         warehouses this process knows; a SKU short there is read again over every warehouse)."""
         need: dict[str, int] = {}
-        for i, o in enumerate(self.orders):
-            for l in o["lines"] if i not in self.refused else ():
+        for o in self.orders:
+            for l in o["lines"]:
                 need[l["sku"]] = need.get(l["sku"], 0) + l["qty"]
         skus = list(need)
         stock_keys = known_stock_keys(skus) or []
@@ -141,16 +157,20 @@ class _Pass:
             self.answers[i] = [a.as_dict() for a in _answers(o["lines"], stock)]
         return profiles, stock
 
-    def _decide_credit(self, profiles: dict[str, dict]) -> dict[int, dict]:
+    def _exposure(self, cids: list[str]) -> dict[str, int]:
+        """The value of each customer's orders in the states that count as credit exposure."""
+        states = crm.credit_rules()["exposure_states"]
+        res = self.db.view("oms", "orders_by_customer_status", keys=[[c, s] for c in cids for s in states],
+                           group=True)
+        exposure = dict.fromkeys(cids, 0)
+        for r in res["rows"]:
+            exposure[r["key"][0]] += r["value"]
+        return exposure
+
+    def _decide_credit(self, profiles: dict[str, dict], exposure: dict[str, int]) -> dict[int, dict]:
         """submitted -> approved | credit_hold, each customer's orders in turn, every approval
         counted in the exposure the next order of that customer sees. Returns the decided
         revisions (not yet written) by batch index."""
-        states = crm.credit_rules()["exposure_states"]
-        res = self.db.view("oms", "orders_by_customer_status", keys=[[c, s] for c in profiles for s in states],
-                           group=True) if profiles else {"rows": []}
-        exposure = dict.fromkeys(profiles, 0)
-        for r in res["rows"]:
-            exposure[r["key"][0]] += r["value"]
         auto = crm.credit_rules()["auto_approve_within_limit"]
         me, now = self.agent.access, self.clock()
         decided = {}
