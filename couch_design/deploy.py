@@ -28,7 +28,7 @@ def compile_design(folder: Path) -> dict:
         ddoc["validate_doc_update"] = vdu.read_text().strip()
     views = {}
     from .viewsrc import expand, view_rules  # shared view helpers + derived rules, inlined
-    vrules = view_rules(load_rules()["workflow"])
+    vrules = view_rules(load_rules()["workflow"], load_rules()["priority"])
     for view_dir in sorted(p for p in (folder / "views").glob("*") if p.is_dir()):
         view = {"map": expand((view_dir / "map.js").read_text().strip(), folder, vrules)}
         if (view_dir / "reduce.js").exists():

@@ -19,16 +19,18 @@ _INCLUDE = re.compile(r"/\*@include ([A-Za-z0-9_]+)\*/")
 _RULES = re.compile(r"/\*@rules ([A-Za-z0-9_]+)\*/null")
 
 
-def view_rules(workflow: dict | None = None) -> dict:
-    """Facts the views derive from rules/workflow.json:
+def view_rules(workflow: dict | None = None, priority: dict | None = None) -> dict:
+    """Facts the views derive from rules/workflow.json (and priority.json's credit rules):
     stages: state names in rulebook order (an order's stage is its index: numbers collate alike
             everywhere); open: {state: true} for open states; owner: {state: owner_role} for open
             states that name one (My queue); awaiting_shipment: {state: true} for states from
             which "shipped" is still ahead (Overdue, backorders); backlog: the same minus draft (a
-            draft is not yet an order the warehouse owes)."""
-    if workflow is None:
+            draft is not yet an order the warehouse owes); exposure: {state: true} for the states
+            whose orders count against a customer's credit limit (credit.exposure_states)."""
+    if workflow is None or priority is None:
         from .deploy import load_rules
-        workflow = load_rules()["workflow"]
+        workflow = workflow or load_rules()["workflow"]
+        priority = priority or load_rules()["priority"]
     states = workflow["states"]
     edges: dict[str, set[str]] = {s: set() for s in states}
     for t in workflow["transitions"]:
@@ -55,6 +57,7 @@ def view_rules(workflow: dict | None = None) -> dict:
         "owner": {s: v["owner_role"] for s, v in states.items() if v.get("open") and v.get("owner_role")},
         "awaiting_shipment": {s: True for s in awaiting},
         "backlog": {s: True for s in awaiting if s != "draft"},
+        "exposure": {s: True for s in priority["credit"]["exposure_states"]},
     }
 
 

@@ -158,14 +158,7 @@ class _Pass:
         return profiles, stock
 
     def _exposure(self, cids: list[str]) -> dict[str, int]:
-        """The value of each customer's orders in the states that count as credit exposure."""
-        states = crm.credit_rules()["exposure_states"]
-        res = self.db.view("oms", "orders_by_customer_status", keys=[[c, s] for c in cids for s in states],
-                           group=True)
-        exposure = dict.fromkeys(cids, 0)
-        for r in res["rows"]:
-            exposure[r["key"][0]] += r["value"]
-        return exposure
+        return crm.exposure_by_customer(self.db, cids)
 
     def _decide_credit(self, profiles: dict[str, dict], exposure: dict[str, int]) -> dict[int, dict]:
         """submitted -> approved | credit_hold, each customer's orders in turn, every approval

@@ -170,3 +170,14 @@ def test_deploy_inlines_markers_and_refuses_an_unknown_rule(tmp_path):
     with pytest.raises(KeyError, match="unknown view rule"):
         expand("/*@rules nope*/null", tmp_path)
     assert "/*@" not in str(ddoc())
+
+
+def test_credit_exposure_counts_only_the_states_the_credit_rules_name():
+    states = load_rules()["priority"]["credit"]["exposure_states"]
+    assert set(view_rules()["exposure"]) == set(states)
+    emitted = {s: map_doc("credit_exposure_by_customer", order_doc("SO-000042", status=s))
+               for s in load_rules()["workflow"]["states"]}
+    assert {s for s, rows in emitted.items() if rows} == set(states)
+    net = order_doc("SO-000042")["totals"]["net_cents"]
+    assert emitted[states[0]] == [[order_doc("SO-000042")["customer"]["id"], net]]
+    assert map_doc("credit_exposure_by_customer", {"_id": "customer:C1", "type": "customer"}) == []
