@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
 # Fixes the server needs (patches/, applied by `make install`): without them replicated updates
 # into a validated database are silently dropped, people can raise their own roles, and deleting
-# a running replication's document makes the server exit.
+# a running replication's document makes the server exit; and (costs) design functions are
+# recompiled per document and a filtered _changes reads one document's metadata at a time.
 PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
-           "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js")
+           "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js",
+           "pouchdb-adapter-leveldb-core/lib/index.js")
 
 
 def free_port() -> int:

@@ -1,0 +1,338 @@
+"""The filtered `_changes` feed that partner replication walks, on the real server: thousands of
+documents written in rounds (updates that leave stale entries behind, moves into and out of a
+partner, tombstones with and without the partner field, conflicts whose winning revision
+matches the filter while the last-written losing one does not, and the reverse, a conflict whose
+deleted winner hands the win to an older branch). Each feed must hold exactly the documents whose
+winning revision passes, once each, in the order they were last written, whatever `limit`,
+`since`, `descending` or `doc_ids`; and a filtered replication must copy exactly those.
+
+PouchDB Server reads documents' metadata ahead while it walks the feed
+(patches/pouchdb-adapter-leveldb-core.patch): the last test compares every answer, byte for byte,
+with a server that reads them one at a time as upstream does (ORDER_DESK_CHANGES_READ_AHEAD=1)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from oms.couch import CouchServer
+from replication import replicator
+
+from .conftest import eventually
+
+N = 2000
+PARTNER = "acme"
+FILTER = (Path(__file__).resolve().parents[3] / "couch_design" / "oms" / "filters" / "by_partner.js").read_text()
+DESIGN = {"_id": "_design/t", "_rev": "1-" + "d" * 32, "filters": {"by_partner": FILTER}}
+
+
+def _hash(*parts) -> str:
+    return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def doc_id(i: int) -> str:
+    return f"order:T{i:05d}"
+
+
+class Model:
+    """What was written, revision by revision: each document's leaves and the round of its last
+    write; the winning revision as CouchDB picks it (not deleted, longest, highest hash)."""
+
+    def __init__(self):
+        self.leaves: dict[str, dict[str, dict]] = {}
+        self.path: dict[str, list[str]] = {}   # rev -> its ancestry hashes, newest first
+        self.last_round: dict[str, int] = {}
+
+    def write(self, rounds: list[list[dict]], db) -> None:
+        """Send each round as one _bulk_docs (new_edits=false, so revisions are ours and two
+        servers given the same rounds number their changes alike)."""
+        for r, docs in enumerate(rounds):
+            rows = db.bulk(docs, new_edits=False)
+            assert not [x for x in rows if x.get("error")], rows[:3]
+            for d in docs:
+                self.last_round[d["_id"]] = r
+
+    def child(self, i: int, parent: str | None, body: dict, branch: str = "", deleted: bool = False) -> dict:
+        did = doc_id(i)
+        gen = int(parent.split("-")[0]) + 1 if parent else 1
+        h = _hash(did, gen, branch)
+        if branch:
+            h = branch + h[1:]
+        rev = f"{gen}-{h}"
+        ancestry = [h] + (self.path[parent] if parent else [])
+        self.path[rev] = ancestry
+        leaves = self.leaves.setdefault(did, {})
+        leaves.pop(parent, None)
+        leaves[rev] = dict(body, _deleted=deleted)
+        doc = {"_id": did, "_rev": rev, "_revisions": {"start": gen, "ids": ancestry}, **body}
+        if deleted:
+            doc["_deleted"] = True
+        return doc
+
+    def winner(self, did: str) -> tuple[str, dict]:
+        def rank(item):
+            rev, body = item
+            gen, h = rev.split("-")
+            return (not body["_deleted"], int(gen), h)
+        return max(self.leaves[did].items(), key=rank)
+
+    def matching(self) -> list[str]:
+        """The documents whose winning revision names the partner, in the order of their last write
+        (a round at a time; within a round the server's order)."""
+        ids = [d for d in self.leaves if self.winner(d)[1].get("partner") == PARTNER]
+        return sorted(ids, key=lambda d: self.last_round[d])
+
+
+def build(model: Model) -> list[list[dict]]:
+    rounds: list[list[dict]] = [[], [], [], [], [], []]
+    rev: dict[int, str] = {}
+    body: dict[int, dict] = {}
+    for i in range(N):
+        body[i] = {"type": "order", "n": i}
+        if i % 4 == 0:
+            body[i]["partner"] = PARTNER
+        elif i % 4 == 1:
+            body[i]["partner"] = "globex"
+        d = model.child(i, None, body[i])
+        rev[i] = d["_rev"]
+        rounds[0].append(d)
+    deleted = set()
+    for i in range(0, N, 9):  # updates: stale entries; some leave the partner, some join it
+        b = dict(body[i], n=-i)
+        if i % 36 == 0:
+            b["partner"] = "globex"
+        elif i % 4 == 1:
+            b["partner"] = PARTNER
+        body[i] = b
+        d = model.child(i, rev[i], b)
+        rev[i] = d["_rev"]
+        rounds[1].append(d)
+    for i in range(2, N, 13):  # tombstones: with the partner field half the time
+        b = {"partner": body[i]["partner"]} if i % 2 == 0 and "partner" in body[i] else {}
+        rounds[2].append(model.child(i, rev[i], b, deleted=True))
+        deleted.add(i)
+    conflicted = [i for i in range(3, N, 31) if i not in deleted]
+    winners = {}
+    for i in conflicted:  # the winning branch (hash f...) first ...
+        b = {"type": "order", "n": i, "partner": PARTNER if i % 2 else "globex"}
+        d = model.child(i, rev[i], b, branch="f")
+        winners[i] = d["_rev"]
+        rounds[3].append(d)
+    for i in conflicted:  # ... then a losing branch (hash 0...) that says the opposite, written last
+        b = {"type": "order", "n": i, "partner": "globex" if i % 2 else PARTNER}
+        rounds[4].append(model.child(i, rev[i], b, branch="0"))
+    for i in conflicted[::2]:  # a deleted winner: the older branch wins again
+        rounds[5].append(model.child(i, winners[i], {}, deleted=True))
+    return rounds
+
+
+@pytest.fixture(scope="module")
+def feed(rserver, rsettings):
+    """A database on the central server holding the rounds, and the model of what they hold."""
+    name = f"{rsettings.db_name}_changes_{uuid.uuid4().hex[:6]}"
+    db = rserver.admin(name)
+    db.create()
+    model = Model()
+    db.bulk([DESIGN], new_edits=False)
+    model.write(build(model), db)
+    yield rserver, name, model
+    rserver.request("DELETE", f"/{name}")
+
+
+def changes(server: CouchServer, db: str, **params) -> dict:
+    body = params.pop("body", None)
+    if body is not None:
+        return server.request("POST", f"/{db}/_changes", params=params, json=body)
+    return server.request("GET", f"/{db}/_changes", params=params)
+
+
+def by_partner(**params) -> dict:
+    return {"filter": "t/by_partner", "partner": PARTNER, **params}
+
+
+def pages(server, db, limit: int, since=0, **params) -> list[dict]:
+    out = []
+    while True:
+        page = changes(server, db, limit=limit, since=since, **params)
+        assert len(page["results"]) <= limit
+        if not page["results"]:
+            return out
+        out.append(page)
+        since = page["last_seq"]
+
+
+def test_a_filtered_feed_holds_exactly_the_documents_whose_winning_revision_matches_in_write_order(feed):
+    server, db, model = feed
+    want = model.matching()
+    whole = changes(server, db, style="all_docs", **by_partner())["results"]
+    ids = [c["id"] for c in whole]
+    assert len(ids) == len(set(ids)), "a document came twice"
+    assert set(ids) == set(want)
+    rounds = [model.last_round[d] for d in ids]
+    assert rounds == sorted(rounds), "changes out of the order they were written"
+    for c in whole:
+        _, winner = model.winner(c["id"])
+        assert bool(c.get("deleted")) == winner["_deleted"], c
+        assert {x["rev"] for x in c["changes"]} == set(model.leaves[c["id"]]), c
+    # the cases the walk must get right
+    conflicted = [d for d in model.leaves if len(model.leaves[d]) > 1]
+    assert conflicted
+    for d in conflicted:
+        assert (d in ids) == (model.winner(d)[1].get("partner") == PARTNER)
+    assert any(model.winner(d)[1]["_deleted"] for d in ids), "a tombstone that keeps the partner travels"
+    won_by = {d: model.winner(d)[0].split("-")[1][0] for d in conflicted if d in ids}
+    assert "f" in won_by.values(), "a winner that matches while the last-written loser does not"
+    assert "0" in won_by.values(), "an older branch that wins again once the winner is deleted"
+
+
+@pytest.mark.parametrize("limit, start", [(37, 0), (500, 0), (1, -60)])
+def test_the_filtered_feed_in_pages_of_limit_is_the_whole_feed(feed, limit, start):
+    server, db, model = feed
+    whole = changes(server, db, **by_partner())["results"]
+    since = whole[start - 1]["seq"] if start else 0   # limit=1: the last 60 pages only
+    expected = whole[start:]
+    paged = pages(server, db, limit, since=since, **by_partner())
+    got = [c for p in paged for c in p["results"]]
+    assert [(c["id"], c["seq"]) for c in got] == [(c["id"], c["seq"]) for c in expected]
+    assert all(len(p["results"]) == limit for p in paged[:-1])
+    assert paged[-1]["last_seq"] == expected[-1]["seq"]
+
+
+def test_since_in_the_middle_gives_exactly_the_rest(feed):
+    server, db, model = feed
+    whole = changes(server, db, **by_partner())["results"]
+    for k in (0, 1, 63, 64, 65, len(whole) // 2, len(whole) - 2):
+        rest = changes(server, db, since=whole[k]["seq"], **by_partner())["results"]
+        assert [c["id"] for c in rest] == [c["id"] for c in whole[k + 1:]], k
+
+
+def test_descending_with_a_limit_gives_the_latest_matching_changes_first(feed):
+    server, db, model = feed
+    whole = changes(server, db, **by_partner())["results"]
+    latest = changes(server, db, descending="true", limit=25, **by_partner())["results"]
+    assert [c["id"] for c in latest] == [c["id"] for c in whole[::-1][:25]]
+
+
+def test_the_documents_in_a_filtered_feed_are_the_winning_revisions(feed):
+    server, db, model = feed
+    for c in changes(server, db, include_docs="true", **by_partner())["results"]:
+        rev, winner = model.winner(c["id"])
+        assert c["doc"]["_rev"] == rev
+        assert c["doc"].get("partner") == PARTNER
+
+
+def test_the_unfiltered_feed_and_doc_ids_hold_every_document_once_in_write_order(feed):
+    server, db, model = feed
+    whole = changes(server, db)["results"]
+    ids = [c["id"] for c in whole if not c["id"].startswith("_design/")]
+    assert sorted(ids) == sorted(model.leaves)
+    rounds = [model.last_round[d] for d in ids]
+    assert rounds == sorted(rounds)
+    some = [doc_id(i) for i in (3, 4, 5, 9, 36, 1000, 1999)] + ["order:missing"]
+    chosen = changes(server, db, filter="_doc_ids", body={"doc_ids": some})["results"]
+    assert [c["id"] for c in chosen] == [d for d in ids if d in some]
+
+
+def test_a_filtered_replication_copies_exactly_the_partners_documents_and_their_winners(feed, rsettings):
+    server, db, model = feed
+    target = f"{db}_copy"
+    server.admin(target).create()
+    try:
+        ep = lambda name: replicator.Endpoint(server.url, name, rsettings.couchdb_user,  # noqa: E731
+                                              rsettings.couchdb_password).as_json()
+        rep = server.admin("_replicator")
+        rep_id = f"test-{target}"
+        rep.save({"_id": rep_id, "source": ep(db), "target": ep(target), "filter": "t/by_partner",
+                  "query_params": {"partner": PARTNER}})
+        eventually(lambda: rep.get(rep_id).get("_replication_state") in ("completed", "error"),
+                   timeout=120, what="the one-shot replication ends")
+        assert rep.get(rep_id)["_replication_state"] == "completed"
+        replicator.remove(server, rep_id)
+        copy = server.admin(target)
+        held = {r["id"] for r in copy.all_docs()["rows"]}
+        alive = {d for d in model.matching() if not model.winner(d)[1]["_deleted"]}
+        assert held == alive
+        for d in (d for d in alive if len(model.leaves[d]) > 1):
+            assert copy.get(d)["_rev"] == model.winner(d)[0] and copy.get(d)["partner"] == PARTNER
+    finally:
+        server.request("DELETE", f"/{target}")
+
+
+def test_a_longpoll_with_the_filter_wakes_only_for_a_matching_change(rserver, rsettings):
+    # The continuous listener runs the same walk for each notification (levelChanges).
+    name = f"{rsettings.db_name}_live_{uuid.uuid4().hex[:6]}"
+    db = rserver.admin(name)
+    db.create()
+    try:
+        db.bulk([DESIGN], new_edits=False)
+        db.bulk([{"_id": f"order:old{i}", "partner": PARTNER if i % 3 else "globex"} for i in range(300)])
+        since = db.info()["update_seq"]
+        answer = {}
+
+        def poll():
+            answer["feed"] = changes(rserver, name, feed="longpoll", since=since, **by_partner())
+        t = threading.Thread(target=poll)
+        t.start()
+        time.sleep(0.5)
+        db.save({"_id": "order:live-other", "partner": "globex"})
+        time.sleep(0.3)
+        assert t.is_alive(), "the longpoll answered a change that is not the partner's"
+        db.save({"_id": "order:live-mine", "partner": PARTNER})
+        t.join(30)
+        assert [c["id"] for c in answer["feed"]["results"]] == ["order:live-mine"]
+    finally:
+        rserver.request("DELETE", f"/{name}")
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time(rstack, tmp_path_factory):
+    """A second PouchDB Server that reads metadata one entry at a time, as upstream does."""
+    if rstack.couch is None:
+        pytest.skip("compares the embedded PouchDB Server's read-ahead with upstream's walk")
+    from oms.embedded import EmbeddedCouch
+    before = os.environ.get("ORDER_DESK_CHANGES_READ_AHEAD")
+    os.environ["ORDER_DESK_CHANGES_READ_AHEAD"] = "1"
+    try:
+        couch = EmbeddedCouch(tmp_path_factory.mktemp("upstream-walk"), "admin", "pw").start()
+    finally:
+        if before is None:
+            del os.environ["ORDER_DESK_CHANGES_READ_AHEAD"]
+        else:
+            os.environ["ORDER_DESK_CHANGES_READ_AHEAD"] = before
+    yield CouchServer(couch.url, "admin", "pw")
+    couch.stop()
+
+
+def test_reading_ahead_answers_every_feed_exactly_as_reading_one_at_a_time(rserver, rsettings, one_at_a_time):
+    # Fresh databases given the same rounds on both servers: same revisions, same sequence numbers.
+    name = f"{rsettings.db_name}_walk_{uuid.uuid4().hex[:6]}"
+    servers = (rserver, one_at_a_time)
+    for server in servers:
+        db = server.admin(name)
+        db.create()
+        db.bulk([DESIGN], new_edits=False)
+        model = Model()
+        model.write(build(model), db)
+    try:
+        queries = [
+            {}, {"style": "all_docs"}, {"limit": 5}, {"since": 100, "limit": 50}, {"descending": "true", "limit": 20},
+            {"include_docs": "true", "conflicts": "true", "style": "all_docs"},
+            by_partner(), by_partner(style="all_docs", include_docs="true"), by_partner(since=700),
+            by_partner(descending="true", limit=25), by_partner(limit=1, since=1234),
+            {"filter": "_doc_ids", "body": {"doc_ids": [doc_id(i) for i in range(0, N, 7)]}},
+            {"filter": "_doc_ids", "limit": 3, "body": {"doc_ids": [doc_id(i) for i in range(0, N, 7)]}},
+        ]
+        for q in queries:
+            a, b = (changes(s, name, **dict(q)) for s in servers)
+            assert a == b, q
+        for limit in (37, 500):
+            a, b = (pages(s, name, limit, **by_partner(style="all_docs")) for s in servers)
+            assert a == b, limit
+    finally:
+        for server in servers:
+            server.request("DELETE", f"/{name}")
