@@ -8,6 +8,9 @@ the system identity (oms.people.as_system, an ordinary ACL entry, never the Couc
     cancel / reject_credit / amend -> give back what the order holds
     stock received -> allocate waiting backorders, most urgent first, then oldest
 
+An order placed as submitted is written and settled with the others placed at the same moment, in
+one pass (oms/placement.py), which falls back to settle() here for what it could not do.
+
 A hand-off that fails (database away, a 409 it could not win) leaves the order where the person
 put it, in the queue of the role that owns that state: nothing is half-written, and a person or
 a later run picks it up. Order writes by hand-offs carry the revision they decided on, so a
