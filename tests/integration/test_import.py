@@ -25,6 +25,25 @@ def ctx(person, seeded):
     return make
 
 
+@pytest.fixture(scope="module")
+def volume(server, settings, person):
+    """A database of its own for the tests that import thousands of orders, so the shared one
+    keeps the small counts other tests page and chart. -> (ctx(name), admin Database)."""
+    from couch_design.deploy import deploy
+    from oms import people
+    name = f"{settings.db_name}_import_volume"
+    admin = server.admin(name)
+    deploy(admin, progress=lambda *_: None)
+    admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": f"Customer {c}", "currency": "EUR"}
+                for c in ("C0001", "C0004")])
+
+    def make(who="oms-agent"):
+        access, _ = person(who, groups=()) if who == "oms-agent" else person(who)
+        db = server.as_person(name, access.name, people.couch_password(settings.secret_key, access.name))
+        return ImportContext(db=db, access=access, numbers=NumberAllocator())
+    return make, admin
+
+
 def tag() -> str:
     return uuid.uuid4().hex[:6].upper()
 
@@ -140,7 +159,8 @@ def orders_csv(refs, qty=1) -> bytes:
             + "".join(f"{r},C0004,SPR-010,{qty},0.80\n" for r in refs)).encode()
 
 
-def test_sequential_references_share_one_claim_document_per_hundred(ctx, admin_db):
+def test_sequential_references_share_one_claim_document_per_hundred(volume):
+    ctx, admin_db = volume
     t = tag()
     refs = [f"SEQ{t}-{i:05d}" for i in range(250)]
     report = import_bytes(ctx(), orders_csv(refs), "csv")
@@ -152,7 +172,8 @@ def test_sequential_references_share_one_claim_document_per_hundred(ctx, admin_d
     assert entry["by"] == "oms-agent" and admin_db.get(f"order:{entry['number']}")["external_ref"] == f"SEQ{t}-00007"
 
 
-def test_overlapping_files_imported_at_once_create_each_order_once(ctx, admin_db):
+def test_overlapping_files_imported_at_once_create_each_order_once(volume):
+    ctx, admin_db = volume
     t = tag()
     refs = [f"OV{t}-{i:04d}" for i in range(600)]
     files = [orders_csv(refs[0:400]), orders_csv(refs[150:600]), orders_csv(refs[300:500] + refs[0:50])]
@@ -194,7 +215,8 @@ def serial_stages(batches, claim_round, write, round_size):
 
 @pytest.mark.parametrize("stages", ["threads", "rounds"])
 def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_there_is_reported(
-        ctx, admin_db, monkeypatch, stages):
+        volume, monkeypatch, stages):
+    ctx, admin_db = volume
     if stages == "rounds":
         monkeypatch.setattr(importing, "_stages", serial_stages)
     t = tag()
