@@ -147,7 +147,7 @@ class ClaimBook:
             at = self.clock()
             for did, refs in by_doc.items():
                 current = self._docs.get(did)
-                doc = {"_id": did, "type": "ref_claims", "kind": self.kind, "prefix": did[len(ID_PREFIX) + len(self.kind) + 1:],
+                doc = {"_id": did, "type": "ref_claims", "kind": self.kind, "prefix": prefix_of(refs[0]),
                        "refs": dict((current or {}).get("refs") or {})}
                 if current:
                     doc["_rev"] = current["_rev"]
