@@ -134,7 +134,8 @@ ROUND = 5   # batches claimed together at most: one counter write and one claims
 
 
 def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[OrderClaim]], report: Report,
-                   kind: str = "orders", done: Callable[[int], None] | None = None) -> None:
+                   kind: str = "orders", done: Callable[[int], None] | None = None,
+                   first_refs: list[str] | None = None) -> None:
     """Claim each reference (oms/refclaims.py: the number reserved for it, written before its
     order) and create its order once. A reference claimed before, by an earlier or a concurrent
     run, keeps its number: its order is created only if missing (a run that stopped between the
@@ -146,7 +147,8 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[
     a claimer claims the batches waiting (up to ROUND at once: one counter write and one write of
     claim documents for them all); a writer writes each claimed batch's orders (one _bulk_docs
     each, as a raw client would). So the database works on batch k's orders while the claims of
-    the next ones are written and later ones are built. `done(n)`: n more records finished."""
+    the next ones are written and later ones are built. `done(n)`: n more records finished;
+    `first_refs`: the references of the first batch, whose claims are read while it is built."""
     book = ClaimBook(ctx.db, kind, ctx.access.name, ctx.clock)
     batches = _chunks(claims) if isinstance(claims, list) else claims
     first_seen: set[str] = set()   # references met in this run (claimer's thread only)
@@ -188,13 +190,14 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[
         if done:
             done(len(assigned))
 
-    _stages(batches, claim_round, write, ROUND)
+    _stages(batches, claim_round, write, ROUND, start=(lambda: book.load(first_refs)) if first_refs else None)
 
 
 def _stages(batches: Iterable[list], claim_round: Callable[[list[list]], list], write: Callable[[list], None],
-            round_size: int) -> None:
+            round_size: int, start: Callable[[], None] | None = None) -> None:
     """claim_round(batches waiting, up to round_size) on a claimer thread, then write(each) in
-    order on a writer thread, while the caller's thread produces batches. An error in any stage
+    order on a writer thread, while the caller's thread produces batches (start(): the claimer's
+    first work, while the first batch is produced). An error in any stage
     stops them all (what was claimed but not written is finished by the next run) and is raised
     here, once every thread has stopped."""
     to_claim: Queue = Queue(maxsize=2 * round_size)
@@ -204,6 +207,8 @@ def _stages(batches: Iterable[list], claim_round: Callable[[list[list]], list], 
     def claimer() -> None:
         ended = False
         try:
+            if start:
+                start()
             while not ended and not failed:
                 item = to_claim.get()
                 if item is None:
@@ -348,7 +353,8 @@ class OrderHandler:
                     done(refused)
                 yield claims
 
-        create_claimed(ctx, batches(), report, done=done)
+        first = [r.data["external_ref"] for r in records[:BATCH] if isinstance(r.data.get("external_ref"), str)]
+        create_claimed(ctx, batches(), report, done=done, first_refs=first)
 
     @staticmethod
     def normalize(rec: Record) -> dict:
