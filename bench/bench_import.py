@@ -70,7 +70,7 @@ def run(report: Report) -> None:
             return elapsed, out
 
         with app_server(s) as url:
-            for worker in range(2):   # both gunicorn workers have imported once
+            for worker in range(2):   # the app's worker process(es) have each imported once, likely
                 warm = requests.post(url + "/api/v1/imports?kind=orders", auth=("sally", "demo"), timeout=60,
                                      json={"orders": [dict(records[0], external_ref=f"WARM-UP-{worker}")]})
                 assert warm.status_code == 200 and warm.json()["created"], warm.text
