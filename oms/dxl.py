@@ -384,12 +384,12 @@ def _target(action: str | None) -> str | None:
 
 def _comments(ctx: ImportContext, notes: list[Note], names: Names, report: Report) -> None:
     from .couch import Conflict
-    from .idempotency import record_id
-    claims = {n.parent: ctx.db.get_or_none(record_id("ref", "dxl", n.parent)) for n in notes}
+    from .refclaims import ClaimBook
+    claims = ClaimBook(ctx.db, "dxl", ctx.access.name, ctx.clock).find({n.parent for n in notes if n.parent})
     for n in notes:
         rec = Record("comments", n.line, {}, n.unid)
         claim = claims.get(n.parent)
-        if not claim or not claim.get("reserved"):
+        if not claim:
             report.problem(rec, f"its parent document {n.parent} is not an imported order")
             continue
         text = "\n".join(n.items["Body"].values) if "Body" in n.items else ""
@@ -397,7 +397,7 @@ def _comments(ctx: ImportContext, notes: list[Note], names: Names, report: Repor
             report.problem(rec, "the response has no Body")
             continue
         author = _text(n.items, "From") or (n.updated_by[0] if n.updated_by else "")
-        doc = {"_id": f"comment:notes-{n.unid}", "type": "comment", "parent": orders.order_id(claim["reserved"]["number"]),
+        doc = {"_id": f"comment:notes-{n.unid}", "type": "comment", "parent": orders.order_id(claim.number),
                "text": text[:4000], "by": ctx.access.name, "at": n.created or ctx.clock(),
                "legacy_by": names.person(author) or Names.abbreviate(author), "imported": {"source": "dxl", "ref": n.unid}}
         if ctx.db.get_or_none(doc["_id"]) is not None:

@@ -1,4 +1,6 @@
-"""Safe retries of creates (the Idempotency-Key header) and of imports (an external reference).
+"""Safe retries of creates (the Idempotency-Key header). Imports used to claim each external
+reference here too (scope "ref", one record per reference); they now share claim documents
+(oms/refclaims.py), which still reads those older records.
 
 A key stands for one request. Its record `idem:<sha256(scope, owner, key)>` is written BEFORE the
 create, carrying what makes the create deterministic (e.g. the order number reserved for it), so:

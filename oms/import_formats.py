@@ -199,6 +199,68 @@ def _loads(text: str):
 
 def read_json(text: str, kind: str | None = None) -> list[Record]:
     """{"orders": [...], "customers": [...], "stock": [...]}, or an array of one kind, or JSON Lines."""
+    records = _read_json_at_once(text, kind)
+    return records if records is not None else _read_json_checked(text, kind)
+
+
+def _read_json_at_once(text: str, kind: str | None) -> list[Record] | None:
+    """A well-formed file's records in one pass, each decoded once and nothing else decoded, or
+    None wherever anything is out of the ordinary (bad JSON, NaN, an unknown key, a kind that
+    does not match, JSON Lines...): _read_json_checked then says what, in its own words."""
+    dec = json.JSONDecoder(parse_constant=_no_constant)
+    records: list[Record] = []
+    lines = _Lines(text)
+    try:
+        i = _skip_ws(text, 0)
+        if text[i] == "[":
+            i = _strict_array(text, i, dec, lambda obj, at: records.append(_json_record(obj, kind, lines.of(at))))
+        elif text[i] == "{":
+            i = _skip_ws(text, i + 1)
+            more = text[i] != "}"
+            i = i if more else i + 1
+            while more:
+                if text[i] != '"':
+                    return None
+                key, i = dec.raw_decode(text, i)
+                i = _skip_ws(text, i)
+                if text[i] != ":":
+                    return None
+                i = _skip_ws(text, i + 1)
+                if key not in KINDS or text[i] != "[" or (kind and key != kind):
+                    return None
+                i = _strict_array(text, i, dec,
+                                  lambda obj, at, key=key: records.append(_json_record(obj, key, lines.of(at))))
+                i = _skip_ws(text, i)
+                if text[i] not in ",}":
+                    return None
+                more = text[i] == ","
+                i = _skip_ws(text, i + 1) if more else i + 1
+        else:
+            return None
+    except (ValueError, IndexError):   # JSONDecodeError is a ValueError; so is NaN (_no_constant)
+        return None
+    return records if _skip_ws(text, i) == len(text) else None
+
+
+def _strict_array(text: str, i: int, dec, emit) -> int:
+    """emit(value, offset) for each value of the array at i; the offset just past its ']'."""
+    i = _skip_ws(text, i + 1)
+    if text[i] == "]":
+        return i + 1
+    while True:
+        obj, end = dec.raw_decode(text, i)
+        emit(obj, i)
+        i = _skip_ws(text, end)
+        if text[i] == "]":
+            return i + 1
+        if text[i] != ",":
+            raise ValueError("expected , or ]")
+        i = _skip_ws(text, i + 1)
+
+
+def _read_json_checked(text: str, kind: str | None = None) -> list[Record]:
+    """read_json for any file: the whole text parsed first, so a bad file is refused with the
+    place of its first error, then walked record by record for their lines."""
     dec = json.JSONDecoder(parse_constant=_no_constant)
     stripped = text.strip()
     if not stripped:

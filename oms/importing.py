@@ -5,8 +5,11 @@
 - Then each record is checked and written in batches (_bulk_docs): the good ones go in; each bad
   one is reported with the line it starts on and the reason (ours or validate_doc_update's).
 - Re-running the same file creates no duplicates: an order is claimed by its external reference
-  (a document `idem:<sha256(ref)>` holding the order number reserved for it, written before the
-  order with a conflicting write), customers and stock are upserts keyed by their external ids.
+  (oms/refclaims.py: the order number reserved for it, written before the order with a write
+  that conflicts when someone else claimed first), customers and stock are upserts keyed by their
+  external ids.
+- Orders are checked and built batch by batch while the batches before them are claimed and
+  written on a thread of their own (Python and the database work at once).
 - Writes go to CouchDB as the importing identity (a person on the web, the system identity
   oms-agent on the command line), never as the CouchDB admin.
 
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from queue import Empty, Queue
+from typing import Callable, Iterable, Protocol
 
 from . import orders
 from .import_formats import (CUSTOMER_COLUMNS, KINDS, ORDER_COLUMNS, STOCK_COLUMNS, ImportRefused, Record,  # noqa: F401
@@ -27,8 +32,9 @@ from .import_formats import (CUSTOMER_COLUMNS, KINDS, ORDER_COLUMNS, STOCK_COLUM
 from .acl import Access
 from .couch import Database
 from .errors import InvalidInput
-from .idempotency import Idempotency, Outcome, fingerprint, record_id
+from .idempotency import Idempotency, Outcome, fingerprint
 from .numbers import NumberAllocator
+from .refclaims import Claim, ClaimBook
 
 BATCH = 200
 
@@ -52,13 +58,17 @@ class Report:
     created: list = field(default_factory=list)
     report_id: str | None = None
     unmapped: list = field(default_factory=list)   # DXL: what did not map
+    # an order import checks on one thread and writes on another (create_claimed): both report
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, kind: str, what: str, n: int = 1) -> None:
-        self.counts[what] += n
-        self.by_kind.setdefault(kind, Counter())[what] += n
+        with self._lock:
+            self.counts[what] += n
+            self.by_kind.setdefault(kind, Counter())[what] += n
 
     def problem(self, rec: Record, reason: str) -> None:
-        self.problems.append(Problem(rec.line, reason, rec.ref, rec.kind))
+        with self._lock:
+            self.problems.append(Problem(rec.line, reason, rec.ref, rec.kind))
         self.count(rec.kind, "failed")
 
     def as_dict(self) -> dict:
@@ -120,66 +130,188 @@ class OrderClaim:
     build: Callable[[str], dict]     # number -> the order document
 
 
-def create_claimed(ctx: ImportContext, claims: list[OrderClaim], report: Report, kind: str = "orders") -> None:
-    """Claim each reference (idem:<hash> holding the reserved number) and create its order once.
-    Claims and orders are written with _bulk_docs; a claim that loses (409) means another import
-    of the same reference is running or ran: its order is used, not a second one. A reference is
-    done when its claim's order exists (a run that stopped between the two writes is finished by
-    the next run); the same reference with other content is reported, never applied."""
-    for batch in _chunks(claims):
-        ids = [record_id("ref", kind, c.ref) for c in batch]
-        existing = {r["key"]: r.get("doc") for r in ctx.db.all_docs(keys=ids, include_docs=True)["rows"]
-                    if r.get("doc")}
-        earlier = set(existing)   # claimed by an earlier (or concurrent) run
-        fresh = [(c, i) for c, i in zip(batch, ids) if i not in existing]
+ROUND = 5   # batches claimed together at most: one counter write and one claims write for them all
+
+
+def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[OrderClaim]], report: Report,
+                   kind: str = "orders", done: Callable[[int], None] | None = None,
+                   first_refs: list[str] | None = None) -> None:
+    """Claim each reference (oms/refclaims.py: the number reserved for it, written before its
+    order) and create its order once. A reference claimed before, by an earlier or a concurrent
+    run, keeps its number: its order is created only if missing (a run that stopped between the
+    two writes), never a second one; the same reference with other content is reported, never
+    applied.
+
+    `claims`: a list, or batches (lists) built while the batches before them are claimed and
+    written. Three stages overlap, each on its thread: the caller's builds batches (Python);
+    a claimer claims the batches waiting (up to ROUND at once: one counter write and one write of
+    claim documents for them all); a writer writes each claimed batch's orders (one _bulk_docs
+    each, as a raw client would). So the database works on batch k's orders while the claims of
+    the next ones are written and later ones are built. `done(n)`: n more records finished;
+    `first_refs`: the references of the first batch, whose claims are read while it is built."""
+    book = ClaimBook(ctx.db, kind, ctx.access.name, ctx.clock)
+    batches = _chunks(claims) if isinstance(claims, list) else claims
+    first_seen: set[str] = set()   # references met in this run (claimer's thread only)
+    refusals: dict[str, str] = {}   # references the database refused to claim, and why
+    created: set[str] = set()      # order ids this run wrote (writer's thread only)
+
+    def claim_round(round_: list[list[OrderClaim]]) -> list[list[tuple[OrderClaim, Claim | None]]]:
+        """Each batch with the claim that stands for each of its records (None: refused, and
+        reported). A reference's first record in the run gets its claim as it stands (mine:
+        claimed just now); a reference met again gets it as an earlier claim, so its order is
+        looked for, not written twice."""
+        firsts = {}
+        for batch in round_:
+            for c in batch:
+                firsts.setdefault(c.ref, c)
+        standing = book.find(firsts)   # references met in earlier rounds: from the book's copy
+        fresh = [c for ref, c in firsts.items() if ref not in standing and ref not in first_seen]
         if fresh:
-            numbers = ctx.numbers.reserve(ctx.db, len(fresh))   # one counter write per batch
-            new_claims = [{"_id": i, "type": "idem", "scope": "ref", "by": ctx.access.name, "fingerprint": c.fp,
-                           "reserved": {"number": number}, "at": ctx.clock()} for (c, i), number in zip(fresh, numbers)]
-            for doc, res in zip(new_claims, _bulk_results(ctx, new_claims)):
-                if res.get("ok"):
-                    existing[doc["_id"]] = dict(doc, _rev=res["rev"])
-                elif res.get("error") == "conflict":
-                    existing[doc["_id"]] = ctx.db.get(doc["_id"])
-                    earlier.add(doc["_id"])
-                else:
-                    existing[doc["_id"]] = {"__error__": res.get("reason") or res.get("error")}
-        # An earlier claim's order may exist already. Look first: PouchDB Server answers a create
-        # over an existing document with the validate_doc_update's 403, not 409 (CouchDB 3 says
-        # 409 before validating).
-        pending = [orders.order_id(existing[i]["reserved"]["number"]) for i in earlier
-                   if "__error__" not in existing[i] and not existing[i].get("response")]
-        present = {r["key"] for r in ctx.db.all_docs(keys=pending)["rows"] if "error" not in r} if pending else set()
-        to_create, claim_of = [], {}
-        for c, i in zip(batch, ids):
-            claim = existing[i]
-            if "__error__" in claim:
-                report.problem(c.record, f"could not claim reference {c.ref}: {claim['__error__']}")
-                continue
-            number = claim["reserved"]["number"]
-            if claim.get("response") or orders.order_id(number) in present:
-                if claim["fingerprint"] != c.fp:
-                    report.problem(c.record, f"{c.ref} was imported before as {number} with other content; "
-                                             "change that order in Order Desk instead")
-                else:
-                    report.count(c.record.kind, "unchanged")
-                continue
-            try:
-                doc = c.build(number)
-            except InvalidInput as exc:
-                report.problem(c.record, exc.reason)
-                continue
-            to_create.append(doc)
-            claim_of[doc["_id"]] = c
-        for doc, res in zip(to_create, _bulk_results(ctx, to_create)):
-            c = claim_of[doc["_id"]]
-            if res.get("ok"):
-                report.count(c.record.kind, "created")
-                report.created.append({"ref": c.ref, "id": doc["_id"], "line": c.record.line})
-            elif res.get("error") == "conflict":
-                report.count(c.record.kind, "unchanged")   # a concurrent run wrote it first
+            numbers = ctx.numbers.reserve(ctx.db, len(fresh))   # one counter write per round
+            won, refused = book.claim([(c.ref, c.fp, n) for c, n in zip(fresh, numbers)])
+            standing.update(won)
+            refusals.update(refused)
+        out = []
+        for batch in round_:
+            assigned = []
+            for c in batch:
+                claim = standing.get(c.ref)
+                if claim is None:
+                    report.problem(c.record, f"could not claim reference {c.ref}: {refusals.get(c.ref, 'refused')}")
+                elif c.ref in first_seen:
+                    claim = Claim(claim.number, claim.fingerprint, done=claim.done)
+                first_seen.add(c.ref)
+                assigned.append((c, claim))
+            out.append(assigned)
+        return out
+
+    def write(assigned: list[tuple[OrderClaim, Claim | None]]) -> None:
+        _write_orders(ctx, assigned, report, created)
+        if done:
+            done(len(assigned))
+
+    _stages(batches, claim_round, write, ROUND, start=(lambda: book.load(first_refs)) if first_refs else None)
+
+
+def _stages(batches: Iterable[list], claim_round: Callable[[list[list]], list], write: Callable[[list], None],
+            round_size: int, start: Callable[[], None] | None = None) -> None:
+    """claim_round(batches waiting, up to round_size) on a claimer thread, then write(each) in
+    order on a writer thread, while the caller's thread produces batches (start(): the claimer's
+    first work, while the first batch is produced). An error in any stage
+    stops them all (what was claimed but not written is finished by the next run) and is raised
+    here, once every thread has stopped."""
+    to_claim: Queue = Queue(maxsize=2 * round_size)
+    to_write: Queue = Queue(maxsize=2 * round_size)
+    failed: list[BaseException] = []
+
+    def claimer() -> None:
+        ended = False
+        try:
+            if start:
+                start()
+            while not ended and not failed:
+                item = to_claim.get()
+                if item is None:
+                    ended = True
+                    break
+                round_ = [item]
+                while len(round_) < round_size:
+                    try:
+                        item = to_claim.get_nowait()
+                    except Empty:
+                        break
+                    if item is None:
+                        ended = True
+                        break
+                    round_.append(item)
+                for claimed in claim_round(round_):
+                    to_write.put(claimed)
+        except BaseException as exc:   # noqa: BLE001 - raised on the caller's thread
+            failed.append(exc)
+        finally:
+            to_write.put(None)
+            while not ended and to_claim.get() is not None:   # let the caller finish putting
+                pass
+
+    def writer() -> None:
+        try:
+            while (item := to_write.get()) is not None:
+                if not failed:
+                    write(item)
+        except BaseException as exc:   # noqa: BLE001 - raised on the caller's thread
+            failed.append(exc)
+            while to_write.get() is not None:   # let the claimer finish putting
+                pass
+
+    threads = [threading.Thread(target=claimer, name="import-claimer", daemon=True),
+               threading.Thread(target=writer, name="import-writer", daemon=True)]
+    for t in threads:
+        t.start()
+    try:
+        for batch in batches:
+            if failed:
+                break
+            if batch:
+                to_claim.put(batch)
+    finally:
+        to_claim.put(None)
+        for t in threads:
+            t.join()
+    if failed:
+        raise failed[0]
+
+
+def _write_orders(ctx: ImportContext, assigned: list[tuple[OrderClaim, Claim | None]], report: Report,
+                  created: set[str]) -> None:
+    """Write the orders of one claimed batch: those claimed just now, and those of earlier claims
+    whose order is missing; a reference met again in the same batch is decided after the first."""
+    now, again, here = [], [], set()
+    for c, claim in assigned:
+        if claim is None:
+            continue
+        (again if c.ref in here else now).append((c, claim))
+        here.add(c.ref)
+    # An earlier claim's order may exist already. Look first: PouchDB Server answers a create
+    # over an existing document with the validate_doc_update's 403, not 409 (CouchDB 3 says 409
+    # before validating).
+    pending = [orders.order_id(cl.number) for _, cl in now
+               if not cl.mine and not cl.done and orders.order_id(cl.number) not in created]
+    present = {r["key"] for r in ctx.db.all_docs(keys=pending)["rows"] if "error" not in r} if pending else set()
+    to_create, claim_of = [], {}
+    for c, claim in now:
+        oid = orders.order_id(claim.number)
+        if not claim.mine and (claim.done or oid in present or oid in created):
+            if claim.fingerprint != c.fp:
+                report.problem(c.record, f"{c.ref} was imported before as {claim.number} with other content; "
+                                         "change that order in Order Desk instead")
             else:
-                report.problem(c.record, res.get("reason") or res.get("error") or "refused")
+                report.count(c.record.kind, "unchanged")
+            continue
+        try:
+            doc = c.build(claim.number)
+        except InvalidInput as exc:
+            report.problem(c.record, exc.reason)
+            continue
+        to_create.append(doc)
+        claim_of[doc["_id"]] = c
+    results = _bulk_results(ctx, to_create)
+    # A concurrent run that met the same claim may have written the order a moment ago: CouchDB 3
+    # says 409; PouchDB Server validates our create as an update of its order first and refuses
+    # it (403). An order that exists now at the claim's number is that run's.
+    refused = [doc["_id"] for doc, res in zip(to_create, results) if res.get("error") == "forbidden"]
+    written = {r["key"] for r in ctx.db.all_docs(keys=refused)["rows"] if "error" not in r} if refused else set()
+    for doc, res in zip(to_create, results):
+        c = claim_of[doc["_id"]]
+        if res.get("ok"):
+            created.add(doc["_id"])
+            report.count(c.record.kind, "created")
+            report.created.append({"ref": c.ref, "id": doc["_id"], "line": c.record.line})
+        elif res.get("error") == "conflict" or doc["_id"] in written:
+            report.count(c.record.kind, "unchanged")   # a concurrent run wrote it first
+        else:
+            report.problem(c.record, res.get("reason") or res.get("error") or "refused")
+    if again:
+        _write_orders(ctx, [(c, Claim(cl.number, cl.fingerprint, done=cl.done)) for c, cl in again], report, created)
 
 
 class OrderHandler:
@@ -187,21 +319,42 @@ class OrderHandler:
     kind = "orders"
 
     def apply(self, ctx: ImportContext, records: list[Record], report: Report) -> None:
-        customers = _prefetch(ctx.db, {f"customer:{r.data.get('customer')}" if isinstance(r.data.get("customer"), str)
-                                       else "" for r in records})
-        claims = []
-        for rec in records:
-            try:
-                data = self.normalize(rec)
-                customer = _customer_from(customers, data.get("customer"))
-                doc = orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock())
-            except InvalidInput as exc:
-                report.problem(rec, exc.reason)
-                continue
-            # Checked and built once; the number it gets is only known after the claim.
-            claims.append(OrderClaim(rec, data["external_ref"], fingerprint("IMPORT", "orders", data),
-                                     lambda number, doc=doc: {**doc, "_id": orders.order_id(number), "number": number}))
-        create_claimed(ctx, claims, report)
+        self.apply_all(ctx, records, report)
+
+    def apply_all(self, ctx: ImportContext, records: list[Record], report: Report,
+                  done: Callable[[int], None] | None = None) -> None:
+        """All of a file's orders: checked and built batch by batch while the batches before
+        are claimed and written (create_claimed)."""
+        customers: dict = {}
+        asked: set[str] = set()
+
+        def batches():
+            for chunk in _chunks(records):
+                wanted = {f"customer:{r.data.get('customer')}" for r in chunk
+                          if isinstance(r.data.get("customer"), str)} - asked
+                if wanted:
+                    customers.update(_prefetch(ctx.db, wanted))
+                    asked.update(wanted)
+                claims, refused = [], 0
+                for rec in chunk:
+                    try:
+                        data = self.normalize(rec)
+                        customer = _customer_from(customers, data.get("customer"))
+                        doc = orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock())
+                    except InvalidInput as exc:
+                        report.problem(rec, exc.reason)
+                        refused += 1
+                        continue
+                    # Checked and built once; the number it gets is only known after the claim.
+                    claims.append(OrderClaim(rec, data["external_ref"], fingerprint("IMPORT", "orders", data),
+                                             lambda number, doc=doc: {**doc, "_id": orders.order_id(number),
+                                                                      "number": number}))
+                if refused and done:
+                    done(refused)
+                yield claims
+
+        first = [r.data["external_ref"] for r in records[:BATCH] if isinstance(r.data.get("external_ref"), str)]
+        create_claimed(ctx, batches(), report, done=done, first_refs=first)
 
     @staticmethod
     def normalize(rec: Record) -> dict:
@@ -219,7 +372,6 @@ class OrderHandler:
                 raise InvalidInput(f"priority must be a whole number from 1 to 5, not {p!r}")
             data["priority"] = int(p)
         return data
-
 
 def _prefetch(db: Database, ids) -> dict:
     ids = sorted(i for i in ids if i)
@@ -419,13 +571,24 @@ def register(kind: str, handler: Handler) -> None:
 def apply_records(ctx: ImportContext, records: list[Record], report: Report) -> Report:
     total = len(records)
     done = 0
-    for kind in KINDS:
-        mine = [r for r in records if r.kind == kind]
-        for batch in _chunks(mine):
-            HANDLERS[kind].apply(ctx, batch, report)
-            done += len(batch)
+    lock = threading.Lock()
+
+    def advance(n: int) -> None:
+        nonlocal done
+        with lock:
+            done += n
             if ctx.progress:
                 ctx.progress(done, total)
+
+    for kind in KINDS:
+        mine = [r for r in records if r.kind == kind]
+        handler = HANDLERS[kind]
+        if hasattr(handler, "apply_all"):   # a handler that batches (and overlaps) by itself
+            handler.apply_all(ctx, mine, report, advance)
+            continue
+        for batch in _chunks(mine):
+            handler.apply(ctx, batch, report)
+            advance(len(batch))
     kinds = sorted({r.kind for r in records})
     report.kind = report.kind or ",".join(kinds)
     return report

@@ -3,6 +3,7 @@ in, each bad row is reported with its line and reason, a re-run creates no dupli
 hostile XML is refused as a whole with nothing written."""
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -22,6 +23,25 @@ def ctx(person, seeded):
             access, db = person(name)
         return ImportContext(db=db, access=access, numbers=NumberAllocator())
     return make
+
+
+@pytest.fixture(scope="module")
+def volume(server, settings, person):
+    """A database of its own for the tests that import thousands of orders, so the shared one
+    keeps the small counts other tests page and chart. -> (ctx(name), admin Database)."""
+    from couch_design.deploy import deploy
+    from oms import people
+    name = f"{settings.db_name}_import_volume"
+    admin = server.admin(name)
+    deploy(admin, progress=lambda *_: None)
+    admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": f"Customer {c}", "currency": "EUR"}
+                for c in ("C0001", "C0004")])
+
+    def make(who="oms-agent"):
+        access, _ = person(who, groups=()) if who == "oms-agent" else person(who)
+        db = server.as_person(name, access.name, people.couch_password(settings.secret_key, access.name))
+        return ImportContext(db=db, access=access, numbers=NumberAllocator())
+    return make, admin
 
 
 def tag() -> str:
@@ -102,30 +122,208 @@ def test_a_changed_row_for_an_order_imported_before_is_reported_not_applied(ctx,
 
 
 def test_an_import_that_stopped_after_claiming_a_reference_is_finished_by_the_next_run(ctx, admin_db):
-    """The claim (idem:...) is written before its order; a run that died between the two leaves
-    the claim alone. The next run writes the order under the number the claim reserved."""
+    """The claim (refclaims:..., oms/refclaims.py) is written before its order; a run that died
+    between the two leaves the claim alone. The next run writes the order under the number the claim reserved."""
     t = tag()
     data = f"external_ref,customer,sku,qty,unit_price\nST-{t},C0001,WID-100,2,4.50\n".encode()
     c = ctx()
     original_bulk = c.db.bulk
     calls = []
 
-    def stop_after_the_claims(docs, *a, **kw):
-        calls.append(docs)
-        if len(calls) == 2:   # the orders' batch: the process "dies" before writing it
+    def stop_before_the_orders(docs, *a, **kw):
+        if docs and docs[0].get("type") == "order":   # the process "dies" before writing them
             raise RuntimeError("import stopped")
+        calls.append(docs)
         return original_bulk(docs, *a, **kw)
 
-    c.db.bulk = stop_after_the_claims
+    c.db.bulk = stop_before_the_orders
     with pytest.raises(RuntimeError):
         import_bytes(c, data, "csv")
-    reserved = calls[0][0]["reserved"]["number"]
+    [claims] = [d for docs in calls for d in docs if d["_id"].startswith("refclaims:")]
+    reserved = claims["refs"][f"ST-{t}"]["number"]
     assert not orders_with_ref(admin_db, f"ST-{t}")
     report = import_bytes(ctx(), data, "csv")
     assert report.counts["created"] == 1
     [order] = orders_with_ref(admin_db, f"ST-{t}")
     assert order["number"] == reserved
     assert import_bytes(ctx(), data, "csv").counts["unchanged"] == 1
+
+
+def claim_docs(admin_db, prefix: str) -> list[dict]:
+    rows = admin_db.all_docs(start_key=f"refclaims:orders:{prefix}", end_key=f"refclaims:orders:{prefix}\ufff0",
+                             include_docs=True)["rows"]
+    return [r["doc"] for r in rows]
+
+
+def orders_csv(refs, qty=1) -> bytes:
+    return ("external_ref,customer,sku,qty,unit_price\n"
+            + "".join(f"{r},C0004,SPR-010,{qty},0.80\n" for r in refs)).encode()
+
+
+def test_sequential_references_share_one_claim_document_per_hundred(volume):
+    ctx, admin_db = volume
+    t = tag()
+    refs = [f"SEQ{t}-{i:05d}" for i in range(250)]
+    report = import_bytes(ctx(), orders_csv(refs), "csv")
+    assert report.counts["created"] == 250
+    docs = claim_docs(admin_db, f"SEQ{t}-")
+    assert [d["prefix"] for d in docs] == [f"SEQ{t}-000", f"SEQ{t}-001", f"SEQ{t}-002"]
+    assert sum(len(d["refs"]) for d in docs) == 250
+    entry = docs[0]["refs"][f"SEQ{t}-00007"]
+    assert entry["by"] == "oms-agent" and admin_db.get(f"order:{entry['number']}")["external_ref"] == f"SEQ{t}-00007"
+
+
+def test_overlapping_files_imported_at_once_create_each_order_once(volume):
+    ctx, admin_db = volume
+    t = tag()
+    refs = [f"OV{t}-{i:04d}" for i in range(600)]
+    files = [orders_csv(refs[0:400]), orders_csv(refs[150:600]), orders_csv(refs[300:500] + refs[0:50])]
+    reports = []
+    threads = [threading.Thread(target=lambda d=d: reports.append(import_bytes(ctx(), d, "csv"))) for d in files]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert sum(r.counts["created"] for r in reports) == 600 and not any(r.problems for r in reports), [r.problems[:3] for r in reports]
+    res = admin_db.find({"type": "order", "external_ref": {"$gt": f"OV{t}-", "$lt": f"OV{t}-\ufff0"}},
+                        fields=["external_ref", "number"], limit=2000)
+    assert sorted(d["external_ref"] for d in res["docs"]) == refs          # each once
+    claimed = {ref: e["number"] for d in claim_docs(admin_db, f"OV{t}-") for ref, e in d["refs"].items()}
+    assert {d["external_ref"]: d["number"] for d in res["docs"]} == claimed   # under its claim's number
+
+
+def test_a_reference_twice_in_one_file_is_one_order_and_a_changed_second_record_is_reported(ctx, admin_db):
+    t = tag()
+    text = ("external_ref,customer,sku,qty,unit_price\n"
+            f"TW-{t}-1,C0001,WID-100,1,4.50\nTW-{t}-2,C0001,WID-100,1,4.50\n")
+    # the JSON reader keeps each record apart (CSV folds rows of one reference into one order)
+    data = (f'[{{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 1, "unit_price": 1}}]}},'
+            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 1, "unit_price": 1}}]}},'
+            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 2, "unit_price": 1}}]}}]')
+    report = import_bytes(ctx(), data.encode(), "json", "orders")
+    assert (report.counts["created"], report.counts["unchanged"], report.counts["failed"]) == (1, 1, 1)
+    assert report.problems[0].line == 1 and "imported before" in report.problems[0].reason
+    assert len(orders_with_ref(admin_db, f"TW-{t}-1")) == 1
+    assert import_bytes(ctx(), text.encode(), "csv").counts["created"] == 1   # TW-2; TW-1 is known
+
+
+def serial_stages(batches, claim_round, write, round_size, start=None):
+    """The import's stages one after the other, in full rounds: what the threads do, in an order
+    a test can count on (a reference met again within one round of claims)."""
+    if start:
+        start()
+    batches = [b for b in batches if b]
+    for start in range(0, len(batches), round_size):
+        for claimed in claim_round(batches[start:start + round_size]):
+            write(claimed)
+
+
+@pytest.mark.parametrize("stages", ["threads", "rounds"])
+def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_there_is_reported(
+        volume, monkeypatch, stages):
+    ctx, admin_db = volume
+    if stages == "rounds":
+        monkeypatch.setattr(importing, "_stages", serial_stages)
+    t = tag()
+
+    def record(ref, qty=1):
+        return {"external_ref": ref, "customer": "C0004", "lines": [{"sku": "S", "qty": qty, "unit_price": 1}]}
+
+    refs = [f"LATE{t}-{i:04d}" for i in range(1300)]
+    # again two batches on (claimed in the same round), and again after several rounds
+    records = ([record(r) for r in refs[:500]] + [record(refs[3], qty=2)] + [record(r) for r in refs[500:]]
+               + [record(refs[7])])
+    text = "[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]"    # record i on line i + 2
+    report = import_bytes(ctx(), text.encode(), "json", "orders")
+    assert report.counts["created"] == 1300 and report.counts["unchanged"] == 1
+    assert [(p.line, p.ref) for p in report.problems] == [(502, refs[3])] and "imported before" in report.problems[0].reason
+    assert len(orders_with_ref(admin_db, refs[3])) == 1 and len(orders_with_ref(admin_db, refs[7])) == 1
+    assert orders_with_ref(admin_db, refs[3])[0]["lines"][0]["qty"] == 1
+
+
+def test_a_claim_of_the_old_design_is_still_honoured(ctx, admin_db, person):
+    """Databases written before claims shared documents hold one idem:<sha256> document per
+    reference (type idem, scope ref): a re-import must find them, finish one whose order is
+    missing under its number, and report a changed record."""
+    from oms.idempotency import fingerprint, record_id
+    from oms.refclaims import forget_legacy_scan
+    t = tag()
+    _, sally = person("sally")
+    done_ref, open_ref = f"OLD-{t}-1", f"OLD-{t}-2"
+    first = import_bytes(ctx(), orders_csv([done_ref]), "csv")      # an order, then make its claim old-style
+    number = first.created[0]["id"][6:]
+    [doc] = claim_docs(admin_db, f"OLD-{t}-")
+    admin_db.save(dict(doc, _deleted=True))
+    data_fp = fingerprint("IMPORT", "orders", {"external_ref": open_ref, "customer": "C0004",
+                                               "lines": [{"sku": "SPR-010", "qty": "1", "unit_price": "0.80"}]})
+    open_number = NumberAllocator().reserve(sally, 1)[0]
+    for ref, num, fp in ((done_ref, number, "old"), (open_ref, open_number, data_fp)):
+        sally.save({"_id": record_id("ref", "orders", ref), "type": "idem", "scope": "ref", "by": "sally",
+                    "fingerprint": fp, "reserved": {"number": num}, "at": "2025-01-01T00:00:00Z"})
+    forget_legacy_scan(admin_db)   # as a process started after the upgrade would
+    report = import_bytes(ctx(), orders_csv([done_ref, open_ref]), "csv")
+    assert report.counts["created"] == 1 and report.created[0]["id"] == f"order:{open_number}"
+    assert "imported before as " + number in report.problems[0].reason       # fingerprint "old" differs
+    assert len(orders_with_ref(admin_db, done_ref)) == 1 and len(orders_with_ref(admin_db, open_ref)) == 1
+    assert not claim_docs(admin_db, f"OLD-{t}-")                              # nothing claimed twice
+
+
+def test_claims_two_sites_added_to_one_document_offline_are_all_seen(ctx, admin_db):
+    """Replication brings a branch's revision of a claim document beside ours (both grew the same
+    earlier revision): CouchDB keeps one as the winner, and neither side's claims may be lost."""
+    t = tag()
+    first, ours, theirs, new = (f"REP{t}-{i:02d}" for i in (1, 2, 3, 4))
+    import_bytes(ctx(), orders_csv([first]), "csv")
+    [base] = claim_docs(admin_db, f"REP{t}-")
+    import_bytes(ctx(), orders_csv([ours]), "csv")                    # ours: revision 2 on the centre
+    branch = import_bytes(ctx(), orders_csv([f"REPB{t}-03"]), "csv")   # an order the branch made
+    rival = {k: v for k, v in base.items() if k != "_rev"}
+    rival["refs"] = dict(base["refs"], **{theirs: {"number": branch.created[0]["id"][6:], "fingerprint": "f" * 64,
+                                                   "by": "oms-agent", "at": "2026-01-01T00:00:00Z"}})
+    rival["_rev"] = "2-" + "f" * 32                      # sorts last: the branch's revision wins
+    rival["_revisions"] = {"start": 2, "ids": ["f" * 32, base["_rev"].split("-")[1]]}
+    admin_db.bulk([rival], new_edits=False)
+    assert len(admin_db.get(base["_id"], conflicts=True)["_conflicts"]) == 1
+    assert ours not in admin_db.get(base["_id"])["refs"]   # ours is in the losing revision
+    report = import_bytes(ctx(), orders_csv([first, ours, theirs, new]), "csv")
+    assert report.counts["created"] == 1 and report.created[0]["ref"] == new
+    assert report.counts["unchanged"] == 2 and len(report.problems) == 1   # theirs: other content
+    assert not orders_with_ref(admin_db, theirs) and len(orders_with_ref(admin_db, ours)) == 1
+    assert set(admin_db.get(base["_id"])["refs"]) == {first, ours, theirs, new}   # the next write carries all
+
+
+def test_an_order_a_concurrent_run_wrote_a_moment_before_ours_counts_as_unchanged(ctx, admin_db, person):
+    """Two runs met one claim: the other wrote the order between our look and our create. CouchDB 3
+    answers 409; PouchDB Server validates our create as an edit of that order and refuses it (403)."""
+    t = tag()
+    _, carl = person("carl")
+    c = ctx()
+    original_bulk = c.db.bulk
+
+    def the_other_run_first(docs, *a, **kw):
+        if docs and docs[0].get("type") == "order":
+            carl.bulk([dict(docs[0], created_by="carl", updated_by="carl", authors=["carl"],
+                            history=[dict(docs[0]["history"][0], by="carl")])])
+        return original_bulk(docs, *a, **kw)
+
+    c.db.bulk = the_other_run_first
+    report = import_bytes(c, orders_csv([f"RACE{t}-1", f"RACE{t}-2"]), "csv")
+    assert (report.counts["created"], report.counts["unchanged"], report.problems) == (1, 1, [])
+    assert [o["created_by"] for o in orders_with_ref(admin_db, f"RACE{t}-1")] == ["carl"]
+
+
+def test_an_error_while_claiming_stops_the_import_with_nothing_half_written(ctx, admin_db):
+    t = tag()
+    c = ctx()
+    original_bulk = c.db.bulk
+
+    def claims_fail(docs, *a, **kw):
+        if docs and docs[0]["_id"].startswith("refclaims:"):
+            raise RuntimeError("the claims write failed")
+        return original_bulk(docs, *a, **kw)
+
+    c.db.bulk = claims_fail
+    with pytest.raises(RuntimeError, match="claims write failed"):
+        import_bytes(c, orders_csv([f"ERR{t}-{i:04d}" for i in range(700)]), "csv")
+    assert not claim_docs(admin_db, f"ERR{t}-") and not orders_with_ref(admin_db, f"ERR{t}-0001")
 
 
 def test_an_import_batch_takes_its_order_numbers_in_one_counter_write(ctx, admin_db):

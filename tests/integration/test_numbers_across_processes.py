@@ -12,3 +12,20 @@ def test_allocators_of_several_processes_never_hand_out_a_number_twice(person):
     with ThreadPoolExecutor(12) as pool:
         numbers = list(pool.map(lambda i: allocators[i % 6].next(db), range(120)))
     assert len(set(numbers)) == 120
+
+
+def test_an_allocator_writes_its_next_block_on_the_counter_it_wrote_and_rereads_when_another_moved_it(person):
+    _, db = person("sally")
+    mine, other = NumberAllocator(), NumberAllocator()
+    reads = []
+    get = db.get
+    db.get = lambda doc_id, **kw: reads.append(doc_id) or get(doc_id, **kw)
+    first = mine.reserve(db, 3)
+    second = mine.reserve(db, 3)            # on the revision it wrote: no read
+    assert reads == ["counter:order"]
+    theirs = other.reserve(db, 5)           # another process moves the counter
+    third = mine.reserve(db, 3)             # stale revision: refused, read again, retried
+    numbers = first + second + theirs + third
+    assert len(set(numbers)) == len(numbers) == 14
+    assert int(second[0][3:]) == int(first[-1][3:]) + 1
+    assert reads.count("counter:order") >= 2 and int(third[0][3:]) > int(theirs[-1][3:])

@@ -79,6 +79,50 @@ def test_idempotency_records_belong_to_their_sender_and_record_one_outcome():
     assert refused(check(dict(done, response={"status": 500}), done, who=SALLY), "written once")
 
 
+def claims(prefix, refs, by="sally", kind="orders"):
+    return {"_id": f"refclaims:{kind}:{prefix}", "type": "ref_claims", "kind": kind, "prefix": prefix,
+            "refs": {r: {"number": f"SO-{i + 1:06d}", "fingerprint": "f" * 64, "by": by, "at": "2026-01-01T00:00:00Z"}
+                     for i, r in enumerate(refs)}}
+
+
+def test_import_claims_only_grow_and_each_new_claim_names_its_writer():
+    doc = claims("ERP-47", ["ERP-4711", "ERP-4700"])
+    assert check(doc, who=SALLY) == {"ok": True}
+    assert refused(check(doc, who=CARL), "must name you (carl)")
+    more = copy.deepcopy(doc)
+    more["refs"]["ERP-4712"] = {"number": "SO-000009", "fingerprint": "e" * 64, "by": "carl", "at": "2026-01-02T00:00:00Z"}
+    assert check(more, doc, who=CARL) == {"ok": True}          # others add theirs beside sally's
+    changed = copy.deepcopy(doc)
+    changed["refs"]["ERP-4711"]["number"] = "SO-000099"
+    assert refused(check(changed, doc, who=SALLY), 'The claim of "ERP-4711" cannot change or go')
+    gone = copy.deepcopy(doc)
+    del gone["refs"]["ERP-4700"]
+    assert refused(check(gone, doc, who=SALLY), 'The claim of "ERP-4700" cannot change or go')
+    assert check(gone, doc, who=("admin", ["_admin"])) == {"ok": True}   # a site's replication, as admin
+
+
+def test_an_import_claim_sits_in_the_document_its_reference_names():
+    assert refused(check(claims("ERP-4", ["ERP-4711"])), "belongs in refclaims:orders:ERP-47")
+    assert refused(check(claims("ERP-", ["ERP-4711"])), "belongs in refclaims:orders:ERP-47")
+    assert refused(check(dict(claims("ERP-47", ["ERP-4711"]), _id="refclaims:orders:X")), '"refclaims:" + kind')
+    assert refused(check(dict(claims("ERP-47", ["ERP-4711"]), refs=[])), "need refs")
+    bad = claims("ERP-47", ["ERP-4711"])
+    del bad["refs"]["ERP-4711"]["fingerprint"]
+    assert refused(check(bad), "needs number, fingerprint, by and at")
+    assert check(claims("", ["7", "42"])) == {"ok": True}
+    assert check(claims("A-1x", ["A-1x", "A-1x0", "A-1x99"])) == {"ok": True}
+
+
+def test_python_and_couchdb_put_every_reference_in_the_same_claim_document():
+    from oms.refclaims import doc_id, prefix_of
+    refs = ["ERP-4711", "4711", "7", "", "A", "A1", "A12", "A123", "X-9a", "x99y", "\u00e9t\u00e912", "\U0001f600 12",
+            "12\U0001f60034", "\u0663\u0664", "ref/with:odd chars 05", "0" * 100, "Z" * 99 + "1"]
+    cases = [{"kind": "validate", "newDoc": {**claims(prefix_of(r), [r]), "_id": doc_id("orders", r)}, "oldDoc": None,
+              "userCtx": {"name": "sally", "roles": list(SALLY[1]), "db": "orders"}} for r in refs]
+    for ref, result in zip(refs, designjs.run(cases)):
+        assert result == {"ok": True}, (ref, result)
+
+
 def test_an_agent_run_is_logged_as_its_signer():
     run = {"_id": "agentrun:x", "type": "agent_run", "agent": "escalation", "started_at": "2026-01-01T00:00:00Z",
            "by": "oms-agent"}

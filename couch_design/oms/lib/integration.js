@@ -27,6 +27,14 @@ function needLevel(userCtx, level, what, err) {
 
 function isInt(v) { return typeof v === 'number' && v % 1 === 0; }
 
+// The document an import claim of `ref` lives in: the reference without its last two digits
+// (oms/refclaims.py: prefix_of; ASCII digits only, so both languages cut at the same place).
+function refPrefix(ref) {
+  var i = ref.length;
+  while (i > 0 && i > ref.length - 2 && ref.charCodeAt(i - 1) >= 48 && ref.charCodeAt(i - 1) <= 57) i--;
+  return ref.slice(0, i);
+}
+
 var rules = {
   // Idempotency keys and import claims: written by the person who sends the request; the first
   // write fixes what the key stands for, later writes only record the outcome.
@@ -41,6 +49,35 @@ var rules = {
     frozen(newDoc, oldDoc, ['scope', 'by', 'fingerprint', 'reserved', 'at'], 'an idempotency record', err);
     if (oldDoc.scope === 'person' && oldDoc.by !== userCtx.name) err('Only ' + oldDoc.by + ' may complete this idempotency record.');
     if (oldDoc.response && !same(oldDoc.response, newDoc.response)) err('The outcome of an idempotency record is written once.');
+  },
+
+  // Import claims of external references (oms/refclaims.py), up to 110 to a document: a claim,
+  // once written, never changes or goes; a new one names its writer; a reference sits in the
+  // document its prefix names, so two imports of one reference always meet in one document.
+  ref_claims: function (newDoc, oldDoc, userCtx, admin, err) {
+    if (typeof newDoc.kind !== 'string' || !/^[a-z]{1,20}$/.test(newDoc.kind)) err('Import claims need a kind like "orders".');
+    if (typeof newDoc.prefix !== 'string' || newDoc._id !== 'refclaims:' + newDoc.kind + ':' + newDoc.prefix) {
+      err('The _id of import claims is "refclaims:" + kind + ":" + prefix, e.g. "refclaims:orders:ERP-47".');
+    }
+    var refs = newDoc.refs, old = (oldDoc && oldDoc.refs) || {}, ref, e;
+    if (!refs || typeof refs !== 'object' || Array.isArray(refs)) err('Import claims need refs: {"ERP-4711": {number, fingerprint, by, at}}.');
+    for (ref in refs) {
+      if (!refs.hasOwnProperty(ref)) continue;
+      if (refPrefix(ref) !== newDoc.prefix) err('The claim of ' + JSON.stringify(ref) + ' belongs in refclaims:' + newDoc.kind + ':' + refPrefix(ref) + '.');
+      e = refs[ref];
+      if (!e || typeof e.number !== 'string' || !e.number || typeof e.fingerprint !== 'string' || !e.fingerprint || typeof e.at !== 'string') {
+        err('The claim of ' + JSON.stringify(ref) + ' needs number, fingerprint, by and at.');
+      }
+    }
+    if (admin) return;
+    for (ref in old) {
+      if (old.hasOwnProperty(ref) && !same(old[ref], refs[ref])) err('The claim of ' + JSON.stringify(ref) + ' cannot change or go.');
+    }
+    for (ref in refs) {
+      if (refs.hasOwnProperty(ref) && !old.hasOwnProperty(ref) && refs[ref].by !== userCtx.name) {
+        err('A new import claim must name you (' + userCtx.name + ') in by.');
+      }
+    }
   },
 
   // API tokens: a Manager issues and revokes them; only the hash of the secret is ever stored.

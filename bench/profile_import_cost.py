@@ -1,0 +1,88 @@
+"""Where the server's time goes in one import: CPU milliseconds of the PouchDB Server process per
+kind of request the import makes (read from /proc around each request), for 5,000 orders from
+one JSON file on a warmed-up server. The import's stages run one after the other here (no
+threads), so each request's server time is its own. Not part of `make bench` (no ratio): a
+profiling aid whose figures are in bench/README.md.
+Run: .venv/bin/python -m bench.profile_import_cost [--orders N]"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import time
+
+from oms import couch, importing
+
+from .common import fresh_stack
+from .profile_server_cost import server_cpu_ms
+
+
+def main(n: int) -> None:
+    per_kind: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
+    node = [0]
+
+    def counted(name: str):
+        original = getattr(couch.Database, name)
+
+        def call(self, *args, **kwargs):
+            if not node[0]:
+                return original(self, *args, **kwargs)
+            before = server_cpu_ms(node[0])
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                kind = name
+                if name == "_bulk_raw" and args and args[0]:
+                    kind = f"_bulk_docs of {args[0][0]['_id'].split(':')[0]}"
+                per_kind[kind][0] += 1
+                per_kind[kind][1] += server_cpu_ms(node[0]) - before
+        setattr(couch.Database, name, call)
+
+    for name in ("_bulk_raw", "all_docs", "get", "_put"):
+        counted(name)
+
+    def one_after_the_other(batches, claim_round, write, round_size, start=None):
+        if start:
+            start()
+        waiting = [b for b in batches if b]
+        for at in range(0, len(waiting), round_size):
+            for claimed in claim_round(waiting[at:at + round_size]):
+                write(claimed)
+    if hasattr(importing, "_stages"):
+        importing._stages = one_after_the_other
+
+    with fresh_stack() as stack:
+        s = stack.settings
+        admin = stack.server().admin(s.db_name)
+        admin.bulk([{"_id": f"customer:C{i:04d}", "type": "customer", "name": f"Customer {i}", "currency": "EUR"}
+                    for i in range(1, 51)])
+        from webapp import create_app
+        client = create_app(settings=s).test_client()
+
+        def records(prefix: str) -> list[dict]:
+            return [{"external_ref": f"{prefix}-{i:07d}", "customer": f"C{1 + i % 50:04d}", "status": "draft",
+                     "lines": [{"sku": f"SKU-{i % 300:03d}", "qty": 1 + i % 5, "unit_price": "12.50"},
+                               {"sku": f"SKU-{(i * 7) % 300:03d}", "qty": 2, "unit_price": "3.99"}]} for i in range(n)]
+
+        def import_(recs: list[dict]) -> dict:
+            r = client.post("/api/v1/imports?kind=orders", data=json.dumps({"orders": recs}),
+                            headers={"Content-Type": "application/json"}, auth=("sally", "demo"))
+            assert r.status_code == 200, r.data[:300]
+            return r.get_json()
+
+        import_(records("WARM"))   # the server (and this process) warm up
+        node[0] = stack.couch.proc.pid
+        for label, recs in (("import", records("EXT")), ("the same file again", None)):
+            per_kind.clear()
+            before, t0 = server_cpu_ms(node[0]), time.perf_counter()
+            out = import_(recs or records("EXT"))
+            print(f"{label}: {time.perf_counter() - t0:.2f} s, server CPU {(server_cpu_ms(node[0]) - before) / 1000:.2f} s, "
+                  f"{out['counts']}")
+            for kind, (count, ms) in sorted(per_kind.items(), key=lambda kv: -kv[1][1]):
+                print(f"  {kind:32} {count:4} requests  {ms / 1000:6.2f} s server CPU  ({ms / count:5.1f} ms each)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=5000)
+    main(parser.parse_args().orders)
