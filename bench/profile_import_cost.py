@@ -41,15 +41,7 @@ def main(n: int) -> None:
     for name in ("_bulk_raw", "all_docs", "get", "_put"):
         counted(name)
 
-    def one_after_the_other(batches, claim_round, write, round_size, start=None):
-        if start:
-            start()
-        waiting = [b for b in batches if b]
-        for at in range(0, len(waiting), round_size):
-            for claimed in claim_round(waiting[at:at + round_size]):
-                write(claimed)
-    if hasattr(importing, "_stages"):
-        importing._stages = one_after_the_other
+    importing._stages = importing.serial_stages   # request by request, in order
 
     with fresh_stack() as stack:
         s = stack.settings

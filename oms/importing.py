@@ -193,6 +193,18 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[
     _stages(batches, claim_round, write, ROUND, start=(lambda: book.load(first_refs)) if first_refs else None)
 
 
+def serial_stages(batches: Iterable[list], claim_round: Callable[[list[list]], list],
+                  write: Callable[[list], None], round_size: int, start: Callable[[], None] | None = None) -> None:
+    """What _stages does, on the caller's thread, one stage after the other in full rounds: for a
+    test that counts on an order of events, and for profiling request by request."""
+    if start:
+        start()
+    waiting = [b for b in batches if b]
+    for at in range(0, len(waiting), round_size):
+        for claimed in claim_round(waiting[at:at + round_size]):
+            write(claimed)
+
+
 def _stages(batches: Iterable[list], claim_round: Callable[[list[list]], list], write: Callable[[list], None],
             round_size: int, start: Callable[[], None] | None = None) -> None:
     """claim_round(batches waiting, up to round_size) on a claimer thread, then write(each) in

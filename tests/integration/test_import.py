@@ -205,23 +205,13 @@ def test_a_reference_twice_in_one_file_is_one_order_and_a_changed_second_record_
     assert import_bytes(ctx(), text.encode(), "csv").counts["created"] == 1   # TW-2; TW-1 is known
 
 
-def serial_stages(batches, claim_round, write, round_size, start=None):
-    """The import's stages one after the other, in full rounds: what the threads do, in an order
-    a test can count on (a reference met again within one round of claims)."""
-    if start:
-        start()
-    batches = [b for b in batches if b]
-    for start in range(0, len(batches), round_size):
-        for claimed in claim_round(batches[start:start + round_size]):
-            write(claimed)
-
 
 @pytest.mark.parametrize("stages", ["threads", "rounds"])
 def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_there_is_reported(
         volume, monkeypatch, stages):
     ctx, admin_db = volume
     if stages == "rounds":
-        monkeypatch.setattr(importing, "_stages", serial_stages)
+        monkeypatch.setattr(importing, "_stages", importing.serial_stages)
     t = tag()
 
     def record(ref, qty=1):
