@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .couch import Conflict, Forbidden
 from .errors import InvalidInput
-from .inputs import no_constants, optional_text
+from .inputs import no_constants, optional_text, whole_number
 from .stock import StockService, clean_sku, clean_warehouse
 
 
@@ -64,16 +64,6 @@ class StockReport:
                 "served": self.served, "errors": self.errors}
 
 
-def _whole(value, where: str, minimum: int) -> int:
-    try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{where} must be a whole number from {minimum}, not {value!r}") from None
-    if n < minimum:
-        raise InvalidInput(f"{where} must be a whole number from {minimum}, not {n}")
-    return n
-
-
 def import_stock(rows: list[dict], stock: StockService, agent, progress=None) -> StockReport:
     """Apply WMS rows as `stock`'s identity; then serve backorders of every SKU that gained stock
     (once per SKU, after the whole feed, as the system identity `agent`)."""
@@ -89,12 +79,12 @@ def import_stock(rows: list[dict], stock: StockService, agent, progress=None) ->
             if has_count == has_receipt:
                 raise InvalidInput("a stock row has either on_hand (a count) or received (a receipt)")
             if has_receipt:
-                stock.receive(sku, wh, _whole(row["received"], "received", 1), desc)
+                stock.receive(sku, wh, whole_number(row["received"], "received", 1), desc)
                 report.received += 1
                 gained.append(sku)
             else:
                 before = next((d for d in stock.levels(sku) if d["warehouse"] == wh), None)
-                doc = stock.set_count(sku, wh, _whole(row["on_hand"], "on_hand", 0), desc)
+                doc = stock.set_count(sku, wh, whole_number(row["on_hand"], "on_hand", 0), desc)
                 if before is not None and before["_rev"] == doc["_rev"]:
                     report.unchanged += 1
                 else:

@@ -33,6 +33,7 @@ from .acl import Access
 from .couch import Database
 from .errors import InvalidInput
 from .idempotency import Idempotency, Outcome, fingerprint
+from .inputs import whole_number
 from .numbers import NumberAllocator
 from .refclaims import Claim, ClaimBook
 
@@ -464,18 +465,6 @@ def _amount(value, where: str) -> int:
     return orders.to_cents(value, where)
 
 
-def _whole(value, where: str, low: int = 0) -> int:
-    if isinstance(value, bool):
-        raise InvalidInput(f"{where} must be a whole number from {low}")
-    try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{where} must be a whole number from {low}, not {value!r}") from None
-    if n < low:
-        raise InvalidInput(f"{where} must be a whole number from {low}, not {n}")
-    return n
-
-
 def _flag(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y", "x")
 
@@ -530,7 +519,7 @@ class CustomerHandler(_UpsertHandler):
         if data.get("open_balance") not in (None, ""):
             doc["open_balance_cents"] = _amount(data["open_balance"], "open_balance")
         if data.get("days_late") not in (None, ""):
-            doc["days_late"] = _whole(data["days_late"], "days_late")
+            doc["days_late"] = whole_number(data["days_late"], "days_late")
         if data.get("partner"):
             doc["partner"] = str(data["partner"]).strip()
         if data.get("credit_hold") not in (None, ""):
@@ -567,7 +556,7 @@ class StockHandler(_UpsertHandler):
         if not re.fullmatch(r"[A-Z0-9][A-Z0-9._-]{0,19}", wh):
             raise InvalidInput('warehouse must look like "MAIN"')
         return {"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
-                "on_hand": _whole(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},
+                "on_hand": whole_number(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},
                 "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved (issue 4)
 
 

@@ -1,6 +1,7 @@
 """Small checks of values that come from a client, shared by the domain services: text is text
 (a number or an object is refused with a sentence, never turned into its repr and stored), and
-JSON is the standard's JSON (no NaN or Infinity, which CouchDB cannot store)."""
+JSON is the standard's JSON (no NaN or Infinity, which CouchDB cannot store), a count is a whole
+number."""
 from __future__ import annotations
 
 from .errors import InvalidInput
@@ -22,3 +23,17 @@ def optional_text(value, where: str, max_length: int | None = None, example: str
 def no_constants(name: str):
     """json.loads(..., parse_constant=no_constants): NaN, Infinity and -Infinity are not JSON."""
     raise ValueError(f"{name} is not a JSON number")
+
+
+def whole_number(value, where: str, low: int = 0) -> int:
+    """A count from a feed or an import file ("12", 12): a whole number from `low`, or InvalidInput
+    with a sentence that names the field."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{where} must be a whole number from {low}")
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{where} must be a whole number from {low}, not {value!r}") from None
+    if n < low:
+        raise InvalidInput(f"{where} must be a whole number from {low}, not {n}")
+    return n
