@@ -7,40 +7,17 @@ Run: .venv/bin/python -m bench.profile_import_cost [--orders N]"""
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import time
 
-from oms import couch, importing
+from oms import importing
 
 from .common import fresh_stack
-from .profile_server_cost import server_cpu_ms
+from .profile_server_cost import RequestCost, server_cpu_ms
 
 
 def main(n: int) -> None:
-    per_kind: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
-    node = [0]
-
-    def counted(name: str):
-        original = getattr(couch.Database, name)
-
-        def call(self, *args, **kwargs):
-            if not node[0]:
-                return original(self, *args, **kwargs)
-            before = server_cpu_ms(node[0])
-            try:
-                return original(self, *args, **kwargs)
-            finally:
-                kind = name
-                if name == "_bulk_raw" and args and args[0]:
-                    kind = f"_bulk_docs of {args[0][0]['_id'].split(':')[0]}"
-                per_kind[kind][0] += 1
-                per_kind[kind][1] += server_cpu_ms(node[0]) - before
-        setattr(couch.Database, name, call)
-
-    for name in ("_bulk_raw", "all_docs", "get", "_put"):
-        counted(name)
-
+    cost = RequestCost()
     importing._stages = importing.serial_stages   # request by request, in order
 
     with fresh_stack() as stack:
@@ -63,15 +40,14 @@ def main(n: int) -> None:
             return r.get_json()
 
         import_(records("WARM"))   # the server (and this process) warm up
-        node[0] = stack.couch.proc.pid
+        cost.pid = stack.couch.proc.pid
         for label, recs in (("import", records("EXT")), ("the same file again", None)):
-            per_kind.clear()
-            before, t0 = server_cpu_ms(node[0]), time.perf_counter()
+            cost.kinds.clear()
+            before, t0 = server_cpu_ms(cost.pid), time.perf_counter()
             out = import_(recs or records("EXT"))
-            print(f"{label}: {time.perf_counter() - t0:.2f} s, server CPU {(server_cpu_ms(node[0]) - before) / 1000:.2f} s, "
+            print(f"{label}: {time.perf_counter() - t0:.2f} s, server CPU {(server_cpu_ms(cost.pid) - before) / 1000:.2f} s, "
                   f"{out['counts']}")
-            for kind, (count, ms) in sorted(per_kind.items(), key=lambda kv: -kv[1][1]):
-                print(f"  {kind:32} {count:4} requests  {ms / 1000:6.2f} s server CPU  ({ms / count:5.1f} ms each)")
+            cost.report(unit=" server CPU in all")
 
 
 if __name__ == "__main__":

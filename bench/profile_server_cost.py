@@ -4,6 +4,7 @@ order makes and their raw equivalents. Not part of `make bench` (no ratio): a pr
 figures are in bench/README.md. Run: .venv/bin/python -m bench.profile_server_cost"""
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import os
@@ -11,7 +12,7 @@ import threading
 
 import requests
 
-from oms import people
+from oms import couch, people
 
 from .common import fresh_stack
 
@@ -19,6 +20,43 @@ from .common import fresh_stack
 def server_cpu_ms(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+class RequestCost:
+    """The server CPU of each kind of request this process makes (couch.Database calls, read from
+    /proc around each one; kinds like "_bulk_docs of order"). Meaningful when requests go one at a
+    time. `pid` 0 counts nothing (a warm-up)."""
+    CALLS = ("_bulk_raw", "all_docs", "view", "get", "get_or_none", "_put")
+
+    def __init__(self):
+        self.pid = 0
+        self.kinds: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
+        for name in self.CALLS:
+            self._wrap(name)
+
+    def _wrap(self, name: str) -> None:
+        original, cost = getattr(couch.Database, name), self
+
+        def call(db, *args, **kwargs):
+            if not cost.pid:
+                return original(db, *args, **kwargs)
+            before = server_cpu_ms(cost.pid)
+            try:
+                return original(db, *args, **kwargs)
+            finally:
+                kind = name
+                if name == "_bulk_raw" and args and args[0]:
+                    kind = f"_bulk_docs of {args[0][0]['_id'].split(':')[0]}"
+                elif name == "view":
+                    kind = f"view {args[1]}"
+                cost.kinds[kind][0] += 1
+                cost.kinds[kind][1] += server_cpu_ms(cost.pid) - before
+        setattr(couch.Database, name, call)
+
+    def report(self, per: int = 1, unit: str = "") -> None:
+        """Print each kind, costliest first; `per`: divide the total by this many (orders)."""
+        for kind, (count, ms) in sorted(self.kinds.items(), key=lambda kv: -kv[1][1]):
+            print(f"  {kind:36} {count:5} requests {ms / count:6.2f} ms each, {ms / per:7.2f} ms{unit}")
 
 
 def main(n: int = 100) -> None:

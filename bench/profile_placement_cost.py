@@ -1,0 +1,75 @@
+"""Where the server's time goes in placement passes (oms/placement.py): CPU milliseconds of the
+PouchDB Server process per kind of request, for passes of 8 orders placed as submitted (the
+bench_intake orders: 100 SKUs in two warehouses, 50 customers). A pass's three independent
+requests run one after the other here, so each request's server time is its own. Not part of
+`make bench` (no ratio): a profiling aid whose figures are in bench/README.md.
+Run: .venv/bin/python -m bench.profile_placement_cost [--passes N]"""
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import Future
+
+from oms import acl, people, placement
+from oms.fulfilment import FulfilmentService, SystemAgent
+from oms.numbers import NumberAllocator
+
+from .bench_intake import CUSTOMERS, SKUS
+from .common import fresh_stack
+from .profile_server_cost import RequestCost, server_cpu_ms
+
+PER_PASS = 8
+
+
+class _Inline:
+    """Stands in for the pass's thread pool: each request runs when submitted, alone."""
+    def submit(self, fn, *args) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+def main(passes: int) -> None:
+    cost = RequestCost()
+    placement._pool = _Inline
+    with fresh_stack() as stack:
+        s, server = stack.settings, stack.server()
+        admin = server.admin(s.db_name)
+        admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": f"Customer {c}", "currency": "EUR",
+                     "tier": "gold", "credit_limit_cents": 10**10, "open_balance_cents": 0} for c in CUSTOMERS])
+        admin.bulk([{"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
+                     "on_hand": 10**6, "reserved": 0, "holds": {}} for sku in SKUS for wh in ("MAIN", "EAST")])
+        entries = admin.get("acl")["entries"]
+        access = acl.resolve(entries, "sally", ["sales"])
+        people.mirror(server, s.secret_key, access)
+        db = server.as_person(s.db_name, "sally", people.couch_password(s.secret_key, "sally"))
+        system, system_db = people.as_system(server, s.secret_key, s.db_name, entries)
+        numbers = NumberAllocator()
+        agent = SystemAgent(system, system_db, numbers)
+        sally = FulfilmentService(db, access, numbers, lambda: agent)
+
+        def one_pass(k: int) -> None:
+            placed = []
+            for i in range(k * PER_PASS, (k + 1) * PER_PASS):
+                data = {"customer": CUSTOMERS[i % len(CUSTOMERS)], "status": "submitted",
+                        "lines": [{"sku": SKUS[i % len(SKUS)], "qty": 3, "unit_price": "4.50"},
+                                  {"sku": SKUS[(i * 7 + 1) % len(SKUS)], "qty": 1, "unit_price": "39.90"}]}
+                placed.append((sally.build(data, customer=sally.customer(data["customer"])), db))
+            out = placement._Pass(agent, placed).run()
+            assert all(order["status"] == "allocated" for order, _ in out), out
+
+        for k in range(5):   # the server and this process warm up
+            one_pass(k)
+        cost.pid = stack.couch.proc.pid
+        before = server_cpu_ms(cost.pid)
+        for k in range(5, 5 + passes):
+            one_pass(k)
+        orders = passes * PER_PASS
+        print(f"{passes} passes of {PER_PASS} orders: server CPU {(server_cpu_ms(cost.pid) - before) / orders:.2f} ms "
+              "per order")
+        cost.report(per=orders, unit=" per order")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passes", type=int, default=40)
+    main(parser.parse_args().passes)
