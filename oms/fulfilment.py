@@ -70,26 +70,30 @@ def order_priority(customer: dict, order: dict, clock, short: bool = False) -> c
     return crm.priority(customer, order, crm.today_of(clock), short=short)
 
 
-def allocate(order: dict, orders: OrderService, stock: StockService, customer: dict | None = None,
-             seen: dict | None = None) -> dict:
+def allocation_changes(order: dict, claims: list[dict], customer: dict | None, clock) -> dict:
+    """What the allocate step changes on an order that made `claims`: its allocations, the rest of
+    each line backordered, and (with the customer's profile) its priority, higher when short."""
+    allocations = merge_allocations(order.get("allocations"), claims)
+    got: dict[int, int] = {}
+    for a in allocations:
+        got[a["line"]] = got.get(a["line"], 0) + a["qty"]
+    backorders = [{"line": l["line"], "sku": l["sku"], "qty": l["qty"] - got.get(l["line"], 0)}
+                  for l in order["lines"] if l["qty"] > got.get(l["line"], 0)]
+    changes = {"allocations": allocations, "backorders": backorders or None}
+    if customer is not None:
+        changes["priority"] = order_priority(customer, order, clock, short=bool(backorders)).value
+    return changes
+
+
+def allocate(order: dict, orders: OrderService, stock: StockService, customer: dict | None = None) -> dict:
     """approved -> allocated: claim each line's quantity (fullest warehouse first), backorder the
     rest, and write both onto the order in one revision. A claim whose order write fails is
-    given back. `seen`: stock documents by SKU as read at placement (claims start from them)."""
+    given back."""
     number, claims = order["number"], []
-    seen = seen or {}
     try:
         for line in order["lines"]:
-            claims += stock.claim_line(number, line["line"], line["sku"], line["qty"], seen.pop(line["sku"], None))
-        allocations = merge_allocations(order.get("allocations"), claims)
-        got = {}
-        for a in allocations:
-            got[a["line"]] = got.get(a["line"], 0) + a["qty"]
-        backorders = [{"line": l["line"], "sku": l["sku"], "qty": l["qty"] - got.get(l["line"], 0)}
-                      for l in order["lines"] if l["qty"] > got.get(l["line"], 0)]
-        changes = {"allocations": allocations, "backorders": backorders or None}
-        if customer is not None:
-            changes["priority"] = order_priority(customer, order, orders.clock, short=bool(backorders)).value
-        return orders.act_on(order, "allocate", changes=changes)
+            claims += stock.claim_line(number, line["line"], line["sku"], line["qty"])
+        return orders.act_on(order, "allocate", changes=allocation_changes(order, claims, customer, orders.clock))
     except BaseException:
         stock.undo(number, claims)
         raise
@@ -156,15 +160,14 @@ def _serve_backorder(number, line_no, sku, orders: OrderService, stock: StockSer
     return n
 
 
-def credit_decision(order: dict, agent: SystemAgent, customer: dict | None = None) -> dict:
+def credit_decision(order: dict, agent: SystemAgent) -> dict:
     """submitted -> approved (within the limit, when the rule says so) or credit_hold (with the
-    reason), decided by the system identity on the revision it read. `customer`: the profile
-    as read for this very order moments ago, if the caller has it."""
+    reason), decided by the system identity on the revision it read and the profile as it is."""
     # One decision per customer at a time in this process, each written before the next reads the
     # exposure, so orders placed together cannot both fit under the limit the other one used.
     # (Processes still race: two workers may approve at the same moment.)
     with turn(f"credit:{order['customer']['id']}"):
-        customer = customer or agent.customers.get(order["customer"]["id"])
+        customer = agent.customers.get(order["customer"]["id"])
         decision = agent.customers.check(order, customer)
         prio = order_priority(customer, order, agent.clock).value
         record = decision.record(agent.access.name, agent.clock(), "auto_approved" if decision.ok else "held")
@@ -176,21 +179,19 @@ def credit_decision(order: dict, agent: SystemAgent, customer: dict | None = Non
                                    changes={"credit": record, "priority": prio})
 
 
-def settle(order: dict, agent: SystemAgent, customer: dict | None = None, seen: dict | None = None) -> dict:
-    """Run the hand-offs the order's state calls for, until it rests with a person. `customer`
-    and `seen` (stock documents by SKU): what the caller read for this very order at placement,
-    so it is not read again."""
+def settle(order: dict, agent: SystemAgent) -> dict:
+    """Run the hand-offs the order's state calls for, until it rests with a person (one order
+    alone; orders placed together settle in a placement pass)."""
     for _ in range(4):
         try:
             if order["status"] == "submitted":
-                order = credit_decision(order, agent, customer)
+                order = credit_decision(order, agent)
             elif order["status"] == "approved" and "allocations" not in order:
-                customer = customer or agent.customers.get(order["customer"]["id"])
-                order = allocate(order, agent.orders, agent.stock, customer, seen)
+                customer = agent.customers.get(order["customer"]["id"])
+                order = allocate(order, agent.orders, agent.stock, customer)
             else:
                 return order
-        except Conflict:
-            customer = seen = None   # someone changed something: decide again on news
+        except Conflict:   # someone changed something: decide again on news
             try:
                 order = agent.orders.get(order["number"])
             except CouchError:

@@ -33,10 +33,10 @@ from . import customers as crm
 from . import schema, workflow
 from .batching import Batcher
 from .couch import CouchError, Database
-from .fulfilment import SystemAgent, order_priority, settle
+from .fulfilment import SystemAgent, allocation_changes, order_priority, settle
 from .orders import remember_customer
-from .stock import (_answers, answer_from_order, available, free_units, hold_key, known_stock_keys,
-                    merge_allocations, stock_by_sku)
+from .stock import (_answers, answer_from_order, free_units, fullest_first, hold, hold_key, known_stock_keys,
+                    stock_by_sku)
 from .turns import turn
 
 log = logging.getLogger(__name__)
@@ -202,13 +202,10 @@ class _Pass:
             claims = self.claims[i] = []
             for line in order["lines"]:
                 want = line["qty"]
-                for d in sorted(working.get(line["sku"], ()), key=lambda d: (-available(d), d["warehouse"])):
-                    n = min(want, available(d))
+                for d in fullest_first(working.get(line["sku"], [])):
+                    n = hold(d, hold_key(order["number"], line["line"]), want)
                     if n <= 0:
                         break
-                    key = hold_key(order["number"], line["line"])
-                    d["holds"][key] = d["holds"].get(key, 0) + n
-                    d["reserved"] += n
                     claim = {"line": line["line"], "sku": line["sku"], "warehouse": d["warehouse"], "qty": n}
                     claims.append(claim)
                     touched.setdefault(d["_id"], (d, []))[1].append((i, claim))
@@ -242,15 +239,7 @@ class _Pass:
         for i, order in decided.items():
             if order["status"] != "approved":
                 continue
-            allocations = merge_allocations(None, self.claims.get(i, []))
-            got: dict[int, int] = {}
-            for a in allocations:
-                got[a["line"]] = got.get(a["line"], 0) + a["qty"]
-            backorders = [{"line": l["line"], "sku": l["sku"], "qty": l["qty"] - got.get(l["line"], 0)}
-                          for l in order["lines"] if l["qty"] > got.get(l["line"], 0)]
-            customer = profiles[order["customer"]["id"]]
-            changes = {"allocations": allocations, "backorders": backorders or None,
-                       "priority": order_priority(customer, order, self.clock, short=bool(backorders)).value}
+            changes = allocation_changes(order, self.claims.get(i, []), profiles[order["customer"]["id"]], self.clock)
             decided[i] = workflow.apply(self.agent.access, order, "allocate", now, changes=changes)
 
     def _write(self, decided: dict[int, dict]) -> None:

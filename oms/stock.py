@@ -93,6 +93,21 @@ def available(doc: dict) -> int:
     return doc["on_hand"] - doc["reserved"]
 
 
+def fullest_first(docs: list[dict]) -> list[dict]:
+    """A SKU's stock documents in the order claims take them (fewest splits)."""
+    return sorted(docs, key=lambda d: (-available(d), d["warehouse"]))
+
+
+def hold(doc: dict, key: str, want: int) -> int:
+    """Hold up to `want` free units of this stock document for `key` (in the document); returns
+    how many (0 when none is free)."""
+    n = min(want, available(doc))
+    if n > 0:
+        doc["holds"][key] = doc["holds"].get(key, 0) + n
+        doc["reserved"] += n
+    return max(n, 0)
+
+
 def free_units(docs: list[dict]) -> int:
     return sum(max(0, available(d)) for d in docs)
 
@@ -250,7 +265,7 @@ class StockService:
             return None
         return stock_by_sku(skus, (r.get("doc") for r in self.db.all_docs(keys=keys, include_docs=True)["rows"]))
 
-    def availability(self, lines: list[dict], seen: dict | None = None) -> list[LineAnswer]:
+    def availability(self, lines: list[dict]) -> list[LineAnswer]:
         """Each line's answer at placement. Asks the warehouses this process knows in one request;
         a SKU that comes out short there is read again over every warehouse (exact), so a new
         warehouse is never missed when it matters."""
@@ -261,8 +276,6 @@ class StockService:
             short |= {a.sku for a in _answers(lines, found) if a.status != "available"}
         for sku in short:
             found[sku] = self.levels(sku)
-        if seen is not None:
-            seen.update(found)
         return _answers(lines, found)
 
     def page(self, after: list | None = None, limit: int = 50) -> tuple[list[dict], list | None]:
@@ -356,11 +369,9 @@ class StockService:
         """Hold up to `want` free units for `key`; returns how many it got (0 when none is free).
         `first`: the stock document as just read, if the caller has it."""
         def change(doc):
-            n = min(want, available(doc))
+            n = hold(doc, key, want)
             if n <= 0:
                 raise _Skip(0)
-            doc["holds"][key] = doc["holds"].get(key, 0) + n
-            doc["reserved"] += n
             return n
         try:
             return self._cas(sku, warehouse, change, first=first)
@@ -391,25 +402,18 @@ class StockService:
             return n
         return self._cas(sku, warehouse, change)
 
-    def claim_line(self, number: str, line: int, sku: str, want: int, docs: list[dict] | None = None) -> list[dict]:
+    def claim_line(self, number: str, line: int, sku: str, want: int) -> list[dict]:
         """Claim up to `want` units for an order line over the SKU's warehouses, fullest first
-        (fewest splits). Returns the claims made [{line, sku, warehouse, qty}]. `docs`: the SKU's
-        stock documents as read moments ago (at placement), else they are read now; each claim
-        still decides on the current revision (a stale one costs a 409 and a re-read)."""
-        got, tried = [], set()
-        for fresh in ((False, True) if docs is not None else (True,)):
-            if fresh:   # (again) over every warehouse: those given may have run short meanwhile
-                docs = [d for d in self.levels(sku) if d["warehouse"] not in tried]
-            for d in sorted(docs, key=lambda d: (-available(d), d["warehouse"])):
-                if want <= 0:
-                    return got
-                tried.add(d["warehouse"])
-                n = self.claim(sku, d["warehouse"], hold_key(number, line), want, first=d) if available(d) > 0 else 0
-                if n:
-                    got.append({"line": line, "sku": sku, "warehouse": d["warehouse"], "qty": n})
-                    want -= n
+        (fewest splits). Returns the claims made [{line, sku, warehouse, qty}]. Each claim decides
+        on the current revision (the one just read; a stale one costs a 409 and a re-read)."""
+        got = []
+        for d in fullest_first(self.levels(sku)):
             if want <= 0:
                 break
+            n = self.claim(sku, d["warehouse"], hold_key(number, line), want, first=d) if available(d) > 0 else 0
+            if n:
+                got.append({"line": line, "sku": sku, "warehouse": d["warehouse"], "qty": n})
+                want -= n
         return got
 
     def undo(self, number: str, claims: list[dict]) -> None:
