@@ -25,7 +25,8 @@ POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pou
 # recompiled per document and a filtered _changes reads one document's metadata at a time.
 PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
            "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js",
-           "pouchdb-adapter-leveldb-core/lib/index.js")
+           "pouchdb-adapter-leveldb-core/lib/index.js", "pouchdb-security/lib/index.js",
+           "pouchdb-abstract-mapreduce/lib/index.js")
 
 
 def free_port() -> int:
