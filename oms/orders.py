@@ -8,7 +8,7 @@ import re
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from . import schema, workflow
+from . import exposure, schema, workflow
 from .acl import Access
 from .couch import Conflict, Database, Forbidden, NotFound
 from .errors import InvalidInput
@@ -208,7 +208,9 @@ class OrderService:
         problem = schema.order_problem(new)
         if problem:  # bad input is a 400 here, before validate_doc_update would refuse it (403)
             raise InvalidInput(problem)
-        return self.db.save(new)
+        saved = self.db.save(new)
+        exposure.moved_into_exposure(self.db.name, doc, saved)
+        return saved
 
     def amend(self, number_or_id: str, lines_input, reason: str | None, rev: str | None = None) -> dict:
         """Amend after confirmation: keep the current revision as a version document

@@ -1,11 +1,15 @@
 """Orders placed together are settled together: the credit decisions and stock allocations of every
 order this process's people submitted at the same moment are decided in one pass (oms/batching.py)
-and written in five requests, whatever the number of orders:
+and written in at most five requests, whatever the number of orders:
 
     the new orders                          one _bulk_docs per person, as that person
-    the customers' profiles and the stock   one _all_docs by key (fresh; a SKU short in the
-                                            warehouses this process knows is re-read over all)
-    their credit exposure                   one grouped view query by exact keys
+    the customers' profiles and the stock   one _all_docs by key (profiles fresh; stock documents
+                                            this process read or wrote in the last 2 s come from
+                                            its memory, oms/stock.py StockMemory; a SKU short in
+                                            the warehouses it knows is re-read over all)
+    their credit exposure                   one grouped view query by exact keys, only for the
+                                            customers whose exposure this process does not
+                                            remember (oms/exposure.py): about once in 2 s
     the stock claims                        one _bulk_docs of stock documents
     the orders                              one _bulk_docs: approve + allocate (or hold_credit)
 
@@ -18,9 +22,12 @@ again on fresh reads.
 
 Credit stays fair inside the batch: a customer's orders are decided one after another, each
 approved order counted in the exposure the next one sees (as credit_decision's turns do); the pass
-holds the credit turns of its customers until its orders are written. Stock never oversells: the
-claims are compare-and-swap writes of the stock documents as read (a 409 voids them and the order
-claims that much again alone), written before the orders that name them."""
+holds the credit turns of its customers until its orders are written, and adds its approvals to
+the exposure it remembers. A remembered exposure decides only far from the limit (a tenth of it
+left, rules/priority.json credit.exposure_memory); nearer, the pass asks the view. Stock never
+oversells: the claims are compare-and-swap writes of the stock documents as read or remembered (a
+409 voids them, the document is forgotten, and the order claims that much again alone on a fresh
+read), written before the orders that name them."""
 from __future__ import annotations
 
 import contextlib
@@ -30,11 +37,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import customers as crm
-from . import schema, workflow
+from . import exposure, schema, workflow
 from .batching import Batcher
 from .couch import CouchError, Database
 from .fulfilment import SystemAgent, allocation_changes, order_priority, settle
 from .orders import remember_customer
+from .stock import MEMORY as stock_memory
 from .stock import (_answers, answer_from_order, free_units, fullest_first, hold, hold_key, known_stock_keys,
                     stock_by_sku)
 from .turns import turn
@@ -99,19 +107,30 @@ class _Pass:
                 for cid in cids:   # sorted: two passes never wait on each other
                     turns.enter_context(turn(f"credit:{cid}"))
                 # Three independent requests at once: the people's creates, the credit exposure
-                # (of approved orders: the new ones do not count yet) and the profiles and stock.
-                created, exposure = _pool().submit(self._create), _pool().submit(self._exposure, cids)
+                # (of approved orders: the new ones do not count yet) of the customers this
+                # process remembers none for (oms/exposure.py), and the profiles and stock.
+                remembered = exposure.MEMORY.recall(self.db.name, cids)
+                ask = exposure.MEMORY.to_ask(self.db.name, [c for c in cids if c not in remembered])
+                created = _pool().submit(self._create)
+                asked = _pool().submit(self._exposure, ask) if ask else None
                 try:
                     profiles, stock = self._read(cids)
                 finally:
                     created.result()
-                decided = self._decide_credit(profiles, exposure.result())
+                figures = {**remembered, **(asked.result() if asked else {})}
+                # a remembered figure decides only far from the limit; near it, read afresh
+                doubtful = [cid for cid in cids if cid not in ask and cid in profiles
+                            and not exposure.trusted(profiles[cid], self._placing(cid), figures[cid])]
+                if doubtful:
+                    figures.update(self._exposure(doubtful))
+                decided = self._decide_credit(profiles, figures)
                 self._claim(decided, stock)
                 self._allocate(decided, profiles)
                 self._write(decided)
         except CouchError as exc:
             # The server went away mid-pass: each order rests where it got to, in the queue of the
             # role that owns that state (as fulfilment.settle leaves it).
+            exposure.MEMORY.forget(self.db.name, cids)
             log.warning("placement pass of %d orders stopped: %s", len(self.orders), exc.reason)
         out: list = []
         for i, order in enumerate(self.orders):
@@ -149,8 +168,11 @@ class _Pass:
                 need[l["sku"]] = need.get(l["sku"], 0) + l["qty"]
         skus = list(need)
         stock_keys = known_stock_keys(skus) or []
-        rows = self.db.all_docs(keys=cids + stock_keys, include_docs=True)["rows"]
+        kept = stock_memory.recall(self.db.name, stock_keys)
+        rows = self.db.all_docs(keys=cids + [k for k in stock_keys if k not in kept], include_docs=True)["rows"]
         docs = [r.get("doc") for r in rows]
+        stock_memory.keep(self.db.name, docs)
+        docs += kept.values()
         profiles = {d["_id"]: d for d in docs if d and d.get("type") == "customer"}
         for doc in profiles.values():
             remember_customer(self.db.name, doc)
@@ -158,14 +180,24 @@ class _Pass:
         for sku in skus:
             if sku not in stock or free_units(stock[sku]) < need[sku]:
                 stock[sku] = self.agent.stock.levels(sku)
+                stock_memory.keep(self.db.name, stock[sku])
         for i, o in enumerate(self.orders):   # each order's answer before anything is claimed
             self.answers[i] = [a.as_dict() for a in _answers(o["lines"], stock)]
         return profiles, stock
 
     def _exposure(self, cids: list[str]) -> dict[str, int]:
-        return crm.exposure_by_customer(self.db, cids)
+        """The customers' exposure from the view, remembered as of the moment it was asked."""
+        asked_at = exposure.MEMORY.clock()
+        figures = crm.exposure_by_customer(self.db, cids)
+        exposure.MEMORY.store(self.db.name, figures, asked_at)
+        return figures
 
-    def _decide_credit(self, profiles: dict[str, dict], exposure: dict[str, int]) -> dict[int, dict]:
+    def _placing(self, cid: str) -> int:
+        """What this pass may approve for the customer: its submitted orders together."""
+        return sum(o["totals"]["net_cents"] for i, o in enumerate(self.orders)
+                   if o["customer"]["id"] == cid and i not in self.refused)
+
+    def _decide_credit(self, profiles: dict[str, dict], figures: dict[str, int]) -> dict[int, dict]:
         """submitted -> approved | credit_hold, each customer's orders in turn, every approval
         counted in the exposure the next order of that customer sees. Returns the decided
         revisions (not yet written) by batch index."""
@@ -179,13 +211,13 @@ class _Pass:
             if order["status"] != "submitted" or customer is None:
                 self.alone.add(i)
                 continue
-            decision = crm.credit_check(customer, order["totals"]["net_cents"], exposure[customer["_id"]])
+            decision = crm.credit_check(customer, order["totals"]["net_cents"], figures[customer["_id"]])
             if decision.ok and not auto:
                 continue
             changes = {"credit": decision.record(me.name, now, "auto_approved" if decision.ok else "held"),
                        "priority": order_priority(customer, order, self.clock).value}
             if decision.ok:
-                exposure[customer["_id"]] += order["totals"]["net_cents"]
+                figures[customer["_id"]] += order["totals"]["net_cents"]
                 decided[i] = workflow.apply(me, order, "approve", now, changes=changes)
             else:
                 decided[i] = workflow.apply(me, order, "hold_credit", now, "Credit check: " + decision.sentence(), changes)
@@ -215,7 +247,13 @@ class _Pass:
         now, me = self.clock(), self.agent.access.name
         for d, _ in touched.values():
             d["updated_at"], d["updated_by"] = now, me
-        written = {row["id"] for row in self.db.bulk([d for d, _ in touched.values()]) if "error" not in row}
+        rows = self.db.bulk([d for d, _ in touched.values()])
+        written = {row["id"] for row in rows if "error" not in row}
+        for d, row in zip((d for d, _ in touched.values()), rows):
+            if "error" not in row:
+                d["_rev"] = row["rev"]
+        stock_memory.keep(self.db.name, [d for d, _ in touched.values() if d["_id"] in written])
+        stock_memory.forget(self.db.name, [doc_id for doc_id in touched if doc_id not in written])
         for doc_id, (_, claims) in touched.items():
             if doc_id in written:
                 continue
@@ -263,6 +301,8 @@ class _Pass:
             else:
                 doc["_rev"] = row["rev"]
                 self.orders[i] = doc
+                if doc["status"] != "credit_hold":   # approved: it counts from now on
+                    exposure.MEMORY.add(self.db.name, doc["customer"]["id"], doc["totals"]["net_cents"])
 
     def _give_back(self, i: int) -> None:
         self.agent.stock.undo(self.orders[i]["number"], self.claims.pop(i, []))

@@ -138,6 +138,45 @@ class _KnownWarehouses:
 _WAREHOUSES = _KnownWarehouses()
 
 
+class StockMemory:
+    """Stock documents as this process last read or wrote them, with their revisions, kept
+    SECONDS: a placement pass claims on them without reading them again. A stale one costs a
+    retry, never a wrong claim: the claim is a write on the remembered revision (compare-and-swap),
+    so a document someone else changed answers 409, is forgotten, and those orders claim alone on
+    a fresh read. A SKU that looks short is read afresh anyway (placement)."""
+
+    SECONDS = 2.0
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._docs: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def recall(self, db_name: str, ids: list[str]) -> dict[str, dict]:
+        """Copies of the documents kept within SECONDS, by id."""
+        oldest = self.clock() - self.SECONDS
+        with self._lock:
+            hits = {i: self._docs.get((db_name, i)) for i in ids}
+        return {i: copy.deepcopy(hit[1]) for i, hit in hits.items() if hit and hit[0] >= oldest}
+
+    def keep(self, db_name: str, docs) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._docs) > 50_000:
+                self._docs.clear()
+            for doc in docs:
+                if doc and doc.get("type") == "stock" and doc.get("_rev"):
+                    self._docs[(db_name, doc["_id"])] = (now, copy.deepcopy(doc))
+
+    def forget(self, db_name: str, ids) -> None:
+        with self._lock:
+            for i in ids:
+                self._docs.pop((db_name, i), None)
+
+
+MEMORY = StockMemory()
+
+
 # -- availability (pure) -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LineAnswer:
@@ -320,8 +359,10 @@ class StockService:
                 raise InvalidInput(f"{sku} at {warehouse}: {problem}")
             try:
                 self.db.save(doc)
+                MEMORY.keep(self.db.name, [doc])
                 return result
             except Conflict:
+                MEMORY.forget(self.db.name, [doc_id])
                 self.retries += 1
                 if time.monotonic() > deadline:
                     break

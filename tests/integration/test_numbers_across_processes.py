@@ -29,3 +29,25 @@ def test_an_allocator_writes_its_next_block_on_the_counter_it_wrote_and_rereads_
     assert len(set(numbers)) == len(numbers) == 14
     assert int(second[0][3:]) == int(first[-1][3:]) + 1
     assert reads.count("counter:order") >= 2 and int(third[0][3:]) > int(theirs[-1][3:])
+
+
+def test_a_busy_allocator_claims_ever_bigger_blocks_and_small_ones_again_when_calm(person):
+    _, db = person("sally")
+    now = [0.0]
+    mine = NumberAllocator(block=2, clock=lambda: now[0])
+    counter = lambda: db.get("counter:order")["value"]   # noqa: E731
+    sizes = []
+    for _ in range(4):          # each block used up at once: 2, 4, 8, 16
+        before = mine.next(db)
+        sizes.append(counter() - int(before[3:]) + 1)
+        for _ in range(sizes[-1] - 1):
+            mine.next(db)
+    assert sizes == [2, 4, 8, 16]
+    now[0] += NumberAllocator.BUSY_SECONDS + 1   # calm: the next block is small again
+    first = mine.next(db)
+    assert counter() - int(first[3:]) + 1 == 2
+    big = NumberAllocator(block=2, clock=lambda: now[0])
+    big.MOST_BLOCK = 4
+    for _ in range(2 + 4 + 4):  # capped at MOST_BLOCK
+        last = big.next(db)
+    assert counter() == int(last[3:])

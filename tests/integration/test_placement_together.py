@@ -118,3 +118,74 @@ def test_a_draft_is_not_settled_and_answers_availability_as_before(fulfil, new_c
     order = svc.create({"customer": new_customer(), "status": "draft", "lines": [line(sku, 3)]})
     assert order["status"] == "draft" and "allocations" not in order
     assert [(a["status"], a["available"], a["backorder"]) for a in svc.availability] == [("partial", 2, 1)]
+
+
+# -- the exposure a pass remembers (oms/exposure.py) ---------------------------------------------
+def count_exposure_reads(monkeypatch) -> list[list[str]]:
+    """The customers of each credit exposure query the passes make (the real query still runs)."""
+    asked: list[list[str]] = []
+    read = placement.crm.exposure_by_customer
+
+    def counting(db, cids):
+        asked.append(list(cids))
+        return read(db, cids)
+    monkeypatch.setattr(placement.crm, "exposure_by_customer", counting)
+    return asked
+
+
+def test_far_below_the_limit_a_pass_decides_on_the_exposure_it_remembers(fulfil, agent, new_customer, new_sku, monkeypatch):
+    sku, ext = new_sku(50), new_customer(credit_limit_cents=1_000_000)
+    cid = f"customer:{ext}"
+    asked = count_exposure_reads(monkeypatch)
+    (first, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 3))))
+    (second, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 4))))
+    assert first["status"] == second["status"] == "allocated"
+    assert [cid in a for a in asked] == [True]            # the second pass asked nobody about it
+    assert second["credit"]["open_orders_cents"] == 3_000  # ... and counted the first approval
+
+
+def test_near_the_limit_a_pass_reads_the_exposure_afresh(fulfil, agent, new_customer, new_sku, monkeypatch):
+    sku, ext = new_sku(50), new_customer(credit_limit_cents=10_000)
+    cid = f"customer:{ext}"
+    asked = count_exposure_reads(monkeypatch)
+    (first, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 5))))        # 5,000
+    # a remembered figure never holds an order: one that looks too high is checked first
+    placement.exposure.MEMORY.store(agent.db.name, {cid: 8_500}, placement.exposure.MEMORY.clock())
+    (second, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 4))))       # 9,000 in all
+    (third, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 2))))        # 11,000
+    assert [first["status"], second["status"], third["status"]] == ["allocated", "allocated", "credit_hold"]
+    assert [cid in a for a in asked] == [True, True, True]
+    assert second["credit"]["open_orders_cents"] == 5_000 and third["credit"]["open_orders_cents"] == 9_000
+
+
+def test_an_order_this_process_moves_into_exposure_is_counted_by_the_next_pass(fulfil, agent, new_customer, new_sku):
+    sku, ext = new_sku(50), new_customer(credit_limit_cents=10_000)
+    (small, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 2))))        # 2,000
+    (big, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 9))))          # 11,000: held
+    assert (small["status"], big["status"]) == ("allocated", "credit_hold")
+    fulfil("carl").act(big["number"], "approve", reason="paid in advance by wire")       # 11,000 exposed
+    (late, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 1))))
+    assert late["status"] == "credit_hold" and late["credit"]["open_orders_cents"] == 11_000
+
+
+def test_a_pass_claims_on_the_stock_it_remembers_and_a_stale_memory_costs_only_a_retry(fulfil, agent, new_customer, new_sku, monkeypatch):
+    sku = new_sku(10)
+    sid = f"stock:{sku}:MAIN"
+    (first, _), = one_pass(fulfil, agent, ("sally", submitted(new_customer(), line(sku, 2))))
+    asked: list[list[str]] = []
+    read = agent.db.all_docs
+
+    def recording(**opts):
+        asked.append(list(opts.get("keys") or ()))
+        return read(**opts)
+    monkeypatch.setattr(agent.db, "all_docs", recording)
+    (second, _), = one_pass(fulfil, agent, ("sally", submitted(new_customer(), line(sku, 3))))
+    assert second["status"] == "allocated" and sid not in asked[0]   # claimed on the remembered copy
+    # another process changes the document; this one's memory still has the old revision
+    doc = agent.db.get(sid)
+    agent.db.save({**doc, "on_hand": doc["on_hand"] + 5})
+    (third, _), = one_pass(fulfil, agent, ("sally", submitted(new_customer(), line(sku, 4))))
+    assert third["status"] == "allocated" and third["allocations"] == [{"line": 1, "sku": sku, "warehouse": "MAIN", "qty": 4}]
+    stock = stock_doc(agent, sku)
+    assert (stock["on_hand"], stock["reserved"]) == (15, 9)
+    assert not books(agent, sku, [first, second, third])
