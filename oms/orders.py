@@ -18,8 +18,12 @@ from .ttl_cache import TTLCache
 
 # Customer profiles as order entry reads them (name, currency, tier for the priority): every order
 # reads one, so each process keeps them a few seconds. Credit decisions read the profile afresh
-# (customer(fresh=True)); this process's own profile writes drop their entry (forget_customer).
-PROFILE_SECONDS = 2.0
+# (customer(fresh=True); placement passes read their customers' profiles in their one read, and
+# refresh these entries with them); this process's own profile writes drop their entry
+# (forget_customer). At 2 s, orders placed after a pause each waited for a profile read of their
+# own in the middle of a wave (bench/README.md); what a few seconds more can show is a new name
+# or tier, never a credit hold (that is decided on the fresh read).
+PROFILE_SECONDS = 10.0
 _profiles = TTLCache(PROFILE_SECONDS)
 
 

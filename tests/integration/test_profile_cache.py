@@ -27,12 +27,14 @@ def test_a_credit_hold_set_elsewhere_stops_the_next_submitted_order_at_once(fulf
     assert "on credit hold in the CRM" in second["history"][-1]["reason"]
 
 
-def test_a_draft_may_show_a_profile_a_moment_old_then_the_new_one(fulfil, agent, new_customer):
+def test_a_draft_may_show_a_profile_a_moment_old_then_the_new_one(fulfil, agent, new_customer, monkeypatch):
+    monkeypatch.setattr(orders._profiles, "ttl", 0.5)   # PROFILE_SECONDS, shortened for the test
     customer = new_customer(name="Old Name Ltd")
     sally = fulfil("sally")
     assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
     _profile_written_elsewhere(agent, customer, name="New Name Ltd")
-    time.sleep(orders.PROFILE_SECONDS + 0.1)
+    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
+    time.sleep(0.6)
     assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "New Name Ltd"
 
 
