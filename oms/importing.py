@@ -148,13 +148,14 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[
     applied.
 
     `claims`: a list, or batches (lists) built while the batches before them are claimed and
-    written. Three stages overlap, each on its thread: the caller's builds batches (Python);
-    a claimer claims the batches waiting (up to ROUND at once: one counter write and one write of
-    claim documents for them all); WRITERS writers write the claimed batches' orders (one
+    written. Three stages overlap: the caller's thread builds batches (Python); a claimer
+    thread claims the batches waiting (up to ROUND at once: one counter write and one write of
+    claim documents for them all); WRITERS writer threads write the claimed batches' orders (one
     _bulk_docs each, as a raw client would, two at a time). So the database works on batch k's
     orders while the claims of the next ones are written and later ones are built. Batches may
-    land out of order: a reference met again is only ever written with its first content. `done(n)`: n more records finished;
-    `first_refs`: the references of the first batch, whose claims are read while it is built."""
+    land out of order: a reference met again is only ever written with its first content.
+    `done(n)`: n more records finished; `first_refs`: the references of the first batch, whose
+    claims are read while it is built."""
     book = ClaimBook(ctx.db, kind, ctx.access.name, ctx.clock)
     batches = _chunks(claims) if isinstance(claims, list) else claims
     first_seen: set[str] = set()   # references met in this run (claimer's thread only)

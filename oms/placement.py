@@ -247,13 +247,14 @@ class _Pass:
         now, me = self.clock(), self.agent.access.name
         for d, _ in touched.values():
             d["updated_at"], d["updated_by"] = now, me
-        rows = self.db.bulk([d for d, _ in touched.values()])
-        written = {row["id"] for row in rows if "error" not in row}
-        for d, row in zip((d for d, _ in touched.values()), rows):
+        docs = [d for d, _ in touched.values()]
+        written = set()
+        for d, row in zip(docs, self.db.bulk(docs)):
             if "error" not in row:
                 d["_rev"] = row["rev"]
-        stock_memory.keep(self.db.name, [d for d, _ in touched.values() if d["_id"] in written])
-        stock_memory.forget(self.db.name, [doc_id for doc_id in touched if doc_id not in written])
+                written.add(d["_id"])
+        stock_memory.keep(self.db.name, [d for d in docs if d["_id"] in written])
+        stock_memory.forget(self.db.name, touched.keys() - written)
         for doc_id, (_, claims) in touched.items():
             if doc_id in written:
                 continue
