@@ -33,7 +33,7 @@ def priority_rules() -> dict:
 
 
 def credit_rules() -> dict:
-    return rules.rules()["priority"]["credit"]
+    return rules.credit()
 
 
 def customer_id(ext_id: str) -> str:

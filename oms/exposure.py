@@ -18,12 +18,8 @@ import time
 from . import rules
 
 
-def _rules() -> dict:
-    return rules.rules()["priority"]["credit"]
-
-
 def seconds() -> float:
-    return float(_rules()["exposure_memory"]["seconds"])
+    return float(rules.credit()["exposure_memory"]["seconds"])
 
 
 def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:
@@ -31,7 +27,7 @@ def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:
     limit = customer.get("credit_limit_cents")
     if limit is None:
         return True
-    headroom = float(_rules()["exposure_memory"]["headroom"])
+    headroom = float(rules.credit()["exposure_memory"]["headroom"])
     exposure = (customer.get("open_balance_cents") or 0) + remembered_cents + order_cents
     return exposure <= limit * (1 - headroom)
 
@@ -104,6 +100,6 @@ MEMORY = ExposureMemory()
 def moved_into_exposure(db_name: str, before: dict, after: dict) -> None:
     """After this process wrote `after` over `before` (an order): an order that now counts as
     exposure and did not (approved from a credit hold, say) makes the remembered figure too low."""
-    states = _rules()["exposure_states"]
+    states = rules.credit()["exposure_states"]
     if after.get("status") in states and before.get("status") not in states:
         MEMORY.forget(db_name, [after["customer"]["id"]])

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 
 from . import customers as crm
-from . import rules, workflow
+from . import workflow
 from .acl import Access
 from .couch import Conflict, CouchError, Database, Forbidden, NotFound
 from .errors import InvalidInput
@@ -373,4 +373,4 @@ def count(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, on_
 def credit_rule_needs_reason(order: dict, action: str) -> bool:
     """For the action bar: approving an order on credit hold asks for a reason (priority.json)."""
     return (action == "approve" and order.get("status") == "credit_hold"
-            and rules.rules()["priority"]["credit"]["approve_from_hold_needs_reason"])
+            and crm.credit_rules()["approve_from_hold_needs_reason"])

@@ -3,8 +3,9 @@ of one process) travel together in one `_bulk_docs` request instead of one PUT e
 
 Writers gather as oms/batching.py says: a lone write goes out at once (no timer, no added
 latency), and while a flush is in flight the next writes gather. Each document keeps its own
-outcome: `_bulk_docs` is not atomic on CouchDB 3 (nor here), and a refused or conflicting document fails only its own writer, with the same error a PUT
-would have given (403 with the validate_doc_update sentence, 409 Conflict).
+outcome: `_bulk_docs` is not atomic on CouchDB 3 (nor here), and a refused or conflicting
+document fails only its own writer, with the same error a PUT would have given (403 with the
+validate_doc_update sentence, 409 Conflict).
 
 Measured on PouchDB Server 4.2.0 (bench/README.md): one _bulk_docs of 8 orders costs about a
 fifth of 8 PUTs, because the server's per-request work (auth, JSON, a leveldb batch) is shared."""

@@ -160,7 +160,7 @@ def create_claimed(ctx: ImportContext, claims: list[OrderClaim] | Iterable[list[
     batches = _chunks(claims) if isinstance(claims, list) else claims
     first_seen: set[str] = set()   # references met in this run (claimer's thread only)
     refusals: dict[str, str] = {}   # references the database refused to claim, and why
-    created: set[str] = set()      # order ids this run wrote (writer's thread only)
+    created: set[str] = set()      # order ids this run wrote (the writer threads')
 
     def claim_round(round_: list[list[OrderClaim]]) -> list[list[tuple[OrderClaim, Claim | None]]]:
         """Each batch with the claim that stands for each of its records (None: refused, and

@@ -22,3 +22,8 @@ def acl() -> dict:
 
 def schema() -> dict:
     return rules()["schema"]
+
+
+def credit() -> dict:
+    """priority.json's credit rules: exposure states, limits, approvals (customers, exposure)."""
+    return rules()["priority"]["credit"]

@@ -33,6 +33,7 @@ from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
 from .inputs import optional_text
 from .orders import utcnow
+from .ttl_cache import TTLCache
 from .turns import turn
 
 log = logging.getLogger(__name__)
@@ -148,33 +149,24 @@ class StockMemory:
     SECONDS = 2.0
 
     def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self._docs: dict[tuple[str, str], tuple[float, dict]] = {}
-        self._lock = threading.Lock()
+        self._docs = TTLCache(self.SECONDS, max_items=50_000, clock=clock)   # (db, id) -> doc
 
     def recall(self, db_name: str, ids: list[str]) -> dict[str, dict]:
         """The documents kept within SECONDS, by id: shared, so read-only (a pass claims on
         copies). A hot stock document holds thousands of holds: copying it on every keep and
         recall cost the claims on it, which take turns, a sixth of their speed."""
-        oldest = self.clock() - self.SECONDS
-        with self._lock:
-            hits = {i: self._docs.get((db_name, i)) for i in ids}
-        return {i: hit[1] for i, hit in hits.items() if hit and hit[0] >= oldest}
+        hits = {i: self._docs.get((db_name, i)) for i in ids}
+        return {i: doc for i, doc in hits.items() if doc is not None}
 
     def keep(self, db_name: str, docs) -> None:
         """Documents just read or written, which nobody changes any more (kept as they are)."""
-        now = self.clock()
-        with self._lock:
-            if len(self._docs) > 50_000:
-                self._docs.clear()
-            for doc in docs:
-                if doc and doc.get("type") == "stock" and doc.get("_rev"):
-                    self._docs[(db_name, doc["_id"])] = (now, doc)
+        for doc in docs:
+            if doc and doc.get("type") == "stock" and doc.get("_rev"):
+                self._docs.put((db_name, doc["_id"]), doc)
 
     def forget(self, db_name: str, ids) -> None:
-        with self._lock:
-            for i in ids:
-                self._docs.pop((db_name, i), None)
+        for i in ids:
+            self._docs.discard((db_name, i))
 
 
 MEMORY = StockMemory()
