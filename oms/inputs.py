@@ -4,7 +4,14 @@ JSON is the standard's JSON (no NaN or Infinity, which CouchDB cannot store), a 
 number."""
 from __future__ import annotations
 
+import re
+
 from .errors import InvalidInput
+
+# Numbers from a client are ASCII digits: int() and Decimal() also read other scripts' digits
+# ("١٢") and underscores ("1_000"), which no invoice or spreadsheet would show back the same.
+PLAIN_WHOLE = re.compile(r"[+-]?[0-9]+")
+PLAIN_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def optional_text(value, where: str, max_length: int | None = None, example: str | None = None) -> str | None:
@@ -31,7 +38,10 @@ def whole_number(value, where: str, low: int = 0) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{where} must be a whole number from {low}")
     try:
-        n = int(str(value).strip())
+        text = str(value).strip()
+        if not PLAIN_WHOLE.fullmatch(text):
+            raise ValueError
+        n = int(text)
     except (TypeError, ValueError):
         raise InvalidInput(f"{where} must be a whole number from {low}, not {value!r}") from None
     if n < low:

@@ -12,7 +12,7 @@ from . import exposure, schema, workflow
 from .acl import Access
 from .couch import Conflict, Database, Forbidden, NotFound
 from .errors import InvalidInput
-from .inputs import optional_text
+from .inputs import PLAIN_AMOUNT, PLAIN_WHOLE, optional_text
 from .numbers import NumberAllocator
 from .ttl_cache import TTLCache
 
@@ -45,8 +45,13 @@ def to_cents(value, where: str, maximum: int = 10_000_000) -> int:
     `maximum` and non-numbers."""
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidInput(f"{where} is required, e.g. \"12.50\"")
+    text = str(value).strip()
+    # Decimal() also reads other scripts' digits ("١٢") and underscores ("1_000"): an amount
+    # typed or sent is plain digits with an optional point, as on an invoice.
+    if isinstance(value, str) and not PLAIN_AMOUNT.fullmatch(text):
+        raise InvalidInput(f"{where} must be an amount like \"12.50\", not {value!r}")
     try:
-        d = Decimal(str(value).strip())
+        d = Decimal(text)
     except InvalidOperation:
         raise InvalidInput(f"{where} must be an amount like \"12.50\", not {value!r}") from None
     # Bound before quantize: a huge value (1e26) would overflow Decimal's precision there.
@@ -61,6 +66,8 @@ def to_qty(value, where: str) -> int:
         raise InvalidInput(f"{where} must be a whole number from 1, e.g. 3")
     try:
         if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        if isinstance(value, str) and not PLAIN_WHOLE.fullmatch(value.strip()):
             raise ValueError
         q = int(str(value).strip()) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
