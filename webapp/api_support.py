@@ -2,6 +2,9 @@
 create (first result or its replay)."""
 from __future__ import annotations
 
+import json
+import re
+
 from flask import jsonify, request
 from flask.json.provider import DefaultJSONProvider
 
@@ -12,14 +15,29 @@ from oms.idempotency import Idempotency, Outcome, check_key, fingerprint
 from oms.inputs import no_constants
 
 
+# A "\ud800"-style escape in the raw body: only then can the decoded text hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 class StrictJSONProvider(DefaultJSONProvider):
-    """Request bodies are read as standard JSON: Python's json takes NaN and Infinity, which no
-    JSON client sends and CouchDB cannot store (int(Infinity) was a 500 on a customer's
-    days_late). get_json() then answers None, so the handlers say "not valid JSON" (400)."""
+    """Request bodies are read as standard JSON that CouchDB can store, or get_json() answers None
+    and the handlers say "not valid JSON" (400): Python's json takes NaN and Infinity, which no
+    JSON client sends; arrays nested thousands deep exhaust the parser's recursion; and an
+    escaped lone surrogate ("\\ud800") decodes to text that cannot be written as UTF-8."""
 
     def loads(self, s, **kwargs):
         kwargs.setdefault("parse_constant", no_constants)
-        return super().loads(s, **kwargs)
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        raw = s if isinstance(s, bytes) else s.encode("utf-8", "surrogatepass")
+        if _SURROGATE_ESCAPE.search(raw):
+            try:
+                json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text holds a lone surrogate") from None
+        return data
 
 
 def json_body(what: str = "the request") -> dict:
@@ -27,7 +45,7 @@ def json_body(what: str = "the request") -> dict:
         raise InvalidInput(f"send {what} as JSON with Content-Type: application/json")
     data = request.get_json(silent=True)
     if data is None:
-        raise InvalidInput("the body is not valid JSON")
+        raise InvalidInput("the body is not valid JSON (standard JSON in UTF-8, nested at most a few hundred deep)")
     if not isinstance(data, dict):
         raise InvalidInput(f"{what} must be a JSON object")
     return data

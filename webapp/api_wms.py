@@ -18,8 +18,8 @@ from oms.stock import available, clean_sku, clean_warehouse
 from oms.idempotency import Outcome
 
 from . import links, services
-from .api_support import idempotent, limit_arg, request_fingerprint, respond
-from .api import _json_body, bp
+from .api_support import idempotent, json_body, limit_arg, request_fingerprint, respond
+from .api import bp
 from .auth import api_auth_required
 
 
@@ -58,7 +58,7 @@ def get_customer(ref):
 @bp.put("/customers/<ref>")
 @api_auth_required
 def put_customer(ref):
-    outcome, doc = links.customers().upsert(ref, _json_body())
+    outcome, doc = links.customers().upsert(ref, json_body())
     return _created({"result": outcome, "customer": doc}, outcome == "created")
 
 
@@ -101,7 +101,7 @@ def get_stock(sku):
 @bp.put("/stock/<sku>/<warehouse>")
 @api_auth_required
 def put_stock_count(sku, warehouse):
-    data = _json_body()
+    data = json_body()
     on_hand = data.get("on_hand")
     if isinstance(on_hand, bool) or not isinstance(on_hand, int):
         raise InvalidInput('send the count as {"on_hand": 120}')
@@ -113,7 +113,7 @@ def put_stock_count(sku, warehouse):
 @api_auth_required
 def post_receipt():
     """With an Idempotency-Key, a retried receipt answers the first result and adds nothing."""
-    data = _json_body()
+    data = json_body()
     qty = to_qty(data.get("qty"), "qty")
     sku, warehouse = clean_sku(data.get("sku")), clean_warehouse(data.get("warehouse") or "MAIN")
     stock = links.stock()
@@ -137,7 +137,7 @@ def import_stock():
 def post_availability():
     """Would these lines be served now? {"lines": [{"sku": "WID-100", "qty": 3}]} -> per line
     available / partial (how many) / backorder. Nothing is reserved."""
-    data = _json_body()
+    data = json_body()
     raw = data.get("lines")
     if not isinstance(raw, list) or not raw:
         raise InvalidInput('send {"lines": [{"sku": "WID-100", "qty": 3}]}')
@@ -173,7 +173,7 @@ def get_shipments(number):
 def post_shipment(number):
     """{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}:
     lines may be left out to ship everything the order holds (one shipment per warehouse)."""
-    data = _json_body()
+    data = json_body()
     unknown = sorted(set(data) - {"warehouse", "lines", "carrier", "tracking", "rev"})
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: carrier, lines, rev, tracking, warehouse")

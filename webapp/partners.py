@@ -19,7 +19,7 @@ from replication.partners import PartnerService, number_prefix
 
 from oms.idempotency import Outcome
 
-from .api_support import idempotent, request_fingerprint, respond
+from .api_support import idempotent, json_body, request_fingerprint, respond
 from . import services
 from .errors import problem
 from .orders import form_to_input
@@ -225,9 +225,7 @@ def api_order(number):
 @api.post("/orders")
 @partner_api_auth
 def api_place():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("send the order as a JSON object with Content-Type: application/json")
+    data = json_body("the order")
     svc = service()
 
     def place() -> Outcome:
