@@ -60,8 +60,11 @@ def login():
 
 
 def _same_site(path: str) -> str | None:
-    """Only a path on this site: never an open redirect (browsers read /\\host as //host)."""
-    if path.startswith("/") and not path.startswith("//") and "\\" not in path and ":" not in path.split("?")[0]:
+    """Only a path on this site: never an open redirect. Browsers read /\\host as //host and drop
+    tabs and line breaks from a URL (so "/\\t/host" is //host too), and a line break in a header
+    is refused by the server, so anything but printable ASCII after one leading slash is refused."""
+    if (path.startswith("/") and not path.startswith("//") and "\\" not in path
+            and ":" not in path.split("?")[0] and path.isascii() and path.isprintable() and " " not in path):
         return path
     return None
 
