@@ -11,8 +11,6 @@ Shapes:
           order line), so a file exported here imports elsewhere; JSON as the API returns them."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -23,6 +21,7 @@ from views.reader import read_page
 from . import xmlformat
 from .acl import Access
 from .couch import Database
+from .csvtext import CsvLines
 from .errors import InvalidInput
 from .importing import ORDER_COLUMNS
 
@@ -116,23 +115,8 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-class _Line:
-    """csv.writer into a reusable buffer: one string per row."""
-
-    def __init__(self):
-        self.buf = io.StringIO()
-        self.w = csv.writer(self.buf, lineterminator="\r\n")
-
-    def __call__(self, values) -> str:
-        self.w.writerow(values)
-        out = self.buf.getvalue()
-        self.buf.seek(0)
-        self.buf.truncate()
-        return out
-
-
 def _csv(vd: ViewDef, rows, docs) -> Iterator[str]:
-    line = _Line()
+    line = CsvLines()
     if docs is None:
         yield line([c["title"] for c in vd.columns])
         for _, value in rows:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from . import xmlformat
+from .csvtext import read_cell
 from .errors import InvalidInput
 
 KINDS = ("customers", "stock", "orders")   # the order they are applied in: orders need customers
@@ -120,7 +121,7 @@ def read_csv(text: str, kind: str | None = None) -> list[Record]:
             if len(values) > len(header):
                 rows.append((line, {"__error__": f"{len(values)} values but {len(header)} columns"}))
                 continue
-            rows.append((line, {h: v.strip() for h, v in zip(header, values) if h}))
+            rows.append((line, {h: read_cell(v.strip()) for h, v in zip(header, values) if h}))
     except csv.Error as exc:
         raise ImportRefused(f"line {reader.line_num}: {exc}") from None
     if kind == "orders":

@@ -15,10 +15,8 @@ an open SSE stream holds a gunicorn worker thread per open tab, needs a _changes
 process and care with proxies; a 204 poll is stateless, cheap and works everywhere."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import time
 from collections import OrderedDict
@@ -28,6 +26,7 @@ from flask import (Blueprint, Response, abort, current_app, g, make_response, re
                    render_template, request, stream_with_context, url_for)
 
 from oms.couch import CouchError
+from oms.csvtext import CsvLines
 from oms.errors import InvalidInput
 from views import catalog, dashboard as dash, search as searching
 from views.catalog import SortDef, ViewDef
@@ -350,23 +349,6 @@ def more(name):
 
 # --- CSV export (streamed: memory stays flat however long the view) ---------------------------
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(v) -> str:
-    text = "" if v is None else str(v)
-    # A cell that starts like a formula is shown as text by spreadsheets (CSV injection).
-    return "'" + text if text.startswith(_FORMULA) and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-        return True
-    except ValueError:
-        return False
-
-
 def csv_header(columns) -> list[str]:
     out = [c["title"] for c in columns]
     if any(c.get("format") == "money" for c in columns):
@@ -381,7 +363,7 @@ def csv_row(value: dict, columns) -> list[str]:
             v = value.get(c["field"])
             out.append("" if v is None else f"{v / 100:.2f}")
         else:
-            out.append(_csv_text(cell(value, c)))
+            out.append(cell(value, c))
     if any(c.get("format") == "money" for c in columns):
         out.append(value.get("currency") or "")
     return out
@@ -392,18 +374,16 @@ def stream_csv(columns, rows, filename: str) -> Response:
     first = next(rows, None)  # read the first batch now: a failure is still an error page
 
     def generate():
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(csv_header(columns))
+        line = CsvLines()
+        chunk = [line(csv_header(columns))]
         if first is not None:
-            w.writerow(csv_row(first["value"], columns))
+            chunk.append(line(csv_row(first["value"], columns)))
             for n, r in enumerate(rows):
-                w.writerow(csv_row(r["value"], columns))
+                chunk.append(line(csv_row(r["value"], columns)))
                 if n % 200 == 0:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
-        yield buf.getvalue()
+                    yield "".join(chunk)
+                    chunk = []
+        yield "".join(chunk)
 
     resp = Response(stream_with_context(generate()), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
