@@ -10,7 +10,7 @@ import os
 import threading
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from ibm_cloud_sdk_core import ApiException
@@ -64,6 +64,26 @@ _ROW_ERRORS = {"conflict": Conflict, "forbidden": Forbidden, "unauthorized": Una
 def row_error(row: dict) -> CouchError:
     """The exception a PUT of the document would have raised, for a _bulk_docs result row."""
     return _ROW_ERRORS.get(row["error"], BadRequest)(row.get("reason") or row["error"])
+
+
+class Rows(list):
+    """The result rows of a _bulk_docs, and whether every copy of the database took every write
+    in it: always on one copy; on a cluster CouchDB answers 201 for that, and 202 when some
+    document reached fewer copies (without saying which)."""
+
+    def __init__(self, rows, on_every_copy: bool):
+        super().__init__(rows)
+        self.on_every_copy = on_every_copy
+
+
+def _in_order(docs: list[dict], rows: list[dict]) -> list[dict]:
+    """_bulk_docs result rows in the order of `docs` (one per document, matched by id)."""
+    by_id: dict[str, list[dict]] = {}
+    for row in rows:
+        by_id.setdefault(row.get("id"), []).append(row)
+    return [(by_id.get(d["_id"]) or [{"id": d["_id"], "error": "unknown_error",
+                                      "reason": "the server gave no result for this document"}]).pop(0)
+            for d in docs]
 
 
 _BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
@@ -122,6 +142,7 @@ class CouchServer:
         self._admin = (admin_user, admin_password)
         self._clients: dict[tuple[str, str], CloudantV1] = {}
         self._groups: dict[tuple[str, str, str], GroupCommit] = {}
+        self.copies_of: dict[str, int] = {}   # database -> copies of each document (Database.copies)
         self._lock = threading.Lock()
 
     def client(self, name: str, password: str) -> CloudantV1:
@@ -160,10 +181,15 @@ class CouchServer:
         return Database(self, self.client(name, password), db)
 
     # raw HTTP for the few calls the SDK does not model the way we need (_config, _replicate)
-    @_couch_call
     def request(self, method: str, path: str, *, auth=None, json=None, params=None, data=None):
-        r = self.session.request(method, self.url + path, auth=auth or self._admin, json=json,
-                                 params=params, data=data, timeout=self.timeout)
+        r = self.send(method, path, auth=auth or self._admin, json=json, params=params, data=data)
+        return r.json() if r.content else None
+
+    @_couch_call
+    def send(self, method: str, path: str, *, auth, json=None, params=None, data=None, headers=None) -> requests.Response:
+        """One request as `auth`; an answer of 400 and up raises its CouchError."""
+        r = self.session.request(method, self.url + path, auth=auth, json=json, params=params, data=data,
+                                 headers=headers, timeout=self.timeout)
         if r.status_code >= 400:
             try:
                 reason = r.json().get("reason") or r.json().get("error")
@@ -172,7 +198,7 @@ class CouchServer:
             if r.status_code >= 500:
                 raise Unavailable(f"database server error: {reason}", 503)
             raise _BY_STATUS.get(r.status_code, CouchError)(reason, r.status_code)
-        return r.json() if r.content else None
+        return r
 
     def up(self) -> bool:
         try:
@@ -275,16 +301,24 @@ class Database:
     def _put_design(self, doc: dict) -> dict:
         return self.svc.put_design_document(db=self.name, ddoc=doc["_id"][8:], design_document=doc).get_result()
 
+    # Every write asks every copy to take it (w = copies, on a cluster): when it returns, whatever
+    # reads next (a view, which a cluster answers from one copy per shard; this person's next
+    # page) sees it. A copy that is down makes it 202 Accepted, still a write that was taken.
     @_couch_call
     def _put(self, doc: dict) -> dict:
+        if self.copies() > 1:
+            return self._raw("PUT", "/" + quote(doc["_id"], safe=":"), params={"w": self.copies()}, json=doc).json()
         return self.svc.put_document(db=self.name, doc_id=doc["_id"], document=doc).get_result()
 
     @_couch_call
-    def _bulk_raw(self, docs: list[dict], new_edits: bool | None = None) -> list[dict]:
+    def _bulk_raw(self, docs: list[dict], new_edits: bool | None = None) -> "Rows":
         body = {"docs": docs}
         if new_edits is not None:
             body["new_edits"] = new_edits
-        return self.svc.post_bulk_docs(db=self.name, bulk_docs=body).get_result()
+        if self.copies() > 1:
+            r = self._raw("POST", "/_bulk_docs", params={"w": self.copies()}, json=body)
+            return Rows(r.json(), on_every_copy=r.status_code == 201)
+        return Rows(self.svc.post_bulk_docs(db=self.name, bulk_docs=body).get_result(), on_every_copy=True)
 
     @_couch_call
     def delete(self, doc_id: str, rev: str) -> None:
@@ -293,19 +327,39 @@ class Database:
         else:
             self.svc.delete_document(db=self.name, doc_id=doc_id, rev=rev)
 
-    def bulk(self, docs: list[dict], new_edits: bool | None = None) -> list[dict]:
+    def bulk(self, docs: list[dict], new_edits: bool | None = None) -> "Rows":
         """_bulk_docs: never atomic (neither on CouchDB 3): returns one result per document, in
         the order of `docs`. (PouchDB Server answers a validated _bulk_docs with the refused
         documents first; CouchDB 3 keeps the request's order.)"""
         rows = self._bulk_raw(docs, new_edits)
         if new_edits is False or any("_id" not in d for d in docs):
             return rows
-        by_id: dict[str, list[dict]] = {}
-        for row in rows:
-            by_id.setdefault(row.get("id"), []).append(row)
-        return [(by_id.get(d["_id"]) or [{"id": d["_id"], "error": "unknown_error",
-                                          "reason": "the server gave no result for this document"}]).pop(0)
-                for d in docs]
+        return Rows(_in_order(docs, rows), on_every_copy=rows.on_every_copy)
+
+    def copies(self) -> int:
+        """How many copies of each document the server keeps: a CouchDB 3 cluster's n (GET /db
+        answers `cluster.n`), 1 for a single node or PouchDB Server. Fixed when the database is
+        created, so asked once per database and server and kept for the process."""
+        n = self.server.copies_of.get(self.name)
+        if n is None:
+            info = self._raw("GET", "").json()
+            n = self.server.copies_of[self.name] = int((info.get("cluster") or {}).get("n") or 1)
+        return n
+
+    def leaves(self, doc_id: str) -> list[dict]:
+        """Every leaf revision of the document that any copy holds (open_revs=all, read from
+        every copy), deleted ones included, each with its `_revisions` (its ancestry)."""
+        try:
+            r = self._raw("GET", "/" + quote(doc_id, safe=":"),
+                          params={"open_revs": "all", "revs": "true", "r": self.copies()},
+                          headers={"Accept": "application/json"})
+        except NotFound:
+            return []
+        return [row["ok"] for row in r.json() if "ok" in row]
+
+    def _raw(self, method: str, path: str, *, params=None, json=None, headers=None) -> requests.Response:
+        return self.server.send(method, f"/{quote(self.name, safe='')}{path}", auth=self._auth(),
+                                params=params, json=json, headers=headers)
 
     @_couch_call
     def all_docs(self, **opts) -> dict:

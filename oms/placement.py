@@ -37,7 +37,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import customers as crm
-from . import exposure, schema, workflow
+from . import cas, exposure, schema, workflow
 from .batching import Batcher
 from .couch import CouchError, Database
 from .fulfilment import SystemAgent, allocation_changes, order_priority, settle
@@ -248,12 +248,9 @@ class _Pass:
         for d, _ in touched.values():
             d["updated_at"], d["updated_by"] = now, me
         docs = [d for d, _ in touched.values()]
-        written = set()
-        for d, row in zip(docs, self.db.bulk(docs)):
-            if "error" not in row:
-                d["_rev"] = row["rev"]
-                written.add(d["_id"])
-        stock_memory.keep(self.db.name, [d for d in docs if d["_id"] in written])
+        settled = [d for d in cas.save_all(self.db, docs) if not isinstance(d, CouchError)]
+        written = {d["_id"] for d in settled}
+        stock_memory.keep(self.db.name, settled)
         stock_memory.forget(self.db.name, touched.keys() - written)
         for doc_id, (_, claims) in touched.items():
             if doc_id in written:

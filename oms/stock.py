@@ -9,10 +9,9 @@ revision with reserved > on_hand, reserved < 0 or reserved != the sum of the hol
 writes. The decision happens on the central database only (DESIGN.md): partner and offline
 copies never write stock.
 
-On a CouchDB 3 *cluster* two writes with the same _rev can both be accepted on different nodes
-(the second as a conflicting revision). A single node (PouchDB Server, CouchDB with n=1) always
-refuses the loser; on a cluster keep stock in a database with n=1 or resolve conflicts on stock
-documents by re-deciding the losing claims.
+On a CouchDB 3 cluster two writes decided on the same _rev can both be taken, by different
+copies; the compare-and-swap goes through oms/cas.py, which counts a claim only once it is
+settled on every copy, and makes the losing claim decide again as a 409 would.
 
 holds names who holds the reserved units: {"SO-000123/1": 5} = line 1 of SO-000123 holds 5. An
 order records the same in its allocations (cumulative per line and warehouse) minus what it
@@ -27,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import schema
+from . import cas, schema
 from .acl import Access
 from .couch import Conflict, Database, NotFound
 from .errors import InvalidInput
@@ -353,8 +352,7 @@ class StockService:
             if problem:  # e.g. on_hand past its maximum: the client's mistake (400), not a refusal (403)
                 raise InvalidInput(f"{sku} at {warehouse}: {problem}")
             try:
-                self.db.save(doc)
-                MEMORY.keep(self.db.name, [doc])
+                MEMORY.keep(self.db.name, [cas.save(self.db, doc)])
                 return result
             except Conflict:
                 MEMORY.forget(self.db.name, [doc_id])

@@ -1,0 +1,169 @@
+"""Compare-and-swap writes that hold on every engine: the claims that must never be given twice
+(stock held for an order line, a block of order numbers).
+
+On one copy (PouchDB Server, a single CouchDB node) a write carrying the _rev it was decided on
+is exact: the server refuses it with 409 when someone else wrote first. A CouchDB 3 cluster keeps
+n copies of each document and takes a write once a quorum of them did: two writes decided on the
+same revision can both be taken, each by some copies, and once the copies exchange them the
+document holds two leaf revisions (a conflict). CouchDB then shows one of them, chosen by its
+revision id, and the other writer's change is silently gone: its stock hold, its numbers.
+
+So on a cluster a write counts only once it is settled:
+
+1. it is written asking every copy to take it (w = n). A 201 means every copy took it as the
+   next revision of the one it was decided on, so no copy can take another write decided on that
+   revision any more: no conflict can start from it;
+2. the document's leaves are then read from every copy (open_revs=all, r = n). Another live leaf
+   there is a conflict left by an earlier race; it is resolved by keeping CouchDB's winner and
+   deleting the others (their writers were never told they succeeded: they are still settling,
+   and find their revision gone);
+3. it is settled when one live leaf is left and it descends from our revision *and* from a
+   revision every copy took (ours, or a rewrite of the leaf as it is, when some copy had not
+   answered: 202).
+
+A write whose revision is gone raises Conflict, exactly as a 409 would: the caller reads again
+and decides again. While a copy is down no write can be taken by every copy: these claims wait
+and then answer 503 (Unavailable) rather than risk a second owner.
+
+The one identity that writes such a document also resolves it, so it must be allowed to delete
+it: stock and the order-number counter are written by Editors and up (validate_doc_update)."""
+from __future__ import annotations
+
+import itertools
+import random
+import time
+import uuid
+
+from .couch import Conflict, CouchError, Database, Unavailable, row_error
+
+SETTLE_SECONDS = 20.0
+
+
+def save(db: Database, doc: dict) -> dict:
+    """Write `doc` (its _rev is the revision it was decided on; none for a new document) and
+    return it as it now stands, settled. Raises Conflict when another write won."""
+    if db.copies() == 1:
+        return db.save(_mark(doc))   # (with the writes of this identity at the same moment: group commit)
+    [outcome] = save_all(db, [doc])
+    if isinstance(outcome, CouchError):
+        raise outcome
+    return outcome
+
+
+def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
+    """Write `docs` in one request; per document, in order: the document as it now stands,
+    settled (its _rev set), or the error a single write of it would have raised."""
+    for doc in docs:
+        _mark(doc)
+    if db.copies() == 1:
+        return db.save_all(docs)
+    rows = db.bulk(docs)
+    out: list[dict | CouchError] = []
+    for doc, row in zip(docs, rows):
+        if "error" in row:
+            out.append(row_error(row))
+            continue
+        try:
+            out.append(settle(db, doc["_id"], row["rev"], row["rev"] if _taken(rows) else None))
+        except CouchError as exc:
+            out.append(exc)
+    return out
+
+
+def settle(db: Database, doc_id: str, ours: str, taken_by_all: str | None, sleep=time.sleep,
+           clock=time.monotonic) -> dict:
+    """Wait until the document's one live leaf descends from `ours` and from a revision every
+    copy took (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when `ours` lost."""
+    deadline = clock() + SETTLE_SECONDS
+    for attempt in itertools.count():
+        live = [leaf for leaf in db.leaves(doc_id) if not leaf.get("_deleted")]
+        if not any(descends(leaf, ours) for leaf in live):
+            raise Conflict("Document update conflict")
+        if len(live) > 1:
+            # A conflict: keep CouchDB's winner, delete the rest (ours too, if it lost), and look
+            # again: a deletion that failed (someone wrote on that leaf meanwhile) shows there.
+            keep = winner(live)
+            _delete(db, [leaf for leaf in live if leaf is not keep])
+            continue
+        leaf = live[0]
+        if taken_by_all and descends(leaf, taken_by_all):
+            return _plain(leaf)
+        if clock() > deadline:
+            raise Unavailable(f"{doc_id} could not be written to every copy of the database; try again in a moment")
+        # Some copy did not take our revision (202): write the leaf again as it is, so that every
+        # copy holds it before anyone relies on it.
+        try:
+            rows = db.bulk([_mark(_plain(leaf))])
+        except Unavailable:
+            rows = []
+        row = rows[0] if rows else {}
+        if "rev" in row and _taken(rows):
+            taken_by_all = row["rev"]
+            continue
+        if row.get("error") not in (None, "conflict"):   # (a conflict: someone wrote on it; look again)
+            raise row_error(row)
+        sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+    raise AssertionError("unreachable")
+
+
+def create_all(db: Database, docs: list[dict]) -> list[dict]:
+    """Create `docs` (new documents that another writer may be creating at the same moment under
+    the same id) in one request; result rows in order, where a create that another one beat
+    reads as a 409. On a cluster both creates can be taken, each by some copies (202): the one
+    CouchDB shows once they meet is the one that stands, the other is reported as the conflict
+    (and stays a losing version of the document until someone allowed to resolves it)."""
+    rows = db.bulk(docs)
+    if _taken(rows):   # (always, on one copy)
+        return rows
+    out = []
+    for doc, row in zip(docs, rows):
+        if "rev" in row:
+            live = [leaf for leaf in db.leaves(doc["_id"]) if not leaf.get("_deleted")]
+            if live and winner(live)["_rev"] != row["rev"]:
+                row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
+        out.append(row)
+    return out
+
+
+def descends(leaf: dict, rev: str) -> bool:
+    """Is `rev` the leaf's revision or one of its ancestors (by its `_revisions`)?"""
+    gen, _, hash_ = rev.partition("-")
+    history = leaf.get("_revisions") or {}
+    i = history.get("start", 0) - int(gen)
+    ids = history.get("ids") or []
+    return 0 <= i < len(ids) and ids[i] == hash_
+
+
+def winner(leaves: list[dict]) -> dict:
+    """The revision CouchDB shows among live leaves: the longest history, then the greatest id."""
+    def rank(leaf):
+        gen, _, hash_ = leaf["_rev"].partition("-")
+        return int(gen), hash_
+    return max(leaves, key=rank)
+
+
+def _delete(db: Database, leaves: list[dict]) -> None:
+    """Delete these leaves (a lost race or a concurrent resolver makes some deletions fail: the
+    next read shows what is left). A deletion carries the body it deletes: validate_doc_update
+    checks it as it would a write (a counter's deletion still holds its value: it never goes back)."""
+    rows = db.bulk([dict(_plain(leaf), _deleted=True) for leaf in leaves])
+    for row in rows:
+        if row.get("error") == "forbidden":
+            raise row_error(row)
+
+
+def _taken(rows) -> bool:
+    """Did every copy take every write of this _bulk_docs (couch.Rows)?"""
+    return getattr(rows, "on_every_copy", False)
+
+
+def _mark(doc: dict) -> dict:
+    """Give the write an id of its own. CouchDB derives a revision id from the content and the
+    revision it follows: two writers making the same change on the same revision (two claims of
+    the same block of numbers) would make one and the same revision, taken by each as its own."""
+    doc["write"] = uuid.uuid4().hex
+    return doc
+
+
+def _plain(leaf: dict) -> dict:
+    return {k: v for k, v in leaf.items() if k != "_revisions"}
