@@ -1,14 +1,17 @@
 """Human order numbers (SO-000123) from a counter document, hi/lo style: a process claims a block
 of numbers with one write and hands them out locally, so each order costs one write, not two.
-A claim that loses the race (409) reads again and retries; blocks never overlap. The allocator
-keeps the counter revision it wrote last and writes on it directly next time (an import claims a
-block per batch): one request instead of a read and a write, while no other process claimed."""
+A claim that loses the race (409, or a revision that did not settle on a cluster: oms/cas.py)
+reads again and retries; blocks never overlap. The allocator keeps the counter revision it wrote
+last and writes on it directly next time (an import claims a block per batch): one request
+instead of a read and a write, while no other process claimed."""
 from __future__ import annotations
 
+import random
 import threading
 import time
 
-from .couch import Conflict, CouchError, Forbidden
+from . import cas
+from .couch import Conflict
 
 COUNTER_ID = "counter:order"
 
@@ -52,25 +55,25 @@ class NumberAllocator:
     def _claim(self, db, size: int | None = None) -> tuple[int, int]:
         size = size or self.block
         where = (getattr(getattr(db, "server", None), "url", None), db.name)
-        for _ in range(50):
-            base = self._written.pop(where, None)
-            if base is None:
-                base = db.get_or_none(COUNTER_ID) or {"_id": COUNTER_ID, "type": "counter", "value": 0}
+        for attempt in range(50):
+            base = self._written.pop(where, None) or self._read(db)
             doc = dict(base, value=base["value"] + size)
-            [row] = db.bulk([doc])   # the row's error as it is: a refusal is told from a race below
-            if row.get("ok"):
-                self._written[where] = dict(doc, _rev=row["rev"])
-                return base["value"] + 1, base["value"] + 1 + size
-            if row.get("error") == "conflict":
+            try:
+                # A block counts once its counter revision is settled (oms/cas.py): on a cluster two
+                # claims decided on the same revision can both be taken by some copies.
+                self._written[where] = cas.save(db, doc)
+            except Conflict:
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
                 continue
-            if row.get("error") == "forbidden":
-                # PouchDB Server runs validate_doc_update against the current revision before it
-                # notices our stale _rev, so a lost race can come back as 403 "only moves forward"
-                # instead of 409: if the counter moved since our base, it was a race; retry on it.
-                current = db.get_or_none(COUNTER_ID)
-                if current is not None and current.get("_rev") != base.get("_rev"):
-                    self._written[where] = current
-                    continue
-                raise Forbidden(row.get("reason") or "refused")
-            raise CouchError(row.get("reason") or row.get("error") or "the counter write failed")
+            return base["value"] + 1, base["value"] + 1 + size
         raise Conflict("could not claim order numbers: the counter is too busy; try again")
+
+    @staticmethod
+    def _read(db) -> dict:
+        """The counter as it stands; when it is gone (deleted), a new one from the highest value any
+        of its revisions held: validate_doc_update makes a deletion carry the value it deletes."""
+        current = db.get_or_none(COUNTER_ID)
+        if current is not None:
+            return current
+        floor = max((leaf.get("value", 0) for leaf in db.leaves(COUNTER_ID)), default=0)
+        return {"_id": COUNTER_ID, "type": "counter", "value": floor}

@@ -6,7 +6,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
   var partners = require('lib/validate_partner');
-  var integration = require('lib/integration');  // issue 7: integration and agent documents
+  var integration = require('lib/integration');  // integration and agent documents
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -22,6 +22,10 @@ function (newDoc, oldDoc, userCtx, secObj) {
 
   if (!admin && level < L('depositor')) _err('You have No Access to this database.');
 
+  if (type === 'counter') return validateCounter();
+  // A cluster resolves a conflict on import claims by deleting the losing version; the deletion
+  // carries the claims it deletes and is checked as a write, so no claim changes or goes.
+  if (newDoc._deleted && type === 'ref_claims') return integration.validate(newDoc, oldDoc, userCtx, _err);
   if (newDoc._deleted) {
     if (!admin && level < L('editor')) {
       _err('Only an Editor or above may delete documents' + (type === 'order' ? '; cancel the order instead.' : '.'));
@@ -32,7 +36,6 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'order') require('lib/validate_order_links').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'order' && !oldDoc && newDoc.imported) return integration.validateImportedOrder(newDoc, userCtx, _err);
   if (type === 'order') return validateOrder();
-  if (type === 'counter') return validateCounter();
   if (type === 'acl') return validateAcl();
   if (type === 'order_version') return validateVersion();
   if (type === 'comment') return validateComment();
@@ -146,9 +149,20 @@ function (newDoc, oldDoc, userCtx, secObj) {
     }
   }
 
+  // The order-number counter: written by whoever may create orders (a block of numbers per
+  // write), never moved back. Writing the same value again is how a cluster settles a revision
+  // on every copy; a deletion (a cluster's conflict being resolved) carries the value it deletes,
+  // so the counter is read back from it and numbers are never handed out twice.
   function validateCounter() {
-    if (typeof newDoc.value !== 'number' || newDoc.value % 1 !== 0) _err('A counter value is a whole number.');
-    if (oldDoc && newDoc.value <= oldDoc.value) _err('A counter only moves forward (from ' + oldDoc.value + ').');
+    if (!admin && (level === L('reader') || level < L('depositor'))) {
+      _err('As ' + access.levelTitle(level) + ' you may not number orders; Depositors and Authors may.');
+    }
+    if (!admin && newDoc._id !== 'counter:order') _err('The order counter is the document "counter:order".');
+    var problem = schema.check(newDoc, 'counter');
+    if (problem) _err('Invalid counter: ' + problem + '.');
+    if (oldDoc && newDoc.value < oldDoc.value) _err('A counter only moves forward (from ' + oldDoc.value + ').');
+    var step = require('lib/schema_rules').counter.value.max_step;
+    if (!admin && newDoc.value - (oldDoc ? oldDoc.value : 0) > step) _err('A counter moves at most ' + step + ' numbers at once.');
   }
 
   function validateAcl() {

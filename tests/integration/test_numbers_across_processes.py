@@ -51,3 +51,13 @@ def test_a_busy_allocator_claims_ever_bigger_blocks_and_small_ones_again_when_ca
     for _ in range(2 + 4 + 4):  # capped at MOST_BLOCK
         last = big.next(db)
     assert counter() == int(last[3:])
+
+
+def test_a_deleted_counter_carries_its_value_and_numbering_goes_on_from_it(person):
+    _, carl = person("carl")            # an Editor may delete; the deletion must hold the value
+    before = NumberAllocator().next(carl)
+    current = carl.get("counter:order")
+    carl.save(dict(current, _deleted=True))
+    assert carl.get_or_none("counter:order") is None
+    after = NumberAllocator().next(carl)
+    assert int(after[3:]) > int(before[3:]) and int(after[3:]) > current["value"]

@@ -62,3 +62,45 @@ def test_the_system_identity_is_an_ordinary_acl_entry_not_an_admin(server, setti
     with pytest.raises(Forbidden, match="Only a Manager may change the ACL"):
         acl = db.get("acl")
         db.save(acl)
+
+
+# -- the order-number counter: whoever may create orders moves it forward, within bounds ----------
+def counter_now(db) -> dict:
+    return db.get("counter:order")
+
+
+def test_a_reader_may_not_move_the_order_counter(person, service):
+    service("sally").numbers.next(person("sally")[1])          # the counter exists
+    _, rita = person("rita")
+    with pytest.raises(Forbidden, match="As Reader you may not number orders"):
+        rita.save(dict(counter_now(rita), value=counter_now(rita)["value"] + 1))
+
+
+@pytest.mark.parametrize("value, reason", [
+    (1e300, "value must be a whole number from 0 to 1000000000000"),
+    (-1, "value must be a whole number from 0"),
+    ("12", "value must be a whole number"),
+])
+def test_a_counter_value_out_of_bounds_is_refused(person, value, reason):
+    _, db = person("sally")
+    with pytest.raises(Forbidden, match=reason):
+        db.save(dict(counter_now(db), value=value))
+
+
+def test_the_counter_moves_forward_by_at_most_a_hundred_thousand_and_may_be_written_again_as_it_is(person):
+    _, db = person("sally")
+    current = counter_now(db)
+    with pytest.raises(Forbidden, match="moves at most 100000 numbers"):
+        db.save(dict(current, value=current["value"] + 100_001))
+    with pytest.raises(Forbidden, match="only moves forward"):
+        db.save(dict(current, value=current["value"] - 1))
+    again = db.save(dict(current))                      # the same value: how a cluster settles it
+    assert again["value"] == current["value"] and again["_rev"] != current["_rev"]
+
+
+def test_the_counter_cannot_be_deleted_back_to_zero(person, admin_db):
+    _, carl = person("carl")                              # an Editor: may delete documents
+    current = counter_now(carl)
+    with pytest.raises(Forbidden, match="value is required|value must be"):
+        carl.delete("counter:order", current["_rev"])    # a bare deletion forgets the value: refused
+    assert counter_now(admin_db)["_rev"] == current["_rev"]
