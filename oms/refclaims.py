@@ -38,7 +38,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .couch import Database
+from . import cas
+from .couch import Conflict, CouchError, Database, Forbidden
 from .idempotency import record_id
 
 ID_PREFIX = "refclaims:"
@@ -156,27 +157,29 @@ class ClaimBook:
                     doc["refs"][ref] = {"number": number, "fingerprint": fp, "by": self.person, "at": at}
                 docs.append(doc)
             again = []
-            for doc, res in zip(docs, self.db.bulk(docs)):
+            # Settled (oms/cas.py): on a cluster a claim counts once every copy holds it and no
+            # other version of its document is left; one that lost comes back as a 409.
+            for doc, res in zip(docs, cas.save_all(self.db, docs)):
                 refs = by_doc[doc["_id"]]
-                if res.get("ok"):
-                    self._docs[doc["_id"]] = dict(doc, _rev=res["rev"])
+                if not isinstance(res, CouchError):
+                    self._docs[doc["_id"]] = res
                     for ref in refs:
                         fp, number = pending.pop(ref)
                         standing[ref] = Claim(number, fp, mine=True)
-                elif res.get("error") in ("conflict", "forbidden"):
+                elif isinstance(res, (Conflict, Forbidden)):
                     again.append((doc, res))
                 else:
                     for ref in refs:
                         pending.pop(ref)
-                        refused[ref] = res.get("reason") or res.get("error") or "refused"
+                        refused[ref] = res.reason
             if not again:
                 break
             # Someone else wrote these documents since we read them (or the database refused our
             # claims): read them again; a reference claimed meanwhile is theirs, the rest retried.
-            before = {doc["_id"]: doc.get("_rev") for doc, _ in again}
-            for did in before:
+            stale = [doc["_id"] for doc, _ in again]
+            for did in stale:
                 self._docs.pop(did, None)
-            self._read(list(before))
+            self._read(stale)
             for doc, res in again:
                 now = self._docs.get(doc["_id"])
                 for ref in by_doc[doc["_id"]]:
@@ -184,9 +187,9 @@ class ClaimBook:
                     if entry:
                         pending.pop(ref)
                         standing[ref] = Claim(entry["number"], entry["fingerprint"])
-                    elif res.get("error") == "forbidden" and (now or {}).get("_rev") == before[doc["_id"]]:
-                        pending.pop(ref)     # nobody raced us: the database refused these claims
-                        refused[ref] = res.get("reason") or "refused"
+                    elif isinstance(res, Forbidden):
+                        pending.pop(ref)     # nobody raced us (a stale write is a Conflict): refused
+                        refused[ref] = res.reason
         for ref in pending:
             refused[ref] = "the claims of this reference are too busy; import it again in a moment"
         return standing, refused

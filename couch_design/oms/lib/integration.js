@@ -1,4 +1,4 @@
-// Validation of the integration and agent documents (issue 7), called from one dispatch line in
+// Validation of the integration and agent documents, called from one dispatch line in
 // validate_doc_update. Each rule says who may write the document and what may change, so a
 // client with a password cannot forge an event, a token or an agent's log. ES5: runs in CouchDB.
 var access = require('lib/access');
@@ -55,6 +55,7 @@ var rules = {
   // once written, never changes or goes; a new one names its writer; a reference sits in the
   // document its prefix names, so two imports of one reference always meet in one document.
   ref_claims: function (newDoc, oldDoc, userCtx, admin, err) {
+    if (!admin && access.level(userCtx) === L('reader')) err('As Reader you may not import orders; Depositors and Authors may.');
     if (typeof newDoc.kind !== 'string' || !/^[a-z]{1,20}$/.test(newDoc.kind)) err('Import claims need a kind like "orders".');
     if (typeof newDoc.prefix !== 'string' || newDoc._id !== 'refclaims:' + newDoc.kind + ':' + newDoc.prefix) {
       err('The _id of import claims is "refclaims:" + kind + ":" + prefix, e.g. "refclaims:orders:ERP-47".');
