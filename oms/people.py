@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from . import cas
 from .acl import Access
 from .couch import Conflict, CouchServer, NotFound
 
@@ -35,7 +36,9 @@ def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "st
             return False
         doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
         try:
-            users.save(doc)
+            # Settled on every copy (oms/cas.py): CouchDB refuses to sign in with a _users document
+            # in conflict, which two processes signing the same person in at once would leave.
+            cas.save(users, doc)
             return True
         except Conflict:
             continue  # signing in on several requests at once: another one mirrored first; look again

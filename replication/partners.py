@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from oms import people, rules
+from oms import cas, people, rules
 from oms.acl import Access
 from oms.config import Settings
 from oms.couch import Conflict, CouchServer, Database, Forbidden, NotFound
@@ -131,7 +131,7 @@ class Partners:
             doc["password"] = password
             if key:
                 doc["oms_key"] = key
-        users.save(doc)
+        cas.save(users, doc)   # settled on every copy: CouchDB signs nobody in on a conflicted _users document
         return "created" if current is None else "updated"
 
     # -- set up ----------------------------------------------------------------------------------
