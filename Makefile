@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 
-.PHONY: install install-system install-browser run test test-e2e bench clean
+.PHONY: install install-system install-browser run test test-cluster test-e2e bench clean
 
 install: install-system $(VENV)/.installed node_modules/.installed webapp/static/htmx.min.js
 
@@ -34,6 +34,14 @@ run: install
 
 test: install install-browser
 	$(BIN)/pytest -q -ra
+
+# The same suite against a CouchDB 3 server or cluster of yours (its admin; each run makes its
+# own databases and leaves none behind). OMS_COUCHDB_NODES: the cluster's nodes, comma-separated,
+# for the tests that race writers through different nodes.
+test-cluster: install install-browser
+	@test -n "$(COUCHDB_URL)" || { echo "make test-cluster needs COUCHDB_URL, COUCHDB_USER and COUCHDB_PASSWORD of a CouchDB 3 server (README: The production engine)"; exit 2; }
+	COUCHDB_URL="$(COUCHDB_URL)" COUCHDB_USER="$(COUCHDB_USER)" COUCHDB_PASSWORD="$(COUCHDB_PASSWORD)" \
+	  OMS_COUCHDB_NODES="$(OMS_COUCHDB_NODES)" $(BIN)/pytest -q -ra
 
 bench: install
 	$(BIN)/python -m bench $(BENCH)
