@@ -29,6 +29,7 @@ The one identity that writes such a document also resolves it, so it must be all
 it: stock and the order-number counter are written by Editors and up (validate_doc_update)."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import time
@@ -90,18 +91,19 @@ def settle(db: Database, doc_id: str, ours: str, taken_by_all: str | None, sleep
             return _plain(leaf)
         if clock() > deadline:
             raise Unavailable(f"{doc_id} could not be written to every copy of the database; try again in a moment")
-        # Some copy did not take our revision (202): write the leaf again as it is, so that every
-        # copy holds it before anyone relies on it.
+        # Some copy had not taken our revision (202): hand it the leaf itself, with its history
+        # (new_edits=false, as replication does: no new revision, so nothing to race with), until
+        # every copy answers that it holds it.
         try:
-            rows = db.bulk([_mark(_plain(leaf))])
+            rows = db.bulk([leaf], new_edits=False)
         except Unavailable:
             rows = []
-        row = rows[0] if rows else {}
-        if "rev" in row and _taken(rows):
-            taken_by_all = row["rev"]
+        if _taken(rows) and not any("error" in row for row in rows):
+            taken_by_all = leaf["_rev"]
             continue
-        if row.get("error") not in (None, "conflict"):   # (a conflict: someone wrote on it; look again)
-            raise row_error(row)
+        for row in rows:
+            if row.get("error") == "forbidden":
+                raise row_error(row)
         sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
     raise AssertionError("unreachable")
 
@@ -111,7 +113,9 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
     the same id) in one request; result rows in order, where a create that another one beat
     reads as a 409. On a cluster both creates can be taken, each by some copies (202): the one
     CouchDB shows once they meet is the one that stands, the other is reported as the conflict
-    (and stays a losing version of the document until someone allowed to resolves it)."""
+    (deleted, when this writer may delete; otherwise left for the conflicts view)."""
+    for doc in docs:
+        _mark(doc)   # two writers creating the same content would otherwise make one revision, both "created"
     rows = db.bulk(docs)
     if _taken(rows):   # (always, on one copy)
         return rows
@@ -120,6 +124,9 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
         if "rev" in row:
             live = [leaf for leaf in db.leaves(doc["_id"]) if not leaf.get("_deleted")]
             if live and winner(live)["_rev"] != row["rev"]:
+                ours = [leaf for leaf in live if leaf["_rev"] == row["rev"]]
+                with contextlib.suppress(CouchError):   # (someone allowed to delete resolves it otherwise)
+                    _delete(db, ours)
                 row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
         out.append(row)
     return out
