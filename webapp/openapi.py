@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import functools
 
+from oms import rules
+
 VERSION = "1.0.0"
 
 
@@ -47,8 +49,10 @@ IDEMPOTENCY_KEY = {
                    "first result and writes nothing new; the same key with another body is refused (422).",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
+# Every number the system issues: central, a partner's (SO-ACME-000021), a branch's.
+NUMBER_PATTERN = rules.schema()["order"]["number"]["pattern"]
 NUMBER = {"name": "number", "in": "path", "required": True, "description": "Order number",
-          "schema": {"type": "string", "pattern": "^SO-[0-9]{6,}$", "example": "SO-000123"}}
+          "schema": {"type": "string", "pattern": NUMBER_PATTERN, "example": "SO-000123"}}
 VIEW_NAME = {"name": "name", "in": "path", "required": True, "description": "A view of the catalog (GET /api/v1/views)",
              "schema": {"type": "string", "example": "all_orders"}}
 AFTER = {"name": "after", "in": "query", "required": False,
@@ -110,7 +114,7 @@ SCHEMAS: dict = {
                      "version", "history"],
         "properties": {
             "_id": _str, "_rev": _str, "type": {"type": "string", "enum": ["order"]},
-            "number": {"type": "string", "pattern": "^SO-[0-9]{6,}$"},
+            "number": {"type": "string", "pattern": NUMBER_PATTERN},
             "customer": {"type": "object", "required": ["id", "name"], "properties": {"id": _str, "name": _str}},
             "lines": {"type": "array", "items": ref("Line")},
             "totals": {"type": "object", "required": ["net_cents", "qty"],

@@ -9,6 +9,7 @@ import pytest
 
 from oms.couch import Conflict, Forbidden
 from oms.errors import InvalidInput
+from oms.stock import hold_key
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 
@@ -179,3 +180,16 @@ def test_an_amendment_gives_the_stock_back_and_runs_credit_and_allocation_again(
                                                                      ("allocate", "oms-agent")]
     assert doc["allocations"] == [{"line": 1, "sku": sku, "warehouse": "MAIN", "qty": 7}]
     assert stock_doc(agent, sku)["holds"] == {f"{order['number']}/1": 7}
+
+
+@pytest.mark.parametrize("number", ["SO-ACME-000021", "SO-GLOBEX-000001", "SO-000123"])
+def test_every_order_number_the_system_issues_may_hold_stock(agent, new_sku, number):
+    sku = new_sku(5)
+    assert agent.stock.claim(sku, "MAIN", hold_key(number, 1), 2) == 2
+    assert stock_doc(agent, sku)["holds"] == {f"{number}/1": 2}
+
+
+def test_a_hold_that_names_no_order_line_is_refused_by_the_server(agent, new_sku):
+    sku = new_sku(5)
+    with pytest.raises(Forbidden, match='must name an order line like "SO-000123/1"'):
+        agent.stock.claim(sku, "MAIN", "loot/1", 2)

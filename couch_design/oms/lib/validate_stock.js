@@ -5,6 +5,10 @@
 // numbers can be checked: reserved is exactly the sum of the holds.
 var access = require('lib/access');
 var schema = require('lib/schema');
+// A hold names a line of any order the system numbers (central, a partner's, a branch's): the
+// order number's pattern from the rulebook, then "/<line>".
+var number = require('lib/schema_rules').order.number;
+var HOLD = new RegExp(number.pattern.replace(/\$$/, '') + '\\/[0-9]+$');
 
 exports.validate = function (newDoc, oldDoc, userCtx, _err) {
   var problem = schema.check(newDoc, 'stock');
@@ -18,7 +22,7 @@ exports.validate = function (newDoc, oldDoc, userCtx, _err) {
   if (Array.isArray(holds)) _err('Invalid stock: holds must be an object like {"SO-000123/1": 5}.');
   for (key in holds) {
     if (!holds.hasOwnProperty(key)) continue;
-    if (!/^SO-[0-9]{6,}\/[0-9]+$/.test(key)) _err('Invalid stock: hold ' + JSON.stringify(key) + ' must name an order line like "SO-000123/1".');
+    if (!HOLD.test(key)) _err('Invalid stock: hold ' + JSON.stringify(key) + ' must name an order line like "' + number.example + '/1".');
     var q = holds[key];
     if (typeof q !== 'number' || q % 1 !== 0 || q < 1) _err('Invalid stock: hold ' + key + ' must be a whole number from 1, not ' + JSON.stringify(q) + '.');
     sum += q;
