@@ -18,8 +18,8 @@ So on a cluster a write counts only once it is settled:
    deleting the others (their writers were never told they succeeded: they are still settling,
    and find their revision gone);
 3. it is settled when one live leaf is left and it descends from our revision *and* from a
-   revision every copy took (ours, or a rewrite of the leaf as it is, when some copy had not
-   answered: 202).
+   revision every copy holds (ours when every copy took it; else the leaf, handed to every copy
+   as replication would hand it).
 
 A write whose revision is gone raises Conflict, exactly as a 409 would: the caller reads again
 and decides again. While a copy is down no write can be taken by every copy: these claims wait
