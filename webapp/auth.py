@@ -27,19 +27,35 @@ def _throttle():
     return services.current_app_ext("throttle")
 
 
+def sign_in_wait(name: str) -> int:
+    """Seconds this name must wait before trying again from this request's address (0: go on).
+    Every way in asks it first: the staff's and the partners' sign-in pages and Basic auth."""
+    return _throttle().retry_after(_throttle().keys(name, request.remote_addr))
+
+
+def sign_in_outcome(name: str, ok: bool) -> None:
+    keys = _throttle().keys(name, request.remote_addr)
+    (_throttle().succeeded if ok else _throttle().failed)(keys)
+
+
+def too_many(wait: int, page=None):
+    """The answer to a sign-in that must wait: 429 with Retry-After, as a page or a problem."""
+    if page is None:
+        resp = make_response(problem(429, f"Too many failed sign-ins; retry in {wait} s."))
+    else:
+        resp = make_response(page, 429)
+    resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
     if request.method == "POST":
         name = request.form.get("username", "").strip()
-        keys = _throttle().keys(name, request.remote_addr)
-        wait = _throttle().retry_after(keys)
+        wait = sign_in_wait(name)
         if wait:
-            resp = make_response(render_template(
-                "login.html", username=name,
-                error=f"Too many failed sign-ins; try again in {max(1, wait // 60)} minute(s)."), 429)
-            resp.headers["Retry-After"] = str(wait)
-            return resp
+            return too_many(wait, render_template("login.html", username=name, error=wait_sentence(wait)))
         try:
             person = services.directory().authenticate(name, request.form.get("password", ""))
             access = services.sign_in(person)
@@ -47,16 +63,21 @@ def login():
                 raise InvalidInput("You have No Access to the order database; ask a Manager.")
         except AuthError as exc:
             if getattr(exc, "code", "") != "unavailable":
-                _throttle().failed(keys)
+                sign_in_outcome(name, False)
             error = MESSAGES.get(getattr(exc, "code", ""), getattr(exc, "reason", str(exc)))
         except InvalidInput as exc:
             error = exc.reason
         else:
-            _throttle().succeeded(keys)
+            sign_in_outcome(name, True)
             services.start_session(person, access)
             return redirect(_same_site(request.args.get("next", "")) or url_for("desk.home"), 303)
         return render_template("login.html", error=error, username=name), 401
     return render_template("login.html", error=None, username="")
+
+
+def wait_sentence(wait: int) -> str:
+    return (f"Too many failed sign-ins; try again in {wait} seconds." if wait < 120
+            else f"Too many failed sign-ins; try again in {wait // 60} minutes.")
 
 
 def _same_site(path: str) -> str | None:
@@ -117,21 +138,18 @@ def api_auth_required(view):
         key = cache.key(auth.username, auth.password or "")
         access = cache.get(key)
         if access is None:
-            keys = _throttle().keys(auth.username, request.remote_addr)
-            wait = _throttle().retry_after(keys)
+            wait = sign_in_wait(auth.username)
             if wait:
-                resp = make_response(problem(429, f"Too many failed sign-ins; retry in {wait} s."))
-                resp.headers["Retry-After"] = str(wait)
-                return resp
+                return too_many(wait)
             try:
                 person = services.directory().authenticate(auth.username, auth.password or "")
             except AuthError as exc:
                 code = getattr(exc, "code", "")
                 if code == "unavailable":
                     return problem(503, MESSAGES["unavailable"])
-                _throttle().failed(keys)
+                sign_in_outcome(auth.username, False)
                 return _challenge(MESSAGES.get(code, "Sign-in refused."))
-            _throttle().succeeded(keys)
+            sign_in_outcome(auth.username, True)
             access = services.sign_in(person)
             cache.put(key, access)
         if access.level_index == 0:

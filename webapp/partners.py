@@ -19,6 +19,7 @@ from replication.partners import PartnerService, number_prefix
 
 from oms.idempotency import Outcome
 
+from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
 from .api_support import idempotent, json_body, request_fingerprint, respond
 from . import services
 from .errors import problem
@@ -56,11 +57,16 @@ def login():
     error, name = None, ""
     if request.method == "POST":
         name = request.form.get("username", "").strip()
+        wait = sign_in_wait(name)
+        if wait:
+            return too_many(wait, render_template("partner_login.html", error=wait_sentence(wait), username=name))
         try:
             person, cookie = partner_session.sign_in(services.couch(), name, request.form.get("password", ""))
         except Unauthorized as exc:
+            sign_in_outcome(name, False)
             error = exc.reason
         else:
+            sign_in_outcome(name, True)
             session.clear()
             session["partner"] = {"name": person.name, "partner": person.partner, "level": person.level,
                                   "cookie": cookie, "checked": time.time()}
@@ -191,7 +197,11 @@ def partner_api_auth(view):
         auth = request.authorization
         person = None
         if auth and auth.type == "basic" and auth.username:
+            wait = sign_in_wait(auth.username)
+            if wait:
+                return too_many(wait)
             person = partner_session.check_basic(services.couch(), auth.username, auth.password or "")
+            sign_in_outcome(auth.username, person is not None)
         if person is None:
             resp = make_response(problem(401, "Send HTTP Basic credentials of a partner's account."))
             resp.headers["WWW-Authenticate"] = 'Basic realm="Order Desk partners", charset="UTF-8"'

@@ -14,28 +14,65 @@ XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
 @pytest.fixture
 def fresh_app(stack, seeded):
     from webapp import create_app
-    return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 3, "lockout": 60}}, settings=stack.settings)
+    return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 3}}, settings=stack.settings)
 
 
-def test_sign_in_is_refused_for_a_while_after_repeated_failures(fresh_app):
-    web = WebClient(fresh_app)
+def from_address(app, address: str) -> WebClient:
+    web = WebClient(app)
+    web.c.environ_base["REMOTE_ADDR"] = address
+    return web
+
+
+def test_a_stranger_failing_a_name_slows_only_their_own_tries_and_the_owner_still_gets_in(fresh_app):
+    stranger = from_address(fresh_app, "10.0.0.66")
     for _ in range(3):
-        assert web.login("bill", "guess").status_code == 401
-    r = web.login("bill", "demo")  # even the right password, while locked
+        assert stranger.login("bill", "guess").status_code == 401
+    r = stranger.login("bill", "demo")  # even the right password, from that address, waits a moment
     assert r.status_code == 429
     assert "Too many failed sign-ins" in r.get_data(as_text=True)
-    assert int(r.headers["Retry-After"]) > 0
-    assert web.login("sam", "demo").status_code == 303  # another user is not locked out
+    assert 0 < int(r.headers["Retry-After"]) <= 2
+    assert from_address(fresh_app, "10.0.0.7").login("bill", "demo").status_code == 303   # the owner
+    assert stranger.login("sam", "demo").status_code == 303   # another name from that address
 
 
-def test_api_basic_auth_is_throttled_too(fresh_app):
-    c = fresh_app.test_client()
-    bad = {"Authorization": "Basic " + base64.b64encode(b"wanda:nope").decode()}
+def test_api_basic_auth_is_throttled_the_same_way(fresh_app):
+    def get(address, password):
+        auth = {"Authorization": "Basic " + base64.b64encode(f"wanda:{password}".encode()).decode()}
+        return fresh_app.test_client().get("/api/v1/orders/SO-000001", headers=auth,
+                                           environ_base={"REMOTE_ADDR": address})
     for _ in range(3):
-        assert c.get("/api/v1/orders/SO-000001", headers=bad).status_code == 401
-    good = {"Authorization": "Basic " + base64.b64encode(b"wanda:demo").decode()}
-    r = c.get("/api/v1/orders/SO-000001", headers=good)
+        assert get("10.0.0.66", "nope").status_code == 401
+    r = get("10.0.0.66", "demo")
     assert r.status_code == 429 and r.get_json()["status"] == 429
+    assert get("10.0.0.8", "demo").status_code in (200, 404)   # wanda herself, from her desk
+
+
+def test_the_wait_doubles_with_each_failure_up_to_five_minutes_and_old_failures_stop_counting():
+    from webapp.throttle import Throttle
+    now = [1000.0]
+    t = Throttle(max_failures=3, clock=lambda: now[0])
+    keys = t.keys("mia", "10.0.0.66")
+    waits = []
+    for _ in range(12):
+        t.failed(keys)
+        waits.append(t.retry_after(keys))
+    assert waits[:2] == [0, 0] and waits[2:6] == [2, 4, 8, 16] and waits[-1] == 300
+    assert t.retry_after(t.keys("mia", "10.0.0.7")) == 0      # never the name as a whole
+    now[0] += 901                                             # outside the window
+    assert t.retry_after(keys) == 0
+    t.failed(keys)
+    t.succeeded(keys)
+    assert t.retry_after(keys) == 0
+
+
+def test_one_address_failing_many_names_waits_as_a_whole():
+    from webapp.throttle import Throttle
+    now = [0.0]
+    t = Throttle(max_failures=3, address_failures=30, clock=lambda: now[0])
+    for i in range(31):
+        t.failed(t.keys(f"name{i}", "10.0.0.66"))
+    assert t.retry_after(t.keys("someone-new", "10.0.0.66")) > 0
+    assert t.retry_after(t.keys("someone-new", "10.0.0.7")) == 0
 
 
 def test_text_fields_come_back_escaped(web, app):

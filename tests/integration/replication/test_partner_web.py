@@ -155,3 +155,35 @@ def test_partner_requests_leave_no_cookie_in_the_shared_http_session(rweb, rapp)
     partner_login(rweb, "alice@acme")
     rweb.get("/partner/")
     assert len(rapp.extensions["couch"].session.cookies) == 0
+
+
+@pytest.fixture
+def throttled_app(rstack, demo_partners):
+    from webapp import create_app
+    return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 3}}, settings=rstack.settings)
+
+
+def test_partner_sign_in_is_throttled_as_staff_sign_in_is(throttled_app):
+    from tests.conftest import WebClient
+    stranger, alice = WebClient(throttled_app), WebClient(throttled_app)
+    stranger.c.environ_base["REMOTE_ADDR"] = "10.0.0.66"
+    alice.c.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    for _ in range(3):
+        assert partner_login(stranger, "alice@acme", "guess").status_code == 401
+    refused = partner_login(stranger, "alice@acme")     # the right password, from the guesser's address
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert partner_login(alice, "alice@acme").status_code == 303   # alice, from her own desk
+
+
+def test_the_partner_api_basic_auth_is_throttled_too(throttled_app):
+    import base64
+
+    def get(address, password):
+        auth = {"Authorization": "Basic " + base64.b64encode(f"gus@globex:{password}".encode()).decode()}
+        return throttled_app.test_client().get("/api/v1/partner/orders", headers=auth,
+                                               environ_base={"REMOTE_ADDR": address})
+    for _ in range(3):
+        assert get("10.0.0.66", "nope").status_code == 401
+    assert get("10.0.0.66", "demo").status_code == 429
+    assert get("10.0.0.8", "demo").status_code == 200
