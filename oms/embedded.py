@@ -1,7 +1,9 @@
 """The embedded CouchDB-API server: PouchDB Server (npm pouchdb-server, pinned in package.json).
 
-Started when COUCHDB_URL is unset. It can die on an uncaught error (FACTS.md), so `supervise()`
-restarts it with backoff and logs why; meanwhile the app answers 503."""
+Started when COUCHDB_URL is unset, on 127.0.0.1 only: it is a single-machine server
+(docs/embedded-server.md). Its patched process logs an uncaught error and keeps serving; it can
+still be killed or run out of memory, so `supervise()` restarts it with backoff and logs why;
+meanwhile the app answers 503."""
 from __future__ import annotations
 
 import json
@@ -20,13 +22,16 @@ log = logging.getLogger(__name__)
 
 POUCHDB_SERVER = PROJECT_ROOT / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
 # Fixes the server needs (patches/, applied by `make install`): without them replicated updates
-# into a validated database are silently dropped, people can raise their own roles, and deleting
-# a running replication's document makes the server exit; and (costs) design functions are
-# recompiled per document and a filtered _changes reads one document's metadata at a time.
+# into a validated database are silently dropped, people can raise their own roles, anyone can
+# walk around the security objects (a _replicator document, _find, _bulk_get, a write of
+# _local/_security), one anonymous request makes the server exit; and (costs) design functions
+# are recompiled per document and a filtered _changes reads one document's metadata at a time.
 PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/documents.js",
+           "express-pouchdb/lib/routes/db.js", "express-pouchdb/lib/routes/find.js",
            "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js",
            "pouchdb-adapter-leveldb-core/lib/index.js", "pouchdb-security/lib/index.js",
-           "pouchdb-abstract-mapreduce/lib/index.js")
+           "pouchdb-abstract-mapreduce/lib/index.js", "pouchdb-server/lib/index.js",
+           "pouchdb-system-db/lib/index.js")
 
 
 def free_port() -> int:
