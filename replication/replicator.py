@@ -12,6 +12,15 @@ restarts after a restart. One module knows how to write them for either server:
 - A `_replicator` document in the "triggered" state cannot be edited on PouchDB Server (its
   _replicator design document refuses), so a changed replication is deleted and written anew;
   the checkpoint survives, as it is keyed by source, target and filter, not by document.
+- What a replication is doing: CouchDB 3 answers `GET /_scheduler/docs/_replicator/<id>` (state
+  initializing / running / pending / crashing / error / failed / completed); its document holds
+  only a final `_replication_state` (completed, failed), which the scheduler writes itself, and
+  a read soon after may come from a copy that does not have it yet. PouchDB Server 4.2.0 has
+  no `_scheduler` (404): its replicator writes "triggered", "error" or "completed" into the
+  document. `job_state` reads whichever the server offers.
+- On a cluster every read of a `_replicator` document this module edits asks every copy (r = n)
+  and every write waits for every copy (w = n): a copy that missed the scheduler's last write
+  would otherwise hand out a stale revision, and the delete would fail or leave a conflict.
 """
 from __future__ import annotations
 
@@ -20,10 +29,11 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import requests
 
-from oms.couch import CouchServer, NotFound
+from oms.couch import Conflict, CouchError, CouchServer, NotFound
 
 TIMEOUT = 5
 
@@ -94,10 +104,21 @@ def uses_selector(host_url: str, source: Endpoint) -> bool:
 POUCHDB_BATCH_SIZE = 500
 
 
+# How often CouchDB 3 records a running replication's checkpoint, in milliseconds. Its default is
+# 30 s, so for the first half minute of a replication nothing is checkpointed (the status shows
+# none) and after a restart up to 30 s of work is done again. A checkpoint of a replication that
+# has moved on costs two small `_local` writes; one that has not moved on costs nothing (CouchDB
+# skips it). PouchDB's replicator checkpoints after every batch and has no such option.
+CHECKPOINT_INTERVAL_MS = 5000
+
+
 def document(doc_id: str, host_url: str, source: Endpoint, target: Endpoint, route: Route | None) -> dict:
     doc = {"_id": doc_id, "source": source.as_json(), "target": target.as_json(), "continuous": True}
-    if server_kind(host_url) == "pouchdb-server":
+    kind = server_kind(host_url)
+    if kind == "pouchdb-server":
         doc["batch_size"] = POUCHDB_BATCH_SIZE  # CouchDB 3 names it worker_batch_size, default 500
+    elif kind == "couchdb":
+        doc["checkpoint_interval"] = CHECKPOINT_INTERVAL_MS
     if route is not None:
         if uses_selector(host_url, source):
             doc["selector"] = route.selector
@@ -108,43 +129,143 @@ def document(doc_id: str, host_url: str, source: Endpoint, target: Endpoint, rou
     return doc
 
 
-_SPEC_KEYS = ("source", "target", "continuous", "filter", "query_params", "selector", "batch_size")
+_SPEC_KEYS = ("source", "target", "continuous", "filter", "query_params", "selector", "batch_size",
+              "checkpoint_interval")
+
+# A document's own record of a replication that has stopped for good: "failed" on CouchDB 3,
+# "error" on PouchDB Server (CouchDB 3 keeps retrying what it calls "error" or "crashing" and
+# writes neither into the document).
+_GAVE_UP = ("failed", "error")
 
 
 def _same(current: dict, wanted: dict) -> bool:
     return all(current.get(k) == wanted.get(k) for k in _SPEC_KEYS)
 
 
+_copies: dict[str, int] = {}
+
+
+def _replicator_copies(host: CouchServer) -> int:
+    """How many copies of each `_replicator` document the server keeps (a cluster's n; 1 for a
+    single node or PouchDB Server, whose answer has no `cluster` member)."""
+    n = _copies.get(host.url)
+    if n is None:
+        try:
+            info = host.request("GET", "/_replicator") or {}
+        except NotFound:   # not there yet: whatever is written first creates it on one node
+            return 1
+        n = _copies[host.url] = int((info.get("cluster") or {}).get("n") or 1)
+    return n
+
+
+def _path(doc_id: str) -> str:
+    return "/_replicator/" + quote(doc_id, safe="")
+
+
+def _quorum(host: CouchServer, name: str) -> dict:
+    n = _replicator_copies(host)
+    return {name: n} if n > 1 else {}
+
+
+def _current(host: CouchServer, doc_id: str) -> dict | None:
+    try:
+        return host.request("GET", _path(doc_id), params=_quorum(host, "r"))
+    except NotFound:
+        return None
+
+
+def _delete(host: CouchServer, doc_id: str, current: dict | None, attempts: int = 5) -> bool:
+    """Delete the document whose last revision we read as `current`; when its revision moved on
+    meanwhile (the scheduler recorded a state), read it again and retry."""
+    for _ in range(attempts):
+        if current is None:
+            return False
+        try:
+            host.request("DELETE", _path(doc_id), params={"rev": current["_rev"], **_quorum(host, "w")})
+            return True
+        except Conflict:
+            current = _current(host, doc_id)
+    raise Conflict(f"_replicator/{doc_id} kept changing while it was being deleted")
+
+
+def _write(host: CouchServer, doc: dict) -> None:
+    host.request("PUT", _path(doc["_id"]), params=_quorum(host, "w"),
+                 json={k: v for k, v in doc.items() if k != "_rev"})
+
+
 def ensure(host: CouchServer, doc: dict) -> str:
     """Write the `_replicator` document unless an identical one is there: 'created', 'updated'
     or 'unchanged'. `host` is the server that runs the replication (admin credentials)."""
-    db = host.admin("_replicator")
-    current = db.get_or_none(doc["_id"])
-    if current is not None and _same(current, doc) and current.get("_replication_state") != "error":
+    current = _current(host, doc["_id"])
+    if current is not None and _same(current, doc) and current.get("_replication_state") not in _GAVE_UP:
         return "unchanged"
-    if current is not None:
-        db.delete(doc["_id"], current["_rev"])
-    db.save({k: v for k, v in doc.items() if k != "_rev"})
+    _delete(host, doc["_id"], current)
+    _write(host, doc)
     return "created" if current is None else "updated"
 
 
 def restart(host: CouchServer, doc_id: str) -> None:
     """Start a replication afresh from its checkpoint (after a long outage its retry back-off can
     be minutes; this does not wait for it)."""
-    db = host.admin("_replicator")
-    current = db.get(doc_id)
+    current = _current(host, doc_id)
+    if current is None:
+        raise NotFound(f"no replication {doc_id}", 404)
     spec = {k: v for k, v in current.items() if k in _SPEC_KEYS or k == "_id"}
-    db.delete(doc_id, current["_rev"])
-    db.save(spec)
+    _delete(host, doc_id, current)
+    _write(host, spec)
 
 
 def remove(host: CouchServer, doc_id: str) -> bool:
-    db = host.admin("_replicator")
-    current = db.get_or_none(doc_id)
+    return _delete(host, doc_id, _current(host, doc_id))
+
+
+_schedulers: dict[str, bool] = {}
+
+
+def has_scheduler(host: CouchServer) -> bool:
+    """Does the server report its replications through `_scheduler` (CouchDB 2.1+, Cloudant)?
+    PouchDB Server answers 404. Asked once per server and kept, unless it could not answer."""
+    known = _schedulers.get(host.url)
+    if known is None:
+        try:
+            host.request("GET", "/_scheduler/jobs", params={"limit": 0})
+            known = True
+        except NotFound:
+            known = False
+        except CouchError:   # it did not answer now: go by its welcome
+            return server_kind(host.url) == "couchdb"
+        _schedulers[host.url] = known
+    return known
+
+
+def job(host: CouchServer, doc_id: str) -> dict | None:
+    """The scheduler's view of the replication of `_replicator/<doc_id>` (CouchDB 3), or None when
+    it has none (not yet seen, removed, or a server without `_scheduler`)."""
+    try:
+        return host.request("GET", "/_scheduler/docs" + _path(doc_id))
+    except NotFound:
+        return None
+
+
+# PouchDB Server's words for what CouchDB 3's scheduler calls its states.
+POUCH_STATES = {"triggered": "running", "error": "failed", "completed": "completed"}
+
+
+def job_state(host: CouchServer, doc_id: str) -> str | None:
+    """What the replication of `_replicator/<doc_id>` is doing, in CouchDB 3's words:
+    initializing, running, pending, crashing, error, failed or completed; None when there is no
+    such document. Read from `_scheduler/docs` where the server has it, else from the state
+    PouchDB Server writes into the document."""
+    if has_scheduler(host):
+        info = job(host, doc_id)
+        if info is not None:
+            return info.get("state") or "initializing"
+        return "initializing" if _current(host, doc_id) is not None else None
+    current = _current(host, doc_id)
     if current is None:
-        return False
-    db.delete(doc_id, current["_rev"])
-    return True
+        return None
+    state = current.get("_replication_state")
+    return POUCH_STATES.get(state, state) if state else "initializing"
 
 
 def ours(host: CouchServer, prefix: str = "oms-") -> list[dict]:

@@ -1,16 +1,23 @@
 """Each replication's state, last checkpoint, pending changes and errors, as far as the server
 tells:
 
-- Apache CouchDB 3: `GET /_scheduler/docs/_replicator/<id>` gives all of it (state running /
-  pending / crashing / error / completed, info.checkpointed_source_seq, info.changes_pending,
-  info.doc_write_failures, info.error).
+- Apache CouchDB 3: `GET /_scheduler/docs/_replicator/<id>` gives the state (initializing,
+  running, pending, crashing, error, failed, completed), info.checkpointed_source_seq ("0" until
+  the first checkpoint), info.doc_write_failures and info.error. Its info.changes_pending
+  is null until the job first asks the source, refreshed at most once per connection timeout
+  (30 s), and counts every change after the job's position, filter or not; a filtered
+  continuous job moves its position lazily past changes that do not pass (a partner's push showed
+  another partner's changes as pending for over 10 s). So the pending changes are counted here
+  as on PouchDB Server, with the replication's own selector or filter, after the job's
+  info.through_seq (every change up to it has reached the target).
 - PouchDB Server 4.2.0 has no `_scheduler` (404) and `_active_tasks` is an empty stub. Its
   replicator writes only `_replication_state` ("triggered", "error", "completed") and a time into
-  the `_replicator` document. So the checkpoint is read from the replication's own `_local`
-  checkpoint document (its id computed as PouchDB computes it) and the pending changes are
-  counted from the source's filtered `_changes` since that checkpoint. A continuous replication
-  retries forever and reports no write failures: a partner's refused changes are counted from
-  the rejection notes the agent records (partners.Partners.audit).
+  the `_replicator` document, reported here in CouchDB 3's words (running, failed, completed).
+  So the checkpoint is read from the replication's own `_local` checkpoint document (its id
+  computed as PouchDB computes it) and the pending changes are counted from the source's
+  filtered `_changes` since that checkpoint. A continuous replication retries forever and
+  reports no write failures: a partner's refused changes are counted from the rejection notes
+  the agent records (partners.Partners.audit).
 
 For an offline site the replications live on the branch's server (it drives them); the centre
 reports what it sees itself: whether the branch answers, the checkpoints in the central
@@ -20,11 +27,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
+from urllib.parse import quote
 
 import requests
 
 from oms.config import Settings
-from oms.couch import CouchError, CouchServer, NotFound
+from oms.couch import CouchError, CouchServer
 
 from . import partners as partners_mod
 from . import replicator, sites as sites_mod
@@ -63,17 +71,11 @@ def _strip(url_spec) -> str:
     return f"{server}/{db}"
 
 
-def _scheduler(host: CouchServer, doc_id: str) -> dict | None:
-    try:
-        return host.request("GET", f"/_scheduler/docs/_replicator/{doc_id}")
-    except (NotFound, CouchError):
-        return None
-
-
 def _pouch_details(host: CouchServer, doc: dict, st: State) -> None:
     src_server, src_db, src_auth = replicator.endpoint_of(doc["source"])
     tgt_server, tgt_db, tgt_auth = replicator.endpoint_of(doc["target"])
-    st.state = {"triggered": "running"}.get(doc.get("_replication_state"), doc.get("_replication_state") or "starting")
+    state = doc.get("_replication_state")
+    st.state = replicator.POUCH_STATES.get(state, state) if state else "initializing"
     st.updated = doc.get("_replication_state_time")
     if doc.get("_replication_state_reason"):
         st.errors.append(redact(doc["_replication_state_reason"]))
@@ -95,24 +97,48 @@ def _pouch_details(host: CouchServer, doc: dict, st: State) -> None:
         except requests.RequestException:
             pass
     st.checkpoint = None if checkpoint is None else str(checkpoint)
-    params = {"since": checkpoint or 0, "limit": 10000}
-    if doc.get("filter"):
-        params["filter"] = doc["filter"]
-        params.update(doc.get("query_params") or {})
     try:
-        r = requests.get(f"{src_server}/{src_db}/_changes", params=params, auth=src_auth, timeout=10)
-        r.raise_for_status()
-        st.pending = len(r.json().get("results", []))
-    except requests.RequestException as exc:
+        st.pending = _pending(doc, checkpoint or 0)
+    except (requests.RequestException, ValueError) as exc:
         st.errors.append(f"pending changes unknown: {exc.__class__.__name__}")
 
 
-def _couch_details(info: dict, st: State) -> None:
-    st.state = info.get("state") or "unknown"
+PENDING_LIMIT = 10000
+
+
+def _pending(doc: dict, since) -> int:
+    """What the replication has yet to copy: the changes of its source after `since` that its
+    selector, doc_ids or filter lets through (counted up to PENDING_LIMIT)."""
+    server_url, db, auth = replicator.endpoint_of(doc["source"])
+    params, body = {"since": since, "limit": PENDING_LIMIT}, None
+    if doc.get("selector"):
+        params["filter"], body = "_selector", {"selector": doc["selector"]}
+    elif doc.get("doc_ids"):
+        params["filter"], body = "_doc_ids", {"doc_ids": doc["doc_ids"]}
+    elif doc.get("filter"):
+        params["filter"] = doc["filter"]
+        params.update(doc.get("query_params") or {})
+    url = f"{server_url}/{quote(db, safe='')}/_changes"
+    if body is None:
+        r = requests.get(url, params=params, auth=auth, timeout=10)
+    else:
+        r = requests.post(url, params=params, json=body, auth=auth, timeout=10)
+    r.raise_for_status()
+    return len(r.json().get("results", []))
+
+
+def _couch_details(info: dict, doc: dict, st: State) -> None:
+    st.state = info.get("state") or "initializing"
     st.updated = info.get("last_updated")
     details = info.get("info") or {}
-    st.checkpoint = details.get("checkpointed_source_seq") and str(details["checkpointed_source_seq"])
+    checkpoint = details.get("checkpointed_source_seq")
+    st.checkpoint = None if checkpoint in (None, 0, "0") else str(checkpoint)
     st.pending = details.get("changes_pending")
+    if details.get("through_seq") is not None:
+        try:
+            st.pending = _pending(doc, details["through_seq"])
+        except (requests.RequestException, ValueError) as exc:
+            st.errors.append(f"pending changes as the server last counted them: {exc.__class__.__name__}")
     st.failures = details.get("doc_write_failures")
     if details.get("error"):
         st.errors.append(redact(details["error"]))
@@ -123,9 +149,12 @@ def _couch_details(info: dict, st: State) -> None:
 def replication_state(host: CouchServer, doc: dict, kind: str, name: str, direction: str) -> State:
     st = State(doc["_id"], kind, name, direction, _strip(doc["source"]), _strip(doc["target"]), "unknown",
                server=replicator.server_kind(host.url))
-    sched = _scheduler(host, doc["_id"]) if st.server == "couchdb" else None
-    if sched is not None:
-        _couch_details(sched, st)
+    if replicator.has_scheduler(host):
+        info = replicator.job(host, doc["_id"])
+        if info is None:  # the scheduler has not taken the document up yet
+            st.state = "initializing"
+        else:
+            _couch_details(info, doc, st)
     else:
         _pouch_details(host, doc, st)
     return st
