@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from . import cas
 from .acl import Access
@@ -57,3 +58,32 @@ def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[
     access = system_access(entries)
     mirror(server, secret_key, access, kind="system")
     return access, server.as_person(db_name, access.name, couch_password(secret_key, access.name))
+
+
+def sign_out(server: CouchServer, name: str, session_id: str, until: float) -> None:
+    """Record that the session `session_id` of `name` ended (a sign-out), on the person's _users
+    document, so that every worker refuses its cookie; kept until the session would have expired
+    anyway (`until`, epoch seconds), then forgotten."""
+    users = server.admin("_users")
+    doc_id = f"org.couchdb.user:{name}"
+    for _ in range(5):
+        doc = users.get_or_none(doc_id)
+        if doc is None:
+            return   # never mirrored (No Access, or a partner's account lives elsewhere): nothing to end
+        now = time.time()
+        ended = {sid: t for sid, t in (doc.get("oms_signed_out") or {}).items() if t > now}
+        ended[session_id] = until
+        doc["oms_signed_out"] = ended
+        try:
+            cas.save(users, doc)
+            return
+        except Conflict:
+            continue
+    raise Conflict(f"could not record the sign-out of {name}: the account keeps changing")
+
+
+def signed_out(server: CouchServer, name: str) -> set[str]:
+    """The ids of `name`'s sessions that were signed out and have not expired yet."""
+    doc = server.admin("_users").get_or_none(f"org.couchdb.user:{name}") or {}
+    now = time.time()
+    return {sid for sid, t in (doc.get("oms_signed_out") or {}).items() if t > now}

@@ -92,7 +92,7 @@ def _same_site(path: str) -> str | None:
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    services.end_session()
     return redirect(url_for("auth.login"), 303)
 
 

@@ -21,7 +21,7 @@ from oms.idempotency import Outcome
 
 from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
 from .api_support import idempotent, json_body, request_fingerprint, respond
-from . import services
+from . import services, sessions
 from .errors import problem
 from .orders import form_to_input
 
@@ -68,8 +68,8 @@ def login():
         else:
             sign_in_outcome(name, True)
             session.clear()
-            session["partner"] = {"name": person.name, "partner": person.partner, "level": person.level,
-                                  "cookie": cookie, "checked": time.time()}
+            session["partner"] = sessions.begin({"name": person.name, "partner": person.partner,
+                                                 "level": person.level, "cookie": cookie})
             return redirect(url_for("partners.home"), 303)
         return render_template("partner_login.html", error=error, username=name), 401
     return render_template("partner_login.html", error=None, username="")
@@ -77,7 +77,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    me = session.get("partner")
     session.clear()
+    if me:
+        sessions.end(services.couch(), me)
     return redirect(url_for("partners.login"), 303)
 
 
@@ -85,9 +88,10 @@ def partner_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         me = session.get("partner")
-        if not me:
-            return redirect(url_for("partners.login"))
         server = services.couch()
+        if not me or sessions.ended(server, me):
+            session.clear()
+            return redirect(url_for("partners.login"))
         if time.time() - me.get("checked", 0) > REFRESH_SECONDS:
             person, cookie = partner_session.whoami(server, me["cookie"])
             if person is None or person.name != me["name"]:

@@ -11,11 +11,12 @@ from flask import current_app, g, session
 from oms import acl, people
 from oms.acl import Access
 from oms.couch import CouchServer
-from oms.directory import Directory, Person
+from oms.directory import AuthError, Directory, Person
 from oms.numbers import NumberAllocator
 from oms.orders import OrderService
 from oms.ttl_cache import TTLCache
 
+from . import sessions
 from .throttle import Throttle
 
 
@@ -81,23 +82,49 @@ def forget_acl() -> None:
 
 def start_session(person: Person, access: Access) -> None:
     session.clear()
-    session["user"] = {"name": access.name, "display": person.display_name, "groups": list(person.groups),
-                       "level": access.level, "roles": list(access.roles), "acl_rev": acl_doc()["_rev"]}
+    session["user"] = sessions.begin({"name": access.name, "display": person.display_name,
+                                      "groups": list(person.groups), "level": access.level,
+                                      "roles": list(access.roles), "acl_rev": acl_doc()["_rev"]})
+
+
+def end_session() -> None:
+    """Sign out: this session's cookie stops working in every worker (webapp/sessions.py)."""
+    user = session.get("user")
+    session.clear()
+    if user:
+        sessions.end(couch(), user)
 
 
 def current_access() -> Access | None:
-    """The signed-in person's ACL access. When a Manager changed the ACL since sign-in, it is
-    resolved again from the groups the directory gave at sign-in and mirrored to CouchDB."""
+    """The signed-in person's ACL access, while the session works (webapp/sessions.py). When a
+    Manager changed the ACL since sign-in, or the directory was asked again for the person's
+    groups, it is resolved again and mirrored to CouchDB; No Access ends the session."""
     if "access" in g:
         return g.access
     user = session.get("user")
     if not user:
         return None
-    if "groups" in user and user.get("acl_rev") != acl_doc()["_rev"]:
+    if sessions.ended(couch(), user):
+        session.clear()
+        return None
+    regroup = sessions.due_for_check(user) and "groups" in user
+    if regroup:
+        try:
+            person = directory().lookup(user["name"])
+        except AuthError:
+            person, regroup = None, False   # the directory away: keep what it said last
+        if regroup:
+            if person is None:
+                session.clear()
+                return None
+            user.update(groups=list(person.groups), checked=time.time())
+    if "groups" in user and (regroup or user.get("acl_rev") != acl_doc()["_rev"]):
         doc = acl_doc()
         access = acl.resolve(doc.get("entries", []), user["name"], user["groups"])
-        if access.level_index > 0:
-            people.mirror(couch(), current_app.config["SECRET_KEY"], access)
+        if access.level_index == 0:
+            session.clear()
+            return None
+        people.mirror(couch(), current_app.config["SECRET_KEY"], access)
         user.update(level=access.level, roles=list(access.roles), acl_rev=doc["_rev"])
         session["user"] = user
     g.access = Access(user["name"], user["level"], tuple(user["roles"]))

@@ -187,3 +187,15 @@ def test_the_partner_api_basic_auth_is_throttled_too(throttled_app):
         assert get("10.0.0.66", "nope").status_code == 401
     assert get("10.0.0.66", "demo").status_code == 429
     assert get("10.0.0.8", "demo").status_code == 200
+
+
+def test_a_partner_cookie_replayed_after_sign_out_opens_nothing(rapp, rweb):
+    assert partner_login(rweb, "alice@acme").status_code == 303
+    kept = rweb.c.get_cookie("session").value
+    from tests.conftest import WebClient
+    replayed = WebClient(rapp)
+    replayed.c.set_cookie("session", kept)
+    assert replayed.get("/partner/").status_code == 200
+    rweb.post("/partner/logout", {}, csrf_from="/partner/")
+    r = replayed.get("/partner/")
+    assert r.status_code == 302 and "/partner/login" in r.headers["Location"]
