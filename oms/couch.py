@@ -162,8 +162,7 @@ class CouchServer:
 
     def group(self, db: "Database") -> GroupCommit:
         """The group commit of this identity's writes to this database (oms/group_commit.py)."""
-        a = db.svc.authenticator
-        key = (a.username, a.password, db.name)
+        key = (db.identity(), db.name)
         with self._lock:
             group = self._groups.get(key)
             if group is None:
@@ -358,8 +357,8 @@ class Database:
         return [row["ok"] for row in r.json() if "ok" in row]
 
     def _raw(self, method: str, path: str, *, params=None, json=None, headers=None) -> requests.Response:
-        return self.server.send(method, f"/{quote(self.name, safe='')}{path}", auth=self._auth(),
-                                params=params, json=json, headers=headers)
+        return self.server.send(method, f"/{quote(self.name, safe='')}{path}", auth=None,
+                                params=params, json=json, headers=self._signed(headers))
 
     @_couch_call
     def all_docs(self, **opts) -> dict:
@@ -392,8 +391,16 @@ class Database:
         return docs
 
     def get_json(self, path: str, **params) -> Any:
-        return self.server.request("GET", f"/{self.name}/{path}", auth=self._auth(), params=params)
+        return self._raw("GET", f"/{path}", params=params).json()
 
-    def _auth(self):
+    def identity(self) -> tuple:
+        """Who this database acts as (a name and password, or a session cookie)."""
         a = self.svc.authenticator
-        return (a.username, a.password)
+        return (a.authentication_type(), getattr(a, "username", None), getattr(a, "password", None),
+                getattr(a, "cookie", None))
+
+    def _signed(self, headers: dict | None) -> dict:
+        """`headers` with this identity's credentials, as the client library sends them."""
+        req = {"headers": dict(headers or {})}
+        self.svc.authenticator.authenticate(req)
+        return req["headers"]

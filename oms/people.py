@@ -87,3 +87,22 @@ def signed_out(server: CouchServer, name: str) -> set[str]:
     doc = server.admin("_users").get_or_none(f"org.couchdb.user:{name}") or {}
     now = time.time()
     return {sid for sid, t in (doc.get("oms_signed_out") or {}).items() if t > now}
+
+
+def password_matches(user_doc: dict | None, password: str) -> bool:
+    """Does `password` open this _users document? Checked as CouchDB checks it (PBKDF2 with the
+    document's salt, iterations and hash function; CouchDB 3.4+ writes SHA-256, PouchDB Server and
+    older CouchDB SHA-1), without asking the server: a wrong password sent to CouchDB counts
+    towards its lockout of the name, for every client behind the same address (the app)."""
+    if not user_doc or not password or user_doc.get("password_scheme") != "pbkdf2":
+        return False
+    prf = user_doc.get("pbkdf2_prf", "sha1")
+    if prf not in ("sha1", "sha256", "sha512"):
+        return False
+    try:
+        want = bytes.fromhex(user_doc["derived_key"])
+        got = hashlib.pbkdf2_hmac(prf, password.encode(), user_doc["salt"].encode(),
+                                  int(user_doc["iterations"]), dklen=len(want))
+    except (KeyError, ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)

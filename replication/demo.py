@@ -38,8 +38,9 @@ def seed_partners(server: CouchServer, settings: Settings, progress=print) -> li
     return [pid for pid, *_ in PARTNERS]
 
 
-def _wait_for(db, doc_id: str, timeout: float = 10) -> None:
-    """The customer reaches the partner's copy by the push replication, within a moment."""
+def _wait_for(db, doc_id: str, timeout: float = 60) -> None:
+    """The customer reaches the partner's copy by the push replication, within a moment (CouchDB 3's
+    scheduler starts a new replication after a random delay of up to 5 s, more on a fresh server)."""
     import time
     deadline = time.monotonic() + timeout
     while db.get_or_none(doc_id) is None and time.monotonic() < deadline:

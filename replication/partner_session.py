@@ -1,7 +1,8 @@
 """Partner people sign in with their CouchDB account (_users, not LDAP). The web app keeps their
 CouchDB session cookie (AuthSession, from POST /_session) in its signed session and acts in the
 partner's database with it, so every write reaches CouchDB as the person; it never keeps a
-password. The API takes HTTP Basic instead and checks it with GET /_session.
+password. The API takes HTTP Basic instead. A password is checked by the app against the
+account before the server sees it (`account`).
 
 - PouchDB Server reads `name` (not `username`) in POST /_session (DESIGN.md); CouchDB 3 takes
   `name` too.
@@ -14,6 +15,7 @@ import requests
 from ibm_cloud_sdk_core.authenticators import Authenticator
 from ibmcloudant.cloudant_v1 import CloudantV1
 
+from oms import people
 from oms.couch import CouchServer, Database, Unauthorized, Unavailable
 
 from .partners import PartnerPerson, database_name
@@ -34,9 +36,22 @@ def _call(method: str, url: str, **kw) -> requests.Response:
         raise Unavailable(f"database server unreachable: {exc.__class__.__name__}") from exc
 
 
+def account(server: CouchServer, name: str, password: str) -> PartnerPerson | None:
+    """The partner person whose account `password` opens, checked by the app (people.password_matches)
+    before the server ever sees it: CouchDB 3 locks a name out after five wrong passwords from one
+    address, and every partner signs in through the app's address, so wrong guesses sent on would
+    let a stranger lock the owner out. The app throttles the guesser by name and address instead."""
+    doc = server.admin("_users").get_or_none(f"org.couchdb.user:{name}") if name else None
+    if not people.password_matches(doc, password):
+        return None
+    return PartnerPerson.from_roles(doc.get("name") or name, doc.get("roles"))
+
+
 def sign_in(server: CouchServer, name: str, password: str) -> tuple[PartnerPerson, str]:
     """(the person, their session cookie); Unauthorized with one sentence for any failure, so
     the page does not tell which names exist."""
+    if account(server, name, password) is None:
+        raise Unauthorized("Wrong user name or password.")
     r = _call("POST", server.url + "/_session", json={"name": name, "password": password})
     if r.status_code == 401:
         raise Unauthorized("Wrong user name or password.")
@@ -61,13 +76,8 @@ def whoami(server: CouchServer, cookie: str) -> tuple[PartnerPerson | None, str]
 
 
 def check_basic(server: CouchServer, name: str, password: str) -> PartnerPerson | None:
-    r = _call("GET", server.url + "/_session", auth=(name, password))
-    if r.status_code >= 500:
-        raise Unavailable("The database server is not available; try again shortly.")
-    ctx = (r.json().get("userCtx") or {}) if r.ok else {}
-    if ctx.get("name") != name:
-        return None
-    return PartnerPerson.from_roles(name, ctx.get("roles"))
+    """The partner person these Basic credentials belong to, or None (checked as sign_in checks)."""
+    return account(server, name, password)
 
 
 class CookieAuthenticator(Authenticator):

@@ -123,7 +123,10 @@ class Partners:
         doc_id = f"org.couchdb.user:{name}"
         current = users.get_or_none(doc_id)
         doc = current or {"_id": doc_id, "name": name, "type": "user"}
-        fresh_password = password is not None and (key is None or doc.get("oms_key") != key)
+        # An explicit password is written only when it is not the account's already: every rewrite
+        # takes a new salt, which a cluster's sign-in caches learn a moment later.
+        fresh_password = password is not None and (doc.get("oms_key") != key if key
+                                                    else not people.password_matches(current, password))
         if current and doc.get("roles") == roles and doc.get("oms_kind") == kind and not fresh_password:
             return "unchanged"
         doc.update(roles=roles, oms_kind=kind)
@@ -302,7 +305,8 @@ def _first_held(central: Database, doc: dict) -> dict | None:
 
 def _raw(db: Database, method: str, path: str, **kw):
     """A call the client library does not model (changes, revs_diff), as the database's identity."""
-    return db.server.request(method, f"/{db.name}{path}", auth=db._auth(), **kw)
+    r = db._raw(method, path, **kw)
+    return r.json() if r.content else None
 
 
 # -- a partner person's work, in their own database --------------------------------------------------

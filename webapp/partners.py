@@ -204,8 +204,14 @@ def partner_api_auth(view):
             wait = sign_in_wait(auth.username)
             if wait:
                 return too_many(wait)
-            person = partner_session.check_basic(services.couch(), auth.username, auth.password or "")
-            sign_in_outcome(auth.username, person is not None)
+            cache = services.current_app_ext("api_auth_cache")   # a client's burst: one password check
+            key = cache.key("partner\0" + auth.username, auth.password or "")
+            person = cache.get(key)
+            if person is None:
+                person = partner_session.check_basic(services.couch(), auth.username, auth.password or "")
+                sign_in_outcome(auth.username, person is not None)
+                if person is not None:
+                    cache.put(key, person)
         if person is None:
             resp = make_response(problem(401, "Send HTTP Basic credentials of a partner's account."))
             resp.headers["WWW-Authenticate"] = 'Basic realm="Order Desk partners", charset="UTF-8"'

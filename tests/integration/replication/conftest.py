@@ -118,7 +118,8 @@ def agent(rserver, rsettings, demo_partners):
 @pytest.fixture(scope="package")
 def rapp(rstack, demo_partners):
     from webapp import create_app
-    return create_app({"TESTING": True}, settings=rstack.settings)
+    # Throttling is tested on an app of its own (test_partner_web.py); here tests fail sign-ins on purpose.
+    return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=rstack.settings)
 
 
 @pytest.fixture
