@@ -1,6 +1,7 @@
 """The centre's replication agent (runs inside `oms serve`, or `oms replicate watch`): each round it
-records and sets back the changes the centre refused from partners (partners.Partners.audit) and
-merges replication conflicts that need no person (conflicts.auto_merge), as the system identity
+records and sets back the changes the centre refused from partners (partners.Partners.audit),
+places the partner orders that arrived (intake.place_arrivals) and merges replication conflicts
+that need no person (conflicts.auto_merge), as the system identity
 `oms-agent`, never as an admin. A round is safe to repeat or to run twice at once: every write it
 makes is conditional on a revision and conflicts (409) when another round won."""
 from __future__ import annotations
@@ -12,8 +13,10 @@ import threading
 from oms import people
 from oms.config import Settings
 from oms.couch import CouchError, CouchServer
+from oms.fulfilment import SystemAgent
+from oms.numbers import NumberAllocator
 
-from . import conflicts
+from . import conflicts, intake
 from .partners import Partners
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,10 @@ class Agent:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._waiting: dict[str, tuple] = {}    # doc id -> (revs, why) for conflicts a person decides
+        self.numbers = NumberAllocator()
 
     def run_once(self) -> dict:
-        out = {"rejections": [], "merged": [], "dropped": [], "person": {}}
+        out = {"rejections": [], "placed": [], "merged": [], "dropped": [], "person": {}}
         if self._is_site():
             return out  # a branch's replica: the centre's agent decides, once, for everyone
         partners = Partners(self.server, self.settings, progress=lambda *_: None)
@@ -42,6 +46,7 @@ class Agent:
                 log.warning("partner %s: audit failed: %s", record["id"], exc.reason)
         entries = self.server.admin(self.settings.db_name).get("acl")["entries"]
         access, db = people.as_system(self.server, self.settings.secret_key, self.settings.db_name, entries)
+        out["placed"] = intake.place_arrivals(SystemAgent(access, db, self.numbers))
         for doc_id in conflicts.conflicted_orders(db):
             revs: tuple = ()
             try:

@@ -185,3 +185,13 @@ def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserv
         assert result["doc_write_failures"] == 0
         arrived = eventually(lambda: central_admin.get_or_none(order["_id"]), what="it reaches the centre")
         assert arrived["created_by"] == "alice@acme" and arrived["status"] == "submitted"
+
+
+def test_a_partners_numbers_have_no_gaps_however_many_processes_number_from_it(rserver, demo_partners):
+    from replication.partners import PartnerPerson, PartnerService, partner_numbers
+    db = rserver.as_person("partner_acme", "alice@acme", "demo")
+    person = PartnerPerson("alice@acme", "acme", "author")
+    processes = [PartnerService(db, person, partner_numbers("acme")) for _ in range(2)]   # two app processes
+    body = {"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "4.50"}]}
+    numbers = [int(processes[i % 2].place(dict(body))["number"].rsplit("-", 1)[1]) for i in range(4)]
+    assert numbers == list(range(numbers[0], numbers[0] + 4))

@@ -1,0 +1,79 @@
+"""A partner's order reaches the customer with no manual step: it arrives at the centre submitted
+and is placed as the centre's own orders are (credit, priority, availability, reservation),
+deciding from the centre's own data: an order for a customer the partner may not order for is
+cancelled with the reason, a customer's name typed differently is the centre's; the outcome flows
+back to the partner's pages. Then the centre's people ship it and invoice it."""
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+
+from .conftest import eventually
+
+
+@pytest.fixture
+def stocked_sku(central_admin):
+    sku = f"PI-{uuid.uuid4().hex[:6].upper()}"
+    central_admin.save({"_id": f"stock:{sku}:MAIN", "type": "stock", "sku": sku, "warehouse": "MAIN",
+                        "on_hand": 50, "reserved": 0, "holds": {}})
+    return sku
+
+
+def arrived(central_admin, doc_id):
+    return eventually(lambda: central_admin.get_or_none(doc_id), what=f"{doc_id} reaches the centre")
+
+
+def test_a_partner_order_is_placed_at_once_and_the_outcome_reaches_the_partner(
+        partner_service, central_admin, agent, stocked_sku, rserver):
+    alice = partner_service("alice@acme")
+    placed = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 4, "unit_price": "4.50"}]})
+    arrived(central_admin, placed["_id"])
+    outcome = [o for o in agent.run_once()["placed"] if o["number"] == placed["number"]]
+    assert outcome and outcome[0]["outcome"] == "placed"
+    central = central_admin.get(placed["_id"])
+    assert central["status"] == "allocated", central["history"]
+    assert central["allocations"] == [{"line": 1, "sku": stocked_sku, "warehouse": "MAIN", "qty": 4}]
+    assert central_admin.get(f"stock:{stocked_sku}:MAIN")["holds"] == {f"{placed['number']}/1": 4}
+    assert [h["by"] for h in central["history"][1:]] == ["oms-agent", "oms-agent"]
+    eventually(lambda: alice.order(placed["number"])["status"] == "allocated",
+               what="the partner sees its order allocated")
+    assert agent.run_once()["placed"] == []          # looked at once
+
+
+def spoofed(alice, placed_for_template, **changes) -> dict:
+    """An order written straight into the partner's database, past the app's checks."""
+    doc = copy.deepcopy(placed_for_template)            # the partner's own first revision of an order
+    number = f"SO-ACME-8{uuid.uuid4().int % 10**7:07d}"
+    doc.pop("_rev", None)
+    doc.update(_id=f"order:{number}", number=number, **changes)
+    return alice.db.save(doc)
+
+
+def test_an_order_for_a_customer_the_partner_may_not_order_for_is_refused_and_the_partner_reads_why(
+        partner_service, central_admin, agent, stocked_sku):
+    alice = partner_service("alice@acme")
+    template = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 1, "unit_price": "4.50"}]})
+    bad = spoofed(alice, template, customer={"id": "customer:GLOBEX-01", "name": "Globex (via Acme)"})
+    arrived(central_admin, bad["_id"])
+    outcome = {o["number"]: o for o in agent.run_once()["placed"]}[bad["number"]]
+    assert outcome["outcome"] == "refused" and "GLOBEX-01 is not one of acme's customers" in outcome["reason"]
+    central = central_admin.get(bad["_id"])
+    assert central["status"] == "cancelled" and "allocations" not in central
+    assert central_admin.get(f"stock:{stocked_sku}:MAIN")["holds"].get(f"{bad['number']}/1") is None
+    back = eventually(lambda: (alice.order(bad["number"]) or {}).get("status") == "cancelled" and alice.order(bad["number"]),
+                      what="the partner sees the refusal")
+    assert "not one of acme's customers" in back["history"][-1]["reason"]
+
+
+def test_the_customers_name_is_the_centres_whatever_the_partner_typed(partner_service, central_admin, agent, stocked_sku):
+    alice = partner_service("alice@acme")
+    template = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 1, "unit_price": "4.50"}]})
+    odd = spoofed(alice, template, customer={"id": "customer:ACME-01", "name": "Someone Else Entirely"})
+    arrived(central_admin, odd["_id"])
+    agent.run_once()
+    central = central_admin.get(odd["_id"])
+    assert central["customer"]["name"] == "Road Runner Supplies"
+    assert central["status"] == "allocated"
+    assert any(h["action"] == "edit" for h in central["history"])
