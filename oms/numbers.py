@@ -24,8 +24,10 @@ class NumberAllocator:
     BUSY_SECONDS = 2.0
     MOST_BLOCK = 320
 
-    def __init__(self, block: int = 20, prefix: str = "SO-", clock=time.monotonic):
-        self.block, self.prefix, self.clock = block, prefix, clock
+    def __init__(self, block: int = 20, prefix: str = "SO-", clock=time.monotonic, grow: bool = True):
+        """grow=False: always `block` numbers at a time (block=1: one counter write per order and
+        no gaps, for a series few people number from, as a partner's)."""
+        self.block, self.prefix, self.clock, self.grow = block, prefix, clock, grow
         self._size = block
         self._claimed_at: float | None = None
         self._next = self._end = 0
@@ -37,7 +39,7 @@ class NumberAllocator:
         with self._lock:
             if self._next >= self._end:
                 now = self.clock()
-                busy = self._claimed_at is not None and now - self._claimed_at < self.BUSY_SECONDS
+                busy = self.grow and self._claimed_at is not None and now - self._claimed_at < self.BUSY_SECONDS
                 self._size = min(self._size * 2, max(self.MOST_BLOCK, self.block)) if busy else self.block
                 self._next, self._end = self._claim(db, self._size)
                 self._claimed_at = now

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from oms.config import Settings
 from oms.couch import CouchServer
-from oms.numbers import NumberAllocator
 
-from .partners import PartnerPerson, Partners, PartnerService, database_name, number_prefix
+from .partners import PartnerPerson, Partners, PartnerService, database_name, partner_numbers
 
 DEMO_PASSWORD = "demo"
 PARTNERS = [
@@ -32,7 +31,7 @@ def seed_partners(server: CouchServer, settings: Settings, progress=print) -> li
         db = server.as_person(database_name(pid), name, DEMO_PASSWORD)
         if not db.view("partner", "orders", limit=1)["rows"]:
             _wait_for(db, f"customer:{customers[0][0]}")
-            service = PartnerService(db, PartnerPerson(name, pid, level), NumberAllocator(prefix=number_prefix(pid)))
+            service = PartnerService(db, PartnerPerson(name, pid, level), partner_numbers(pid))
             service.place({"customer": customers[0][0], "notes": "Demo order placed by the partner",
                            "lines": [{"sku": "WID-100", "qty": 12, "unit_price": "4.50"}]})
     return [pid for pid, *_ in PARTNERS]

@@ -25,6 +25,7 @@ from oms.acl import Access
 from oms.config import Settings
 from oms.couch import Conflict, CouchServer, Database, Forbidden, NotFound
 from oms.errors import InvalidInput
+from oms.numbers import NumberAllocator
 from oms.orders import order_id as _order_doc_id  # shipments name orders by number (issue 4)
 
 from . import design, replicator
@@ -56,6 +57,12 @@ def replicator_name(partner_id: str) -> str:
 
 def number_prefix(partner_id: str) -> str:
     return R()["number_prefix"].replace("{PARTNER}", partner_id.upper())
+
+
+def partner_numbers(partner_id: str) -> NumberAllocator:
+    """The numbers of a partner's orders, one at a time: a partner's series has no gaps, however
+    many processes number from it (a block kept in a process would be lost at its restart)."""
+    return NumberAllocator(block=1, grow=False, prefix=number_prefix(partner_id))
 
 
 def is_person_of(name: str, partner_id: str) -> bool:

@@ -15,7 +15,7 @@ from oms.couch import Conflict, Forbidden, Unauthorized
 from oms.errors import InvalidInput
 from oms.numbers import NumberAllocator
 from replication import partner_session
-from replication.partners import PartnerService, number_prefix
+from replication.partners import PartnerService, partner_numbers
 
 from oms.idempotency import Outcome
 
@@ -42,7 +42,7 @@ def init_app(app) -> None:
 def _numbers(partner_id: str) -> NumberAllocator:
     pool = current_app.extensions["partner_numbers"]
     if partner_id not in pool:
-        pool[partner_id] = NumberAllocator(prefix=number_prefix(partner_id))
+        pool[partner_id] = partner_numbers(partner_id)
     return pool[partner_id]
 
 

@@ -95,7 +95,7 @@ def partners(rserver, rsettings, demo_partners):
 @pytest.fixture(scope="package")
 def partner_service(rserver, demo_partners):
     """partner_service(name) -> PartnerService as that partner person, in their own database."""
-    from replication.partners import PartnerPerson, PartnerService, database_name, number_prefix
+    from replication.partners import PartnerPerson, PartnerService, database_name, partner_numbers
     levels = {"alice@acme": "author", "gus@globex": "author"}
     cache = {}
 
@@ -104,7 +104,7 @@ def partner_service(rserver, demo_partners):
             pid = name.split("@")[1]
             db = rserver.as_person(database_name(pid), name, password)
             cache[name] = PartnerService(db, PartnerPerson(name, pid, levels[name]),
-                                         NumberAllocator(prefix=number_prefix(pid)))
+                                         partner_numbers(pid))
         return cache[name]
     return make
 
