@@ -77,3 +77,27 @@ def test_the_customers_name_is_the_centres_whatever_the_partner_typed(partner_se
     assert central["customer"]["name"] == "Road Runner Supplies"
     assert central["status"] == "allocated"
     assert any(h["action"] == "edit" for h in central["history"])
+
+
+def test_a_partner_order_reaches_shipped_and_invoiced_with_only_the_centres_people_doing_their_jobs(
+        partner_service, central_admin, agent, stocked_sku, rapp):
+    import base64
+    alice = partner_service("alice@acme")
+    placed = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 3, "unit_price": "4.50"}]})
+    arrived(central_admin, placed["_id"])
+    agent.run_once()                                             # the centre places it: allocated
+    api = rapp.test_client()
+
+    def as_(name, method, path, **kw):
+        auth = {"Authorization": "Basic " + base64.b64encode(f"{name}:demo".encode()).decode()}
+        return getattr(api, method)(path, headers=auth, **kw)
+    n = placed["number"]
+    assert as_("wanda", "post", f"/api/v1/orders/{n}/actions", json={"action": "pick"}).status_code == 200
+    shipped = as_("sam", "post", f"/api/v1/orders/{n}/shipments", json={"carrier": "DHL", "tracking": "JD0042"})
+    assert shipped.status_code == 201, shipped.get_json()
+    invoiced = as_("bill", "post", f"/api/v1/orders/{n}/actions", json={"action": "invoice"})
+    assert invoiced.status_code == 200, invoiced.get_json()
+    central = central_admin.get(placed["_id"])
+    assert central["status"] == "invoiced" and central["lines"][0]["shipped_qty"] == 3
+    assert central_admin.get(f"stock:{stocked_sku}:MAIN")["on_hand"] == 47
+    eventually(lambda: alice.order(n)["status"] == "invoiced", what="the partner sees its order invoiced")
