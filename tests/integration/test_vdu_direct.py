@@ -26,6 +26,10 @@ def test_a_well_formed_order_written_directly_is_accepted(person):
     ({"totals": {"net_cents": 1, "qty": 3}}, "totals.net_cents must be the sum of the lines = 3750"),
     ({"customer": {"id": "customer:C0001"}}, "customer.name is required"),
     ({"priority": "high"}, "priority must be a whole number from 1 to 5"),
+    # "*" is how views file what everyone may read, never a reader's name: such an order showed in
+    # everyone's views and then opened for nobody
+    ({"readers": ["*"]}, 'readers[0] must be text like "[Sales]", not "*"'),
+    ({"authors": ["*"]}, 'authors[0] must be text like "[Sales]", not "*"'),
 ])
 def test_malformed_orders_are_refused_by_the_server(person, change, reason):
     _, db = person("sally")
