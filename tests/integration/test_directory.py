@@ -28,11 +28,23 @@ def slapd(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="module")
+def open_slapd(tmp_path_factory):
+    """A directory that lets anyone search, as some company directories do."""
+    with DemoSlapd(tmp_path_factory.mktemp("slapd-open"), anonymous_search=True) as server:
+        yield server
+
+
+def as_service(server, **kw) -> Directory:
+    return Directory(server.url, server.base_dn, bind_dn=server.bind_dn, bind_password=server.bind_password, **kw)
+
+
 @pytest.fixture(scope="module", params=["anonymous", "service account"])
-def staff(request, slapd):
-    """The directory as the app sees it, with an anonymous or an authenticated search."""
+def staff(request, slapd, open_slapd):
+    """The directory as the app sees it, with an anonymous search (of a directory that allows
+    one) or an authenticated one."""
     if request.param == "anonymous":
-        return Directory(slapd.url, slapd.base_dn)
+        return Directory(open_slapd.url, open_slapd.base_dn)
     return Directory(slapd.url, slapd.base_dn, bind_dn=slapd.bind_dn,
                      bind_password=slapd.bind_password,
                      people_base=slapd.people_base, groups_base=slapd.groups_base)
@@ -102,12 +114,11 @@ def test_passwords_are_stored_hashed_and_nobody_but_the_admin_can_read_them(slap
         found = conn.search_s(slapd.people_base, ldap.SCOPE_ONELEVEL, "(uid=*)", ["userPassword"])
         return [v for _, attrs in found for v in attrs.get("userPassword", [])]
 
-    for who, pw in [("", ""), (f"uid=carl,{slapd.people_base}", DEMO_PASSWORD)]:
-        conn = ldap.initialize(slapd.url)
-        conn.simple_bind_s(who, pw)
-        assert len(conn.search_s(slapd.people_base, ldap.SCOPE_ONELEVEL, "(uid=*)")) == len(DEMO_PEOPLE)
-        assert passwords(conn) == []
-        conn.unbind_s()
+    conn = ldap.initialize(slapd.url)
+    conn.simple_bind_s(f"uid=carl,{slapd.people_base}", DEMO_PASSWORD)   # a person may look people up
+    assert len(conn.search_s(slapd.people_base, ldap.SCOPE_ONELEVEL, "(uid=*)")) == len(DEMO_PEOPLE)
+    assert passwords(conn) == []
+    conn.unbind_s()
 
     admin = ldap.initialize(slapd.url)
     admin.simple_bind_s(slapd.bind_dn, slapd.bind_password)
@@ -127,7 +138,7 @@ def test_ssha_hashes_are_salted_and_verifiable():
 
 def test_a_stopped_directory_is_reported_unavailable(tmp_path):
     server = DemoSlapd(tmp_path).start()
-    staff = Directory(server.url, server.base_dn, timeout=2)
+    staff = as_service(server, timeout=2)
     assert staff.authenticate("rita", DEMO_PASSWORD).name == "rita"
     server.stop()
     assert code_of(staff.authenticate, "rita", DEMO_PASSWORD) == "unavailable"
@@ -185,4 +196,12 @@ def test_a_forked_child_exiting_does_not_stop_the_parents_slapd(tmp_path):
             os._exit(0)
         os.waitpid(pid, 0)
         assert server.running
-        assert Directory(server.url, server.base_dn).lookup("sam").groups == ("shipping",)
+        assert as_service(server).lookup("sam").groups == ("shipping",)
+
+
+def test_the_demo_directory_tells_an_anonymous_search_nothing(slapd):
+    conn = ldap.initialize(slapd.url)
+    with pytest.raises(ldap.NO_SUCH_OBJECT):     # not even that there are people
+        conn.search_s(slapd.people_base, ldap.SCOPE_ONELEVEL, "(uid=*)", ["uid", "cn"])
+    assert code_of(Directory(slapd.url, slapd.base_dn).lookup, "sally") == "unavailable"   # the app needs its account
+    assert as_service(slapd).lookup("sally").name == "sally"
