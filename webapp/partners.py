@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import time
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
 
 from oms.couch import Conflict, Forbidden, Unauthorized
 from oms.errors import InvalidInput
@@ -113,13 +113,32 @@ def partner_required(view):
 
 # -- pages -----------------------------------------------------------------------------------------------
 
+def _seq() -> str:
+    """Where the partner's database stands: a page polls with it and is redrawn when it moved (the
+    centre moved an order on, a colleague placed one)."""
+    return str(service().db.info()["update_seq"])
+
+
+def _unchanged(seq: str) -> bool:
+    return bool(request.headers.get("HX-Request")) and request.args.get("since") == seq
+
+
+def _nothing_new():
+    resp = make_response("", 204)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
 @bp.get("/")
 @partner_required
 def home():
     svc = service()
+    seq = _seq()
+    if _unchanged(seq):
+        return _nothing_new()
     rows, next_after = svc.orders(after=request.args.get("after") or None)
     return render_template("partner_home.html", me=svc.person, rows=rows, next_after=next_after,
-                           rejections=svc.rejections())
+                           rejections=svc.rejections(), live_seq=seq)
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
@@ -145,8 +164,14 @@ def order(number):
 
 def _order_page(number, error: str | None = None, code: int = 200):
     svc = service()
+    seq = _seq()
+    if _unchanged(seq):
+        return _nothing_new()
     doc = svc.order(number)
-    return render_template("partner_order.html", me=svc.person, order=doc, error=error,
+    if request.headers.get("HX-Request") and request.args.get("rev"):
+        # The page's poll: never redraw under someone typing; say what changed instead.
+        return render_template("_partner_order_live.html", order=doc, seen_rev=request.args["rev"], live_seq=seq)
+    return render_template("partner_order.html", me=svc.person, order=doc, error=error, live_seq=seq,
                            responses=svc.responses(doc["_id"]),
                            editable=sorted(svc.person.may("edit_order") and _editable(doc) or [])), code
 
@@ -197,7 +222,6 @@ def partner_api_auth(view):
     """HTTP Basic with the partner person's CouchDB account."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        from flask import make_response
         auth = request.authorization
         person = None
         if auth and auth.type == "basic" and auth.username:

@@ -208,3 +208,27 @@ def test_a_partner_cookie_replayed_after_sign_out_opens_nothing(rapp, rweb):
     rweb.post("/partner/logout", {}, csrf_from="/partner/")
     r = replayed.get("/partner/")
     assert r.status_code == 302 and "/partner/login" in r.headers["Location"]
+
+
+def test_the_partners_pages_follow_the_centre_as_it_moves_the_order_on(rweb, partner_service, central_admin, agent):
+    alice = partner_service("alice@acme")
+    order = alice.place({"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "4.50"}]})
+    partner_login(rweb, "alice@acme")
+    hx = {"HX-Request": "true"}
+
+    def poll(path, **args):
+        return rweb.get(path, headers=hx, query_string=args)
+    home = rweb.get("/partner/").get_data(as_text=True)
+    seq = re.search(r'id="live"[^>]*hx-vals=\'\{"since": "([^"]+)"\}\'', home).group(1)
+    page = rweb.get(f"/partner/orders/{order['number']}").get_data(as_text=True)
+    rev = re.search(r'&#34;rev&#34;: &#34;([^&]+)&#34;|"rev": "([^"]+)"', page)
+    seen = next(g for g in rev.groups() if g)
+    assert poll("/partner/", since=seq).status_code == 204          # nothing new: nothing redrawn
+    eventually(lambda: central_admin.get_or_none(order["_id"]), what="the order reaches the centre")
+    agent.run_once()                                                 # the centre places it
+    eventually(lambda: alice.order(order["number"])["status"] != "submitted", what="the outcome comes back")
+    redrawn = poll("/partner/", since=seq)
+    assert redrawn.status_code == 200 and order["number"] in redrawn.get_data(as_text=True)
+    notice = poll(f"/partner/orders/{order['number']}", since=seq, rev=seen)
+    assert notice.status_code == 200 and "This order changed since you opened it" in notice.get_data(as_text=True)
+    assert 'name="notes"' not in notice.get_data(as_text=True)     # the forms are never redrawn under typing
