@@ -166,11 +166,11 @@ def feed_stock(path):
         bar.update(len(rows) - bar.pos)
     _report(report.as_dict())
 
-from replication.cli import replicate  # noqa: E402  (`oms replicate ...`, issue 6)
+from replication.cli import replicate  # noqa: E402  (`oms replicate ...`)
 
 main.add_command(replicate)
 
-from .cli_integration import register as _register_integration  # noqa: E402  (issue 7 commands)
+from .cli_integration import register as _register_integration  # noqa: E402  (import, export, agents, tokens, webhooks)
 
 _register_integration(main)
 

@@ -566,7 +566,7 @@ class StockHandler(_UpsertHandler):
             raise InvalidInput('warehouse must look like "MAIN"')
         return {"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
                 "on_hand": whole_number(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},
-                "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved (issue 4)
+                "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved
 
 
 HANDLERS: dict[str, Handler] = {"orders": OrderHandler(), "customers": CustomerHandler(), "stock": StockHandler()}

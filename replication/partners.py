@@ -26,7 +26,7 @@ from oms.config import Settings
 from oms.couch import Conflict, CouchServer, Database, Forbidden, NotFound
 from oms.errors import InvalidInput
 from oms.numbers import NumberAllocator
-from oms.orders import order_id as _order_doc_id  # shipments name orders by number (issue 4)
+from oms.orders import order_id as _order_doc_id  # shipments name orders by number
 
 from . import design, replicator
 

@@ -41,11 +41,11 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(orders.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(customers.bp)
-    integration.init_app(app)  # issue 7: API tokens, import/export, notifications, /api/openapi.json
+    integration.init_app(app)  # API tokens, import/export, notifications, /api/openapi.json
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie
-    from . import partners, replication  # issue 6: partner pages and API, replication pages
+    from . import partners, replication  # partner pages and API, replication pages
     partners.init_app(app)
     replication.init_app(app)
     return app

@@ -144,7 +144,7 @@ var rules = {
     if (oldDoc && !admin) err('An import report never changes.');
   },
 
-  // Minimal customer and stock rules for imports; the CRM/WMS module (issue 4) owns the full ones
+  // Minimal customer and stock rules for imports; the CRM/WMS module owns the full ones
   // and its dispatch line, placed before ours, takes precedence.
   customer: function (newDoc, oldDoc, userCtx, admin, err) {
     if (!admin) needLevel(userCtx, 'editor', 'customers', err);
