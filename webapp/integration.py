@@ -1,4 +1,4 @@
-"""Issue 7's pieces of the web app, set up from one line in create_app: the rest of /api/v1
+"""The integration pieces of the web app, set up from one line in create_app: the rest of /api/v1
 (api_orders), /api/openapi.json, API tokens (Bearer), the import/export pages, notifications,
 webhooks and the agents' log; and the error mapping for idempotency and refused files."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ def init_app(app) -> None:
     app.register_blueprint(transfer.bp)
     app.register_blueprint(notifications.bp)
     # Other ways into the API besides staff Basic auth: each returns None (not mine), an Access
-    # or a refusal response. The partner accounts (replication, issue 6) append theirs here.
+    # or a refusal response. The partner accounts (replication) append theirs here.
     app.extensions.setdefault("api_authenticators", []).append(tokens.bearer_authenticator)
     app.extensions["mirrored_tokens"] = set()
 

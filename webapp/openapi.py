@@ -381,7 +381,7 @@ def _feed(key: str, row: dict) -> dict:
 REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _path("sku", "SKU"), \
     _path("warehouse", "Warehouse code, e.g. MAIN")
 
-# -- customers, stock, shipments, availability (webapp/api_wms.py, issue 4)
+# -- customers, stock, shipments, availability (webapp/api_wms.py)
 PATHS.update({
     "/api/v1/availability": {"post": _op("availability", "Would these lines be served now (per line: available, partly, backorder)",
                                          body='{"lines": [{"sku": "WID-100", "qty": 3}]}', schema="AvailabilityInput")},
@@ -409,7 +409,7 @@ PATHS.update({
                     params=[NUMBER, IDEMPOTENCY_KEY],
                     body='{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}',
                     errors=(404, 409), schema="ShipmentInput")},
-    # -- a partner's own orders, in the partner's own database (webapp/partners.py, issue 6)
+    # -- a partner's own orders, in the partner's own database (webapp/partners.py)
     "/api/v1/partner/orders": {"get": _op("partnerOrders", "The partner's orders (partner accounts only)"),
                                "post": _op("partnerPlace", "Place an order at the partner (it replicates to the centre)", ok="201",
                                            params=[IDEMPOTENCY_KEY],

@@ -8,7 +8,7 @@ from oms.errors import InvalidInput
 
 from . import services
 from .auth import login_required
-from .replication import competing  # versions left by replication (issue 6)
+from .replication import competing  # versions left by replication
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
