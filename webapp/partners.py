@@ -275,8 +275,8 @@ def api_place():
     def place() -> Outcome:
         doc = svc.place(data)
         return Outcome(201, doc, url_for("partner_api.api_order", number=doc["number"]))
-    # The record carries the partner: the partner's copy takes no document without it (without,
-    # every create with an Idempotency-Key was refused with a 403).
+    # The record carries the partner: the partner's copy takes no document without it (a create
+    # with an Idempotency-Key would be refused with a 403).
     return respond(idempotent(svc.db, svc.person.name, svc.clock, request_fingerprint(data), place,
                               fields={"partner": svc.person.partner}))
 
