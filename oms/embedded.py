@@ -31,7 +31,8 @@ PATCHED = ("pouchdb-validation/lib/index.js", "express-pouchdb/lib/routes/docume
            "pouchdb-replicator/lib/index.js", "couchdb-eval/lib/index.js", "pouchdb-mapreduce/lib/index.js",
            "pouchdb-adapter-leveldb-core/lib/index.js", "pouchdb-security/lib/index.js",
            "pouchdb-abstract-mapreduce/lib/index.js", "pouchdb-server/lib/index.js",
-           "pouchdb-system-db/lib/index.js")
+           "pouchdb-system-db/lib/index.js", "pouchdb-auth/lib/sessionapi.js",
+           "express-pouchdb/lib/routes/authentication.js", "express-pouchdb/lib/routes/session.js")
 
 
 def free_port() -> int:
