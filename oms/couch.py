@@ -227,6 +227,14 @@ class Database:
                 return False
             raise
 
+    def change_token(self) -> str:
+        """A token that moves when the database changes (what a live page polls with, what cached
+        totals are keyed by): its update_seq. On a cluster only the number before the opaque part:
+        the opaque part names whichever copies answered, so it differs from one GET /db to the next
+        while nothing changed; the number (the shards' sequences added up) moves with every write."""
+        seq = str(self.info()["update_seq"])
+        return seq.split("-", 1)[0] if self.copies() > 1 else seq
+
     def exists(self) -> bool:
         try:
             self.info()

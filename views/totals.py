@@ -110,7 +110,7 @@ class TotalsCache:
         hit = self._seqs.get(db.name)
         if hit and now - hit[0] < self.seq_ttl:
             return hit[1]
-        seq = str(db.info()["update_seq"])
+        seq = db.change_token()
         self._seqs[db.name] = (now, seq)
         return seq
 

@@ -116,7 +116,7 @@ def partner_required(view):
 def _seq() -> str:
     """Where the partner's database stands: a page polls with it and is redrawn when it moved (the
     centre moved an order on, a colleague placed one)."""
-    return str(service().db.info()["update_seq"])
+    return service().db.change_token()
 
 
 def _unchanged(seq: str) -> bool:
