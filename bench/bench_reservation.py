@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -36,8 +35,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import drop_databases, like_for_like, raw_quorums  # noqa: E402
 from oms import people, runtime  # noqa: E402
-from oms.config import Settings  # noqa: E402
+from oms.config import Settings, scratch_secret  # noqa: E402
 from oms.customers import CustomerService  # noqa: E402
 from oms.embedded import free_port  # noqa: E402
 from oms.stock import StockService, hold_key  # noqa: E402
@@ -78,8 +78,9 @@ def timed(n_clients: int, jobs: list) -> tuple[float, list]:
         return time.perf_counter() - t0, results
 
 
-def raw_writes(server, db_name: str, clients: int, total: int) -> float:
-    """Seconds for `total` new single documents, written by `clients` threads as the admin."""
+def raw_writes(server, db_name: str, clients: int, total: int, params: dict | None = None) -> float:
+    """Seconds for `total` new single documents, written by `clients` threads as the admin (with
+    `params`: the write quorum asked for)."""
     url = f"{server.url}/{db_name}"
     auth = server._admin
     local = threading.local()
@@ -87,11 +88,16 @@ def raw_writes(server, db_name: str, clients: int, total: int) -> float:
     def one():
         s = getattr(local, "s", None) or requests.Session()
         local.s = s
-        r = s.put(f"{url}/bench:raw:{uuid.uuid4().hex}", json={"type": "counter", "value": 1}, auth=auth, timeout=60)
+        r = s.put(f"{url}/bench:raw:{uuid.uuid4().hex}", json={"type": "counter", "value": 1}, params=params or {},
+                  auth=auth, timeout=60)
         return r.status_code
 
     secs, codes = timed(clients, [one] * total)
-    assert all(c == 201 for c in codes), sorted(set(codes))
+    # 202: taken, though not yet by as many copies as asked (a cluster copy slow to answer); the
+    # app's ordinary writes take it the same way
+    assert set(codes) <= {201, 202}, sorted(set(codes))
+    if 202 in codes:
+        print(f"  raw: {codes.count(202)} of {total} writes answered 202 (fewer copies than asked)")
     return secs
 
 
@@ -153,8 +159,8 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="oms-bench-"))
-    settings = Settings.from_env().with_(data_dir=tmp, db_name=f"bench_{uuid.uuid4().hex[:6]}",
-                                         secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(16))
+    env = Settings.from_env()
+    settings = env.with_(data_dir=tmp, db_name=f"bench_{uuid.uuid4().hex[:6]}", secret_key=scratch_secret(env))
     print(machine())
     stack = runtime.start(settings, progress=lambda *_: None, supervise=False)
     web = None
@@ -170,9 +176,12 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         race(url, (access, db), customer, 4, 10, 1)  # warm-up: sign-in caches, view indexes
 
+        # On a cluster the raw writes ask every copy (w=n), as the app's claims and orders do.
+        quorums = raw_quorums(s)
+        raw_params = quorums[like_for_like(quorums)]
         raw_t, hot_t, race_t = [], [], []
         for r in range(args.rounds):
-            raw_t.append(raw_writes(server, s.db_name, args.clients, args.raw))
+            raw_t.append(raw_writes(server, s.db_name, args.clients, args.raw, raw_params))
             secs, retries = hot_claims(StockService(db, access), args.clients, args.units)
             hot_t.append(secs)
             secs, check = race(url, (access, db), customer, args.clients, args.units, args.each)
@@ -185,7 +194,8 @@ def main() -> None:
         hot_rate = args.clients / statistics.median(hot_t)
         order_rate = args.clients / statistics.median(race_t)
         print(f"\nmedian of {args.rounds} rounds, {args.clients} concurrent clients, {args.units} units, {args.each} each:")
-        print(f"  raw single-document writes   {raw_rate:8.0f} /s")
+        print(f"  raw single-document writes   {raw_rate:8.0f} /s"
+              + (f"   (asking every copy: w={raw_params['w']})" if raw_params else ""))
         print(f"  claims on one hot document   {hot_rate:8.0f} /s   ({raw_rate / hot_rate:.1f}x the cost of a raw write)")
         print(f"  orders placed and allocated  {order_rate:8.1f} /s   ({raw_rate / order_rate:.1f}x the cost of a raw write;"
               f" the race took {statistics.median(race_t):.2f} s)")
@@ -196,6 +206,8 @@ def main() -> None:
         if web is not None:
             web.terminate()
             web.wait(15)
+        if stack.couch is None:
+            drop_databases(stack.server(), [stack.settings.db_name])
         stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -23,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
 from oms import people  # noqa: E402
 from oms.acl import Access  # noqa: E402
-from oms.config import Settings  # noqa: E402
+from oms.config import Settings, scratch_secret  # noqa: E402
 from oms.couch import CouchServer  # noqa: E402
 from tests.viewdata import order_doc  # noqa: E402
 from views import catalog  # noqa: E402
@@ -80,12 +81,12 @@ def main(argv=None) -> dict:
             if (start // batch) % 4 == 0 or start + batch > n:
                 print(f"  seeded {min(n, start + batch - 1):,}/{n:,}", flush=True)
         out["bulk_docs_per_s"] = round(n / (time.perf_counter() - t0))
+        # The index is built before any query is timed, and its build is timed on its own: a
+        # cluster answers a query that would wait for the build too long with a timeout (500).
         print(f"\nbuilding the orders_by_number index over {n:,} orders ...", flush=True)
-        t0 = time.perf_counter()
-        db.view("oms", "orders_by_number", limit=1)
-        out["index_build_s"] = round(time.perf_counter() - t0, 1)
+        out["index_build_s"] = round(wait_for_index(server, name, "oms", "orders_by_number"), 1)
 
-        secret = secrets.token_hex(16)
+        secret = scratch_secret(env)
         who = Access("bench_reader", "reader", ())
         people.mirror(server, secret, who)
         mine = server.as_person(name, who.name, people.couch_password(secret, who.name))
@@ -111,8 +112,9 @@ def main(argv=None) -> dict:
                          settings=Settings(couchdb_url=url, couchdb_user=user, couchdb_password=pw,
                                            db_name=name, secret_key=secret, ldap_url="ldap://127.0.0.1:9"))
         client = app.test_client()
+        from webapp import sessions
         with client.session_transaction() as sess:  # signed in as the mirrored reader (no LDAP here)
-            sess["user"] = {"name": who.name, "display": who.name, "level": who.level, "roles": []}
+            sess["user"] = sessions.begin({"name": who.name, "display": who.name, "level": who.level, "roles": []})
         hx = {"HX-Request": "true"}
         far_q = {"after": json.dumps(cursor)}
         assert client.get("/views/all_orders", headers=hx, query_string=far_q).get_data(as_text=True).count('class="doc-link"') == PAGE
@@ -123,9 +125,8 @@ def main(argv=None) -> dict:
             from views.totals import TotalsCache, reduced, totals
             by_status = catalog.get("by_status").count_source(who)
             print(f"building the orders_by_status index over {n:,} orders ...", flush=True)
-            t0 = time.perf_counter()
-            db.view("oms", "orders_by_status", limit=1, reduce=False)
-            out["status_index_build_s"] = round(time.perf_counter() - t0, 1)
+            out["status_index_build_s"] = round(wait_for_index(server, name, "oms", "orders_by_status",
+                                                               reduce="false"), 1)
             # what a page would pay if it ran the grouped reduce itself ...
             out["grouped_reduce_ms"] = median_ms(lambda: reduced(mine, by_status, "*", 1), 2)
             # ... and what it pays with the update_seq-keyed cache (a GET /db at most)

@@ -1,4 +1,5 @@
-"""Where the server's time goes in one import: CPU milliseconds of the PouchDB Server process per
+"""Where the server's time goes in one import: CPU milliseconds of the server's processes
+(PouchDB Server, or every node of a COUCHDB_URL cluster on this machine) and wall milliseconds per
 kind of request the import makes (read from /proc around each request), for 5,000 orders from
 one JSON file on a warmed-up server. The import's stages run one after the other here (no
 threads), so each request's server time is its own. Not part of `make bench` (no ratio): a
@@ -9,14 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import uuid
 
 from oms import importing
 
 from .common import fresh_stack
-from .profile_server_cost import RequestCost, server_cpu_ms
+from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
 
 
-def main(n: int) -> None:
+def main(n: int, random_refs: bool = False) -> None:
     cost = RequestCost()
     importing._stages = importing.serial_stages   # request by request, in order
 
@@ -40,17 +42,22 @@ def main(n: int) -> None:
             return r.get_json()
 
         import_(records("WARM"))   # the server (and this process) warm up
-        cost.pid = stack.couch.proc.pid
-        for label, recs in (("import", records("EXT")), ("the same file again", None)):
+        cost.pids = server_pids(stack)
+        runs = [("import", records("EXT")), ("the same file again", None)]
+        if random_refs:   # one claim document per order (bench_import's random-reference row)
+            runs.append(("random references", [dict(r, external_ref=uuid.uuid4().hex) for r in records("RND")]))
+        for label, recs in runs:
             cost.kinds.clear()
-            before, t0 = server_cpu_ms(cost.pid), time.perf_counter()
+            before, t0 = server_cpu_ms(cost.pids), time.perf_counter()
             out = import_(recs or records("EXT"))
-            print(f"{label}: {time.perf_counter() - t0:.2f} s, server CPU {(server_cpu_ms(cost.pid) - before) / 1000:.2f} s, "
+            print(f"{label}: {time.perf_counter() - t0:.2f} s, server CPU {(server_cpu_ms(cost.pids) - before) / 1000:.2f} s, "
                   f"{out['counts']}")
-            cost.report(unit=" server CPU in all")
+            cost.report(unit=" in all")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5000)
-    main(parser.parse_args().orders)
+    parser.add_argument("--random", action="store_true", help="also an import of random references")
+    args = parser.parse_args()
+    main(args.orders, args.random)

@@ -1,5 +1,6 @@
 """Where the server's time goes in placement passes (oms/placement.py): CPU milliseconds of the
-PouchDB Server process per kind of request, for passes of 8 orders placed as submitted (the
+server's processes (PouchDB Server, or every node of a COUCHDB_URL cluster on this machine) and
+wall milliseconds per kind of request, for passes of 8 orders placed as submitted (the
 bench_intake orders: 100 SKUs in two warehouses, 50 customers). A pass's three independent
 requests run one after the other here, so each request's server time is its own. Not part of
 `make bench` (no ratio): a profiling aid whose figures are in bench/README.md.
@@ -7,6 +8,7 @@ Run: .venv/bin/python -m bench.profile_placement_cost [--passes N]"""
 from __future__ import annotations
 
 import argparse
+import time
 from concurrent.futures import Future
 
 from oms import acl, people, placement
@@ -15,7 +17,7 @@ from oms.numbers import NumberAllocator
 
 from .bench_intake import CUSTOMERS, SKUS
 from .common import fresh_stack
-from .profile_server_cost import RequestCost, server_cpu_ms
+from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
 
 PER_PASS = 8
 
@@ -28,7 +30,7 @@ class _Inline:
         return done
 
 
-def main(passes: int) -> None:
+def main(passes: int, per_pass: int = PER_PASS) -> None:
     cost = RequestCost()
     placement._pool = _Inline
     with fresh_stack() as stack:
@@ -49,7 +51,7 @@ def main(passes: int) -> None:
 
         def one_pass(k: int) -> None:
             placed = []
-            for i in range(k * PER_PASS, (k + 1) * PER_PASS):
+            for i in range(k * per_pass, (k + 1) * per_pass):
                 data = {"customer": CUSTOMERS[i % len(CUSTOMERS)], "status": "submitted",
                         "lines": [{"sku": SKUS[i % len(SKUS)], "qty": 3, "unit_price": "4.50"},
                                   {"sku": SKUS[(i * 7 + 1) % len(SKUS)], "qty": 1, "unit_price": "39.90"}]}
@@ -59,17 +61,21 @@ def main(passes: int) -> None:
 
         for k in range(5):   # the server and this process warm up
             one_pass(k)
-        cost.pid = stack.couch.proc.pid
-        before = server_cpu_ms(cost.pid)
+        cost.pids = server_pids(stack)
+        before, t0 = server_cpu_ms(cost.pids), time.perf_counter()
         for k in range(5, 5 + passes):
             one_pass(k)
-        orders = passes * PER_PASS
-        print(f"{passes} passes of {PER_PASS} orders: server CPU {(server_cpu_ms(cost.pid) - before) / orders:.2f} ms "
-              "per order")
+        orders = passes * per_pass
+        wall = (time.perf_counter() - t0) * 1000 / orders
+        print(f"{passes} passes of {per_pass} orders: server CPU {(server_cpu_ms(cost.pids) - before) / orders:.2f} ms "
+              f"per order (requests and what they leave the server to do), wall {wall:.2f} ms per order")
         cost.report(per=orders, unit=" per order")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=40)
-    main(parser.parse_args().passes)
+    parser.add_argument("--per-pass", type=int, default=PER_PASS,
+                        help="orders per pass (4: what each of two app processes gets from 8 clients)")
+    args = parser.parse_args()
+    main(args.passes, args.per_pass)

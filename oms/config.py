@@ -3,6 +3,7 @@
 Unset COUCHDB_URL / LDAP_URL mean "start the embedded servers" (PouchDB Server, a demo slapd)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -74,3 +75,16 @@ def demo_secrets(data_dir: Path) -> dict:
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
+
+
+def scratch_secret(env: Settings) -> str:
+    """The secret a test run or benchmark gives its app. With an embedded server of the run's
+    own, a new one; with a given server (COUCHDB_URL), the same one every run, derived from its
+    admin credentials: the people a run signs in are CouchDB accounts shared by every run on that
+    server, their passwords come from the secret, and a CouchDB cluster keeps checking a changed
+    password against the one it remembers for a moment (its authentication cache), failing the
+    first requests and locking the account out after five (chttpd_auth_lockout)."""
+    if not env.couchdb_url:
+        return "scratch-" + secrets.token_hex(16)
+    seed = f"{env.couchdb_url}\n{env.couchdb_user}\n{env.couchdb_password}".encode()
+    return "test-" + hashlib.sha256(b"order-desk tests\n" + seed).hexdigest()[:32]
