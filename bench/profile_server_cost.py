@@ -27,7 +27,7 @@ class RequestCost:
     (couch.Database calls, read from /proc around each one; kinds like "_bulk_docs of order",
     "settle read of stock"). Meaningful when requests go one at a time. No `pids` (a warm-up):
     nothing is counted."""
-    CALLS = ("_bulk_raw", "all_docs", "view", "get", "get_or_none", "_put", "leaves")
+    CALLS = ("_bulk_raw", "all_docs", "view", "get", "get_or_none", "_put", "leaves", "leaves_of")
 
     def __init__(self):
         self.pids: list[int] = []
@@ -56,6 +56,8 @@ class RequestCost:
                     kind = f"view {args[1]}"
                 elif name == "leaves":
                     kind = f"settle read of {args[0].split(':')[0]}"
+                elif name == "leaves_of":
+                    kind = "settle read of a write's documents (_bulk_get)"
                 entry = cost.kinds[kind]
                 entry[0] += 1
                 entry[1] += server_cpu_ms(cost.pids) - before

@@ -59,25 +59,30 @@ def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
     if db.copies() == 1:
         return db.save_all(docs)
     rows = db.bulk(docs)
+    # Every written document's leaves in one read: most settle on this first look.
+    seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "error" not in row)
     out: list[dict | CouchError] = []
     for doc, row in zip(docs, rows):
         if "error" in row:
             out.append(row_error(row))
             continue
         try:
-            out.append(settle(db, doc["_id"], row["rev"], row["rev"] if _taken(rows) else None))
+            out.append(settle(db, doc["_id"], row["rev"], row["rev"] if _taken(rows) else None,
+                              first_look=seen.get(doc["_id"])))
         except CouchError as exc:
             out.append(exc)
     return out
 
 
 def settle(db: Database, doc_id: str, ours: str, taken_by_all: str | None, sleep=time.sleep,
-           clock=time.monotonic) -> dict:
+           clock=time.monotonic, first_look: list[dict] | None = None) -> dict:
     """Wait until the document's one live leaf descends from `ours` and from a revision every
-    copy took (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when `ours` lost."""
+    copy took (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when `ours` lost.
+    `first_look`: the leaves already read from every copy after the write, if any."""
     deadline = clock() + SETTLE_SECONDS
     for attempt in itertools.count():
-        live = [leaf for leaf in db.leaves(doc_id) if not leaf.get("_deleted")]
+        leaves = first_look if first_look is not None and attempt == 0 else db.leaves(doc_id)
+        live = [leaf for leaf in leaves if not leaf.get("_deleted")]
         if not any(descends(leaf, ours) for leaf in live):
             raise Conflict("Document update conflict")
         if len(live) > 1:
@@ -119,17 +124,38 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
     rows = db.bulk(docs)
     if _taken(rows):   # (always, on one copy)
         return rows
+    seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "rev" in row)
     out = []
     for doc, row in zip(docs, rows):
-        if "rev" in row:
-            live = [leaf for leaf in db.leaves(doc["_id"]) if not leaf.get("_deleted")]
-            if live and winner(live)["_rev"] != row["rev"]:
-                ours = [leaf for leaf in live if leaf["_rev"] == row["rev"]]
-                with contextlib.suppress(CouchError):   # (someone allowed to delete resolves it otherwise)
-                    _delete(db, ours)
-                row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
+        if "rev" in row and not _stands(db, doc["_id"], row["rev"], seen[doc["_id"]]):
+            row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
         out.append(row)
     return out
+
+
+def _stands(db: Database, doc_id: str, ours: str, leaves: list[dict]) -> bool:
+    """Does our create stand? The document's other live leaves are resolved as `settle` resolves
+    them (CouchDB's winner kept, the rest deleted) until one is left: ours stands when that one
+    descends from it. Descends, not is: someone may already have moved our version on, reading
+    it from a copy that had no other yet. Ours, when it lost, is deleted (when this writer may)."""
+    for _ in range(6):
+        live = [leaf for leaf in leaves if not leaf.get("_deleted")]
+        mine = [leaf for leaf in live if descends(leaf, ours)]
+        if not mine:
+            return False
+        keep = winner(live)
+        if len(live) == 1:
+            return True
+        try:
+            _delete(db, [leaf for leaf in live if leaf is not keep])
+        except CouchError:   # not this writer's to delete: CouchDB's winner decides
+            break
+        leaves = db.leaves(doc_id)
+    if descends(keep, ours):
+        return True
+    with contextlib.suppress(CouchError):   # (someone allowed to delete resolves it otherwise)
+        _delete(db, mine)
+    return False
 
 
 def descends(leaf: dict, rev: str) -> bool:
