@@ -143,6 +143,9 @@ class CouchServer:
         self._clients: dict[tuple[str, str], CloudantV1] = {}
         self._groups: dict[tuple[str, str, str], GroupCommit] = {}
         self.copies_of: dict[str, int] = {}   # database -> copies of each document (Database.copies)
+        # database -> the update_seq a cluster's change_token answers with while the changes feed
+        # has nothing after it (never stale: each use asks the feed)
+        self.change_refs: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def client(self, name: str, password: str) -> CloudantV1:
@@ -229,11 +232,36 @@ class Database:
 
     def change_token(self) -> str:
         """A token that moves when the database changes (what a live page polls with, what cached
-        totals are keyed by): its update_seq. On a cluster only the number before the opaque part:
-        the opaque part names whichever copies answered, so it differs from one GET /db to the next
-        while nothing changed; the number (the shards' sequences added up) moves with every write."""
+        totals are keyed by): its update_seq. A cluster's update_seq adds up the sequences of
+        whichever copy of each shard answered, and copies count differently: it can differ from one
+        GET /db to the next while nothing changed. So the token answered before is kept while the
+        changes feed has nothing after it."""
         seq = str(self.info()["update_seq"])
-        return seq.split("-", 1)[0] if self.copies() > 1 else seq
+        if self.copies() == 1:
+            return seq
+        ref = self.server.change_refs.get(self.name)
+        if ref is not None and (ref == seq or not self.changed_since(ref)):
+            return ref
+        self.server.change_refs[self.name] = seq
+        return seq
+
+    def still_at(self, token: str | None, current: str) -> bool:
+        """Is the database where `token` (a page's, perhaps from another process) says, given
+        `current`, the change_token just read?"""
+        if not token:
+            return False
+        return token == current or (self.copies() > 1 and not self.changed_since(token))
+
+    def changed_since(self, token: str) -> bool:
+        """Has the database changed since `token` (an earlier change_token, perhaps another
+        process's)? A token the server cannot read counts as changed."""
+        if self.copies() == 1:
+            return token != str(self.info()["update_seq"])
+        try:
+            r = self._raw("GET", "/_changes", params={"since": token, "limit": "1"})
+        except BadRequest:
+            return True
+        return bool(r.json().get("results"))
 
     def exists(self) -> bool:
         try:

@@ -225,9 +225,9 @@ def _respond(full: str, pane: str, **ctx):
     return resp
 
 
-def _unchanged(seq: str) -> bool:
+def _unchanged(seq: str, db) -> bool:
     """A live poll (`since`) that finds the database as it was: nothing to redraw."""
-    return _is_pane_request() and request.args.get("since") == seq
+    return _is_pane_request() and db.still_at(request.args.get("since"), seq)
 
 
 def _no_change():
@@ -262,7 +262,7 @@ def view(name):
     state = State.parse(vd, request.args)
     db = services.person_db(access)
     seq = cache().seq(db)
-    if _unchanged(seq):
+    if _unchanged(seq, db):
         return _no_change()
     return _respond("view.html", "_view_pane.html", **pane(vd, access, state, db, seq))
 
@@ -422,7 +422,7 @@ def search():
     q = request.args.get("q", "").strip()[:100]
     db = services.person_db(access)
     seq = cache().seq(db)
-    if _unchanged(seq):
+    if _unchanged(seq, db):
         return _no_change()
     rows, more_rows = searching.search(db, access, q) if q else ([], False)
     return _respond("search.html", "_search_pane.html", q=q, rows=rows, more=more_rows,
@@ -449,7 +449,7 @@ def dashboard():
     access = services.current_access()
     db = services.person_db(access)
     seq = cache().seq(db)
-    if _unchanged(seq):
+    if _unchanged(seq, db):
         return _no_change()
     if not current_app.config["OMS_VIEW_TOTALS"]:
         abort(503, "Counting is switched off on this server (OMS_VIEW_TOTALS), so there is no dashboard.")

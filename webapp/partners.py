@@ -120,7 +120,7 @@ def _seq() -> str:
 
 
 def _unchanged(seq: str) -> bool:
-    return bool(request.headers.get("HX-Request")) and request.args.get("since") == seq
+    return bool(request.headers.get("HX-Request")) and service().db.still_at(request.args.get("since"), seq)
 
 
 def _nothing_new():

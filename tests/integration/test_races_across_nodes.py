@@ -92,3 +92,38 @@ def test_imports_of_one_file_through_every_node_create_each_order_once(nodes, se
         assert {d["external_ref"]: d["number"] for d in found} == claimed
     finally:
         server.request("DELETE", f"/{name}")
+
+
+def test_a_live_page_token_stays_put_while_nothing_changes_whichever_copies_answer(nodes, settings):
+    """A cluster's update_seq adds up whichever copy of each shard answered, and copies count
+    their updates differently once writes raced through several nodes: the token a live page polls
+    with must not move while nothing changed (else every poll redraws), and must move on a write."""
+    name = f"tokens_{uuid.uuid4().hex[:8]}"
+    admin = nodes[0].admin(name)
+    admin.create()
+    try:
+        def bump(i):
+            db = nodes[i % len(nodes)].admin(name)
+            for k in range(15):
+                doc = db.get_or_none("hot") or {"_id": "hot", "n": 0}
+                doc["n"] += 1
+                try:
+                    db.save(doc)
+                except Exception:
+                    pass
+                db.bulk([{"_id": f"d-{i}-{k}"}])
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(bump, range(6)))
+        # processes of their own (a server object each), each asking through every node
+        readers = [CouchServer(node.url, settings.couchdb_user, settings.couchdb_password) for node in nodes * 3]
+        first = [r.admin(name).change_token() for r in readers]
+        again = [[r.admin(name).change_token() for _ in range(10)] for r in readers]
+        assert all(set(seen) == {token} for token, seen in zip(first, again)), (first, again)
+        db = readers[0].admin(name)
+        now = db.change_token()
+        assert all(db.still_at(token, now) for token in first)   # another process's token: nothing changed
+        nodes[-1].admin(name).save({"_id": "after"})
+        moved = db.change_token()
+        assert moved != now and not db.still_at(now, moved) and not any(db.still_at(t, moved) for t in first)
+    finally:
+        nodes[0].request("DELETE", f"/{name}")
