@@ -21,10 +21,12 @@ the order they were last written, a sequence string names the same point in ever
 n = 3, q = 2) merges one copy per shard range, whichever answers first: no global order, sequence
 strings that differ from call to call, and a change may come again after a copy changes.
 
-With style=all_docs the engines differ: CouchDB 3 runs the filter on every leaf revision and lists
-the leaves that pass (a conflicted document whose losing leaf passes is listed, with that leaf);
-PouchDB Server runs it on the winning revision and lists every leaf. Both replicators ask for
-all_docs, so the same difference decides which revisions a filtered replication copies.
+With style=all_docs the filter decides each leaf revision on its own, and a change lists the leaves
+that pass: a conflicted document whose losing leaf passes is listed with that leaf, a losing leaf
+that fails is not, and a document none of whose leaves passes is left out. CouchDB 3 does so, and so
+does PouchDB Server (patches/pouchdb-adapter-leveldb-core.patch; upstream ran the filter on the
+winning revision and listed every leaf). Both replicators ask for all_docs, so this decides which
+revisions a filtered replication copies.
 
 PouchDB Server reads documents' metadata ahead while it walks the feed
 (patches/pouchdb-adapter-leveldb-core.patch): the last test compares every answer, byte for byte,
@@ -109,25 +111,21 @@ class Model:
         ids = [d for d in self.leaves if self.winner(d)[1].get("partner") == PARTNER]
         return sorted(ids, key=lambda d: self.last_round[d])
 
-    def passing(self, per_leaf: bool) -> dict[str, set[str]]:
-        """style=all_docs: each listed document and the revisions its change lists. Per leaf
-        (CouchDB 3): the leaves that name the partner. Else (PouchDB Server): every leaf of a
-        document whose winner names it."""
+    def passing(self) -> dict[str, set[str]]:
+        """style=all_docs: each listed document and the revisions its change lists, the leaves
+        that name the partner."""
         out = {}
         for did, leaves in self.leaves.items():
-            if per_leaf:
-                revs = {rev for rev, body in leaves.items() if body.get("partner") == PARTNER}
-            else:
-                revs = set(leaves) if self.winner(did)[1].get("partner") == PARTNER else set()
+            revs = {rev for rev, body in leaves.items() if body.get("partner") == PARTNER}
             if revs:
                 out[did] = revs
         return out
 
-    def copied(self, per_leaf: bool) -> dict[str, str]:
+    def copied(self) -> dict[str, str]:
         """What a filtered replication into an empty database leaves there: each live document and
         its winning revision, the winner among the leaves that travelled."""
         out = {}
-        for did, revs in self.passing(per_leaf).items():
+        for did, revs in self.passing().items():
             leaves = {rev: self.leaves[did][rev] for rev in revs}
             rev, body = max(leaves.items(), key=lambda item: (not item[1]["_deleted"],
                                                                int(item[0].split("-")[0]), item[0].split("-")[1]))
@@ -186,15 +184,13 @@ class Layout:
     copies: int
     shards: int
     clustered: bool
-    per_leaf: bool     # style=all_docs filters every leaf (CouchDB 3), or the winner (PouchDB Server)
 
     @classmethod
     def of(cls, server: CouchServer, db: str) -> "Layout":
         cluster = server.request("GET", f"/{db}").get("cluster")
-        per_leaf = replicator.server_kind(server.url) == "couchdb"
         if not cluster:
-            return cls(1, 1, False, per_leaf)
-        return cls(int(cluster["n"]), int(cluster["q"]), True, per_leaf)
+            return cls(1, 1, False)
+        return cls(int(cluster["n"]), int(cluster["q"]), True)
 
     @property
     def one_copy(self) -> bool:
@@ -289,14 +285,19 @@ def test_a_filtered_feed_holds_exactly_the_documents_whose_winning_revision_matc
     assert "0" in won_by.values(), "an older branch that wins again once the winner is deleted"
 
 
-def test_with_style_all_docs_each_change_lists_the_revisions_the_engine_lets_through(feed):
+def test_with_style_all_docs_each_change_lists_the_leaves_that_pass_the_filter(feed):
     server, db, model, layout = feed
     whole = changes(server, db, style="all_docs", **by_partner())["results"]
     listed: dict[str, set[str]] = {}
     for c in whole:
         assert bool(c.get("deleted")) == model.winner(c["id"])[1]["_deleted"], c
         listed.setdefault(c["id"], set()).update(x["rev"] for x in c["changes"])
-    assert listed == model.passing(layout.per_leaf)
+    assert listed == model.passing()
+    # the rounds hold both cases that tell a filter on each leaf from one on the winner: a winner
+    # that passes with a losing leaf that does not, and a winner that fails with one that passes
+    conflicted = [d for d in model.leaves if len(model.leaves[d]) > 1]
+    assert any(model.winner(d)[1].get("partner") == PARTNER and set(model.leaves[d]) - listed[d] for d in conflicted)
+    assert any(d in listed and model.winner(d)[1].get("partner") != PARTNER for d in conflicted)
     if layout.one_copy:
         assert len(whole) == len(listed), "a document came twice"
     if layout.one_sequence:
@@ -394,18 +395,21 @@ def test_a_filtered_replication_copies_exactly_the_partners_documents_and_their_
         assert eventually(ended, timeout=120, what="the one-shot replication ends") == "completed"
         replicator.remove(server, rep_id)
         copy = server.admin(target)
-        want = model.copied(layout.per_leaf)
+        want = model.copied()
         # every engine: the partner's live documents, each at its winning revision
         alive = {d for d in model.matching() if not model.winner(d)[1]["_deleted"]}
         assert {d: want.get(d) for d in alive} == {d: model.winner(d)[0] for d in alive}
         assert any(len(model.leaves[d]) > 1 for d in alive)
-        # CouchDB 3 also copies a losing leaf that passes when the winner does not
-        assert (set(want) > alive) if layout.per_leaf else (set(want) == alive)
+        # and a losing leaf that passes when the winner does not
+        assert set(want) > alive
         # a cluster answers from one copy per shard range: wait until the one asked holds every write
         held = settle(lambda: {r["id"]: r["value"]["rev"] for r in copy.all_docs()["rows"]}, want)
         assert held == want
         for row in copy.all_docs(include_docs=True)["rows"]:
             assert row["doc"]["partner"] == PARTNER, row
+        for d in (d for d in want if len(model.leaves[d]) > 1):   # the losing leaves too
+            assert {leaf["_rev"]: leaf.get("partner") for leaf in copy.leaves(d)} == \
+                {rev: PARTNER for rev in model.passing()[d]}, d
     finally:
         server.request("DELETE", f"/{target}")
 
