@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import requests
 
-from oms.couch import Conflict, CouchError, CouchServer, NotFound
+from oms.couch import Conflict, CouchError, CouchServer, NotFound, Unavailable
 
 TIMEOUT = 5
 
@@ -245,6 +245,12 @@ def job(host: CouchServer, doc_id: str) -> dict | None:
         return host.request("GET", "/_scheduler/docs" + _path(doc_id))
     except NotFound:
         return None
+    except Unavailable as exc:
+        # CouchDB 3.5 answers 500 function_clause when asked at the moment a job is scheduled
+        # but not yet started (apache/couchdb#1000): a transitional state, not an error.
+        if "function_clause" in str(exc):
+            return None
+        raise
 
 
 # PouchDB Server's words for what CouchDB 3's scheduler calls its states.

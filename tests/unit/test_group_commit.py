@@ -84,22 +84,26 @@ def test_a_failed_request_reaches_every_writer_of_its_batch_and_the_next_batch_s
     calls = []
 
     def bulk(docs):
-        calls.append(len(docs))
-        time.sleep(0.05)
+        calls.append(sorted(d["_id"] for d in docs))
         if len(calls) == 1:
             raise ConnectionError("server away")
         return [{"id": d["_id"], "rev": "1-y"} for d in docs]
 
     def single(doc):
-        time.sleep(0.05)
+        if doc["_id"] == "lead":   # in flight until both writers wait behind it, however slow the machine
+            deadline = time.monotonic() + 10
+            while group._inside < 3 and time.monotonic() < deadline:
+                time.sleep(0.001)
         return {"id": doc["_id"], "rev": "1-y"}
 
     group = GroupCommit(bulk, single)
     first = threading.Thread(target=group.save, args=({"_id": "lead"},))
     first.start()
-    time.sleep(0.01)
+    while group._inside < 1:
+        time.sleep(0.001)
     results, errors = run_writers(group, [{"_id": "a"}, {"_id": "b"}])
     first.join()
+    assert calls[0] == ["a", "b"]
     assert set(errors) == {"a", "b"} and all(isinstance(e, ConnectionError) for e in errors.values())
     assert group.save({"_id": "c"})["rev"] == "1-y"   # nothing stuck behind the failure
 
