@@ -1,7 +1,7 @@
 """Compile couch_design/<ddoc>/ folders (couchapp layout) into design documents and push them.
 
 - rules/*.json are embedded as CommonJS modules lib/<name>_rules, so validate_doc_update reads the
-  very same rulebook as Python (oms/rules.py): never two hand-kept copies.
+  very same rulebook as Python (oms/core/rules.py): never two hand-kept copies.
 - Redeploying an unchanged design writes nothing.
 - A changed view is staged first as _design/<name>-staging (views only) and queried until its
   index is built; then the real design is written. Both servers key view indexes by the view's
@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from oms.core.rules import load_rules
+
 HERE = Path(__file__).resolve().parent
-RULES = HERE / "rules"
-
-
-def load_rules() -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted(RULES.glob("*.json"))}
 
 
 def compile_design(folder: Path) -> dict:
@@ -58,7 +55,7 @@ def _same(current: dict | None, compiled: dict) -> bool:
 
 
 def push(db, compiled: dict, progress=print) -> str:
-    """Write one design document through `db` (an admin oms.couch.Database). Returns what happened:
+    """Write one design document through `db` (an admin oms.store.couch.Database). Returns what happened:
     'unchanged', 'created' or 'updated'."""
     current = db.get_or_none(compiled["_id"])
     if _same(current, compiled):

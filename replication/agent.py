@@ -6,24 +6,20 @@ that need no person (conflicts.auto_merge), as the system identity
 makes is conditional on a revision and conflicts (409) when another round won."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 
-from oms import people
-from oms.config import Settings
-from oms.couch import CouchError, CouchServer
-from oms.fulfilment import SystemAgent
-from oms.numbers import NumberAllocator
+from oms.core.clock import utcnow
+from oms.core.config import Settings
+from oms.fulfilment.handoffs import SystemAgent
+from oms.identity import people
+from oms.store.couch import CouchError, CouchServer
+from oms.store.numbers import NumberAllocator
 
 from . import conflicts, intake
 from .partners import Partners
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Agent:

@@ -7,13 +7,13 @@ import sys
 
 import click
 
-from oms.config import Settings
-from oms.couch import CouchError
-from oms.errors import InvalidInput
+from oms.core.config import Settings
+from oms.core.errors import InvalidInput
+from oms.store.couch import CouchError
 
 
 def _context() -> tuple:
-    from oms.couch import CouchServer
+    from oms.store.couch import CouchServer
     s = Settings.from_env()
     if not s.couchdb_url or not s.couchdb_user or not s.secret_key:
         sys.exit("COUCHDB_URL, COUCHDB_USER/COUCHDB_PASSWORD and SECRET_KEY must be set "

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from couch_design.deploy import HERE, load_rules, push
+from couch_design.deploy import HERE, push
+from oms.core.rules import load_rules
 
 PARTNER = HERE / "partner"
 SITE = HERE / "site"

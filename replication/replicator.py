@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import requests
 
-from oms.couch import Conflict, CouchError, CouchServer, NotFound
+from oms.store.couch import Conflict, CouchError, CouchServer, NotFound
 
 TIMEOUT = 5
 

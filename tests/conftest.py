@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from oms import acl, people
-from oms.config import Settings
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
+from oms.core.config import Settings
+from oms.identity import acl, people
+from oms.ordering.orders import OrderService
+from oms.store.numbers import NumberAllocator
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +43,7 @@ def admin_db(server, settings):
 
 @pytest.fixture(scope="session")
 def seeded(server, settings):
-    from oms.seed import seed
+    from oms.devstack.seed import seed
     seed(server, settings, orders=12, progress=lambda *_: None)
     return True
 
@@ -56,7 +56,7 @@ def acl_entries(admin_db):
 @pytest.fixture(scope="session")
 def person(server, settings, acl_entries):
     """person(name, groups) -> (Access, Database as that person), mirrored into _users."""
-    from oms.ldap_demo import DEMO_PEOPLE
+    from oms.devstack.ldap_demo import DEMO_PEOPLE
     demo_groups = {p["uid"]: p["groups"] for p in DEMO_PEOPLE}
 
     def make(name: str, groups=None, level: str | None = None, roles=()):
@@ -83,6 +83,7 @@ def service(person, seeded):
 @pytest.fixture(scope="session")
 def app(stack, seeded):
     from webapp import create_app
+
     # Throttling is tested on its own app (test_security.py); here many tests fail sign-ins on purpose.
     return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=stack.settings)
 

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from oms.config import Settings
+from oms.core.config import Settings
 
 
 def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
@@ -30,8 +30,25 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import admin, api, auth, desk, errors, filters, integration, orders, security, services
-    from . import api_wms, customers, stock  # noqa: F401 (api_wms adds routes to api.bp)
+    from . import (  # noqa: F401 (they add their routes to api.bp)
+        admin,
+        api,
+        api_orders,
+        api_wms,
+        auth,
+        automation,
+        customers,
+        desk,
+        errors,
+        filters,
+        notifications,
+        orders,
+        security,
+        services,
+        stock,
+        tokens,
+        transfer,
+    )
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -41,7 +58,15 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(orders.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(customers.bp)
-    integration.init_app(app)  # API tokens, import/export, notifications, /api/openapi.json
+    app.register_blueprint(api_orders.docs_bp)   # /api/openapi.json
+    app.register_blueprint(automation.bp)        # webhooks, the agents' log
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(transfer.bp)          # the import and export pages
+    app.register_blueprint(notifications.bp)
+    # Other ways into the API besides staff Basic auth: each returns None (not mine), an Access
+    # or a refusal response. The partner accounts (replication) append theirs here.
+    app.extensions.setdefault("api_authenticators", []).append(tokens.bearer_authenticator)
+    app.extensions["mirrored_tokens"] = set()
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, url_for
 
-from oms import order_api
+from oms.ordering import order_api
 
 from . import services
 from .api_support import idempotency_key, json_body, request_fingerprint, respond
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def create_order():
     svc = services.order_service()
     data = json_body("the order")
-    # Idempotency-Key: a retried create returns the first result (oms/idempotency.py).
+    # Idempotency-Key: a retried create returns the first result (oms/store/idempotency.py).
     outcome = order_api.create_order(svc, data, idempotency_key(), request_fingerprint(data),
                                      lambda number: url_for("api.get_order", number=number))
     return respond(outcome)

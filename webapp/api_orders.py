@@ -1,13 +1,14 @@
 """More of /api/v1 on the same blueprint as webapp/api.py: orders listed by a catalog view,
 workflow actions, comments, views, export, import, events; and /api/openapi.json.
-Thin handlers: the work is in oms/order_api.py, oms/importing.py, oms/exporting.py."""
+Thin handlers: the work is in oms/ordering/order_api.py, oms/interchange/importing.py, oms/interchange/exporting.py."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
 
-from oms import exporting, importing, order_api
 from oms.agents import outbox
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.interchange import exporting, formats, importing, pipeline
+from oms.ordering import order_api
 from views import catalog
 from views.reader import decode_cursor, encode_cursor, read_page
 
@@ -103,15 +104,14 @@ def import_file():
     data = request.get_data(cache=False)
     kind = request.args.get("kind")
     try:
-        fmt = importing.format_from_mimetype(request.mimetype)
+        fmt = formats.format_from_mimetype(request.mimetype)
     except InvalidInput as exc:
         return problem(415, exc.reason)
-    from .integration import import_context
-    ctx = import_context(access)
+    ctx = services.import_context(access)
     key = idempotency_key()
     if key:
         report = importing.import_once(ctx, data, fmt, kind, key, request_fingerprint(
-            {"sha256": importing.sha256(data), "kind": kind, "format": fmt}))
+            {"sha256": pipeline.sha256(data), "kind": kind, "format": fmt}))
     else:
         report = importing.import_bytes(ctx, data, fmt, kind, filename="api upload")
     return jsonify(report.as_dict())

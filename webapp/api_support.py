@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Callable
 
 from flask import jsonify, request
 from flask.json.provider import DefaultJSONProvider
 
-from oms.errors import InvalidInput
-from typing import Callable
-
-from oms.idempotency import Idempotency, Outcome, check_key, fingerprint
-from oms.inputs import no_constants
-
+from oms.core.errors import InvalidInput
+from oms.core.inputs import no_constants
+from oms.store.idempotency import Idempotency, Outcome, check_key, fingerprint
 
 # A "\ud800"-style escape in the raw body: only then can the decoded text hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from oms import feeds, fulfilment
-from oms.couch import NotFound
-from oms.errors import InvalidInput
-from oms.customers import customer_id, external_id
-from oms import rules
-from oms.orders import to_qty
-from oms.stock import available, clean_sku, clean_warehouse
+from oms.core import rules
+from oms.core.errors import InvalidInput
+from oms.core.money import to_qty
+from oms.crm.customers import customer_id, external_id
+from oms.fulfilment import handoffs as fulfilment
+from oms.interchange import feeds
+from oms.store.couch import NotFound
+from oms.store.idempotency import Outcome
+from oms.wms.stock import available, clean_sku, clean_warehouse
 
-from oms.idempotency import Outcome
-
-from . import links, services
-from .api_support import idempotent, json_body, limit_arg, request_fingerprint, respond
+from . import services
 from .api import bp
+from .api_support import idempotent, json_body, limit_arg, request_fingerprint, respond
 from .auth import api_auth_required
 
 
@@ -41,14 +41,14 @@ def _created(body, created: bool):
 def list_customers():
     """Profiles by id, paged by key: ?after=<id of the last one seen>."""
     after = request.args.get("after")
-    docs, nxt = links.customers().page(customer_id(after) if after else None, limit=limit_arg(50, most=200))
+    docs, nxt = services.customers().page(customer_id(after) if after else None, limit=limit_arg(50, most=200))
     return jsonify({"customers": docs, "next": external_id(nxt) if nxt else None})
 
 
 @bp.get("/customers/<ref>")
 @api_auth_required
 def get_customer(ref):
-    svc = links.customers()
+    svc = services.customers()
     doc = svc.get(ref)
     by_state = svc.open_orders(doc["_id"])
     return jsonify({**doc, "open_orders_cents": svc.exposure_cents(doc["_id"], by_state),
@@ -58,7 +58,7 @@ def get_customer(ref):
 @bp.put("/customers/<ref>")
 @api_auth_required
 def put_customer(ref):
-    outcome, doc = links.customers().upsert(ref, json_body())
+    outcome, doc = services.customers().upsert(ref, json_body())
     return _created({"result": outcome, "customer": doc}, outcome == "created")
 
 
@@ -66,7 +66,7 @@ def put_customer(ref):
 @api_auth_required
 def import_customers():
     rows = feeds.parse(request.get_data(), request.content_type or "", key="customers")
-    return jsonify(links.customers().import_rows(rows).as_dict())
+    return jsonify(services.customers().import_rows(rows).as_dict())
 
 
 # -- stock -----------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def list_stock():
     """Stock per SKU and warehouse, paged by key: ?after=<SKU>|<WAREHOUSE> of the last row seen."""
     after = request.args.get("after")
     key = after.split("|", 1) if after and "|" in after else None
-    rows, nxt = links.stock().page(key, limit=limit_arg(50, most=200))
+    rows, nxt = services.stock().page(key, limit=limit_arg(50, most=200))
     return jsonify({"stock": rows, "next": "|".join(nxt) if nxt else None})
 
 
@@ -92,7 +92,7 @@ def list_stock():
 @api_auth_required
 def get_stock(sku):
     sku = clean_sku(sku)
-    docs = links.stock().levels(sku)
+    docs = services.stock().levels(sku)
     if not docs:
         raise NotFound(f"no stock of {sku} in any warehouse")
     return jsonify(_stock_body(sku, docs))
@@ -105,7 +105,7 @@ def put_stock_count(sku, warehouse):
     on_hand = data.get("on_hand")
     if isinstance(on_hand, bool) or not isinstance(on_hand, int):
         raise InvalidInput('send the count as {"on_hand": 120}')
-    doc, served = fulfilment.count(links.stock(), links.agent(), sku, warehouse, on_hand, data.get("description"))
+    doc, served = fulfilment.count(services.stock(), services.agent(), sku, warehouse, on_hand, data.get("description"))
     return jsonify({"stock": _public(doc), "served": _visible(served)})
 
 
@@ -116,10 +116,10 @@ def post_receipt():
     data = json_body()
     qty = to_qty(data.get("qty"), "qty")
     sku, warehouse = clean_sku(data.get("sku")), clean_warehouse(data.get("warehouse") or "MAIN")
-    stock = links.stock()
+    stock = services.stock()
 
     def receive() -> Outcome:
-        doc, served = fulfilment.receive(stock, links.agent(), sku, warehouse, qty, data.get("description"))
+        doc, served = fulfilment.receive(stock, services.agent(), sku, warehouse, qty, data.get("description"))
         return Outcome(201, {"stock": _public(doc), "served": _visible(served)})
     return respond(idempotent(stock.db, stock.access.name, stock.clock, request_fingerprint(data), receive))
 
@@ -128,7 +128,7 @@ def post_receipt():
 @api_auth_required
 def import_stock():
     rows = feeds.parse(request.get_data(), request.content_type or "", key="stock")
-    report = feeds.import_stock(rows, links.stock(), links.agent()).as_dict()
+    report = feeds.import_stock(rows, services.stock(), services.agent()).as_dict()
     return jsonify({**report, "served": _visible(report["served"])})
 
 
@@ -150,7 +150,7 @@ def post_availability():
         if not 1 <= qty <= QTY_MAX:
             raise InvalidInput(f"lines[{i}].qty must be a whole number from 1 to {QTY_MAX}, e.g. 3, not {qty}")
         lines.append({"line": i + 1, "sku": clean_sku(l.get("sku"), f"lines[{i}].sku"), "qty": qty})
-    return jsonify({"lines": [a.as_dict() for a in links.stock().availability(lines)]})
+    return jsonify({"lines": [a.as_dict() for a in services.stock().availability(lines)]})
 
 
 def _public(doc: dict) -> dict:

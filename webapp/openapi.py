@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 
-from oms import rules
+from oms.core import rules
 
 VERSION = "1.0.0"
 

@@ -1,5 +1,7 @@
 """The external systems, set up once per process (init_app), and the acting person's clients
-per request (on `g`)."""
+per request (on `g`): the order, CRM and WMS services written as the person, with the system
+identity (oms.identity.people.as_system: an ordinary ACL entry, never the CouchDB admin) for the
+automatic hand-offs, resolved and mirrored once a minute per process, not per request."""
 from __future__ import annotations
 
 import hashlib
@@ -8,13 +10,18 @@ import time
 
 from flask import current_app, g, session
 
-from oms import acl, people
-from oms.acl import Access
-from oms.couch import CouchServer
-from oms.directory import AuthError, Directory, Person
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
-from oms.ttl_cache import TTLCache
+from oms.core.ttl_cache import TTLCache
+from oms.crm.customers import CustomerService
+from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.service import FulfilmentService
+from oms.identity import acl, people
+from oms.identity.acl import Access
+from oms.identity.directory import AuthError, Directory, Person
+from oms.interchange.pipeline import ImportContext
+from oms.ordering.orders import OrderService
+from oms.store.couch import CouchServer
+from oms.store.numbers import NumberAllocator
+from oms.wms.stock import StockService
 
 from . import sessions
 from .throttle import Throttle
@@ -138,9 +145,8 @@ def person_db(access: Access | None = None):
 
 
 def order_service(access: Access | None = None) -> OrderService:
-    access = access or current_access()
-    from .links import fulfilment  # orders with their CRM/WMS hand-offs (oms/fulfilment.py)
-    return fulfilment(access)
+    """Orders with their CRM/WMS hand-offs (oms/fulfilment/handoffs.py)."""
+    return fulfilment(access or current_access())
 
 
 class _CredentialCache(TTLCache):
@@ -154,3 +160,43 @@ class _CredentialCache(TTLCache):
 
 def current_app_ext(name: str):
     return current_app.extensions[name]
+
+
+_agent_lock = threading.Lock()
+AGENT_TTL = 60.0
+
+
+def agent() -> SystemAgent:
+    app = current_app._get_current_object()
+    ext = app.extensions
+    with _agent_lock:
+        cached = ext.get("oms_agent")
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+    s = settings()
+    entries = admin_db().get("acl").get("entries", [])  # the ACL document, as at sign-in
+    access, db = people.as_system(couch(), app.config["SECRET_KEY"], s.db_name, entries)
+    made = SystemAgent(access, db, ext["numbers"])
+    with _agent_lock:
+        ext["oms_agent"] = (time.monotonic() + AGENT_TTL, made)
+    return made
+
+
+def fulfilment(access: Access | None = None) -> FulfilmentService:
+    access = access or current_access()
+    return FulfilmentService(person_db(access), access, current_app.extensions["numbers"], agent)
+
+
+def stock(access: Access | None = None) -> StockService:
+    access = access or current_access()
+    return StockService(person_db(access), access)
+
+
+def customers(access: Access | None = None) -> CustomerService:
+    access = access or current_access()
+    return CustomerService(person_db(access), access)
+
+
+def import_context(access, progress=None) -> ImportContext:
+    return ImportContext(db=person_db(access), access=access, numbers=current_app.extensions["numbers"],
+                         progress=progress, directory=directory())

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from ..couch import Conflict
+from oms.store.couch import Conflict
+
 from .base import AgentContext, RunLog
 
 NAMES = {"create": "order.created", "submit": "order.submitted", "approve": "order.approved",

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from oms.couch import Forbidden
+from oms.store.couch import Forbidden
 
 
 def acl_form(web):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import json
 
-from oms.errors import InvalidInput
-from oms.feeds import import_stock, parse
+from oms.core.errors import InvalidInput
+from oms.interchange.feeds import import_stock, parse
 from tests.links_fixtures import agent, unique  # noqa: F401
 
 
@@ -171,7 +171,7 @@ def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(a
 
 def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
     # int(float("inf")) raises OverflowError, which nothing caught: a 500 on days_late: Infinity.
-    from oms.customers import profile_from_input
+    from oms.crm.customers import profile_from_input
     for field in ("days_late", "credit_limit_cents"):
         try:
             profile_from_input({field: float("inf")})

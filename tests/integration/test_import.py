@@ -9,9 +9,11 @@ import uuid
 
 import pytest
 
-from oms import importing
-from oms.importing import ImportContext, ImportRefused, import_bytes
-from oms.numbers import NumberAllocator
+from oms.interchange import formats, pipeline
+from oms.interchange.importing import import_bytes
+from oms.interchange.pipeline import ImportContext
+from oms.interchange.records import ImportRefused
+from oms.store.numbers import NumberAllocator
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def volume(server, settings, person):
     """A database of its own for the tests that import thousands of orders, so the shared one
     keeps the small counts other tests page and chart. -> (ctx(name), admin Database)."""
     from couch_design.deploy import deploy
-    from oms import people
+    from oms.identity import people
     name = f"{settings.db_name}_import_volume"
     admin = server.admin(name)
     deploy(admin, progress=lambda *_: None)
@@ -122,7 +124,7 @@ def test_a_changed_row_for_an_order_imported_before_is_reported_not_applied(ctx,
 
 
 def test_an_import_that_stopped_after_claiming_a_reference_is_finished_by_the_next_run(ctx, admin_db):
-    """The claim (refclaims:..., oms/refclaims.py) is written before its order; a run that died
+    """The claim (refclaims:..., oms/interchange/refclaims.py) is written before its order; a run that died
     between the two leaves the claim alone. The next run writes the order under the number the claim reserved."""
     t = tag()
     data = f"external_ref,customer,sku,qty,unit_price\nST-{t},C0001,WID-100,2,4.50\n".encode()
@@ -211,7 +213,7 @@ def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_the
         volume, monkeypatch, stages):
     ctx, admin_db = volume
     if stages == "rounds":
-        monkeypatch.setattr(importing, "_stages", importing.serial_stages)
+        monkeypatch.setattr(pipeline, "_stages", pipeline.serial_stages)
     t = tag()
 
     def record(ref, qty=1):
@@ -233,8 +235,8 @@ def test_a_claim_of_the_old_design_is_still_honoured(ctx, admin_db, person):
     """Databases written before claims shared documents hold one idem:<sha256> document per
     reference (type idem, scope ref): a re-import must find them, finish one whose order is
     missing under its number, and report a changed record."""
-    from oms.idempotency import fingerprint, record_id
-    from oms.refclaims import forget_legacy_scan
+    from oms.interchange.refclaims import forget_legacy_scan
+    from oms.store.idempotency import fingerprint, record_id
     t = tag()
     _, sally = person("sally")
     done_ref, open_ref = f"OLD-{t}-1", f"OLD-{t}-2"
@@ -466,7 +468,7 @@ def test_hostile_or_broken_xml_is_refused_with_a_clear_error_and_nothing_written
 
 
 def test_entities_are_refused_even_where_a_doctype_is_tolerated():
-    from oms import xmlformat
+    from oms.interchange import xmlformat
     with pytest.raises(ImportRefused, match="declares an entity"):
         xmlformat.parse(BILLION_LAUGHS, allow_doctype=True)
     with pytest.raises(ImportRefused, match="declares an entity|external resource"):
@@ -492,4 +494,4 @@ def test_every_element_and_attribute_we_read_or_write_is_declared_in_our_xml_sch
             "external-ref", "number", "status", "priority", "currency", "sku", "qty", "unit-price", "id", "tier",
             "warehouse", "on-hand", "email", "phone", "view", "version"}
     assert used - declared == set()
-    assert importing.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md
+    assert formats.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from oms import stock
+from oms.wms import stock
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 

@@ -7,9 +7,9 @@ import base64
 
 import pytest
 
-from oms.couch import Conflict, Forbidden
-from oms.errors import InvalidInput
-from oms.stock import hold_key
+from oms.core.errors import InvalidInput
+from oms.store.couch import Conflict, Forbidden
+from oms.wms.stock import hold_key
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 

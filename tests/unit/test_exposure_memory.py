@@ -1,12 +1,12 @@
-"""The exposure a process remembers between placement passes (oms/exposure.py): how long a
+"""The exposure a process remembers between placement passes (oms/crm/exposure.py): how long a
 figure serves, which customers a query asks for, and that a figure read while this process
 changed that customer's exposure is never kept."""
 from __future__ import annotations
 
 import pytest
 
-from oms import exposure
-from oms.exposure import ExposureMemory
+from oms.crm import exposure
+from oms.crm.exposure import ExposureMemory
 
 
 class Clock:

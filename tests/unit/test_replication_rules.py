@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from oms import rules
+from oms.core import rules
 from replication import design
 from replication.partners import PartnerPerson
 from tests import designjs
@@ -227,7 +227,7 @@ def test_a_partner_account_is_told_from_staff_and_replicator_accounts():
 
 
 def test_a_site_url_must_name_the_branch_and_its_admin():
-    from oms.errors import InvalidInput
+    from oms.core.errors import InvalidInput
     from replication.sites import Target, site_name
     t = Target.parse("http://adm:s%40cret@branch.example:5984/orders_b", "orders")
     assert (t.server_url, t.user, t.password, t.db) == ("http://branch.example:5984", "adm", "s@cret", "orders_b")
@@ -239,7 +239,7 @@ def test_a_site_url_must_name_the_branch_and_its_admin():
 
 
 def test_partner_ids_are_short_lower_case_names():
-    from oms.errors import InvalidInput
+    from oms.core.errors import InvalidInput
     from replication.partners import check_id, database_name, number_prefix
     assert database_name("acme") == "partner_acme" and number_prefix("acme") == "SO-ACME-"
     for bad in ("Acme", "a", "1acme", "acme_x", "x" * 17, None):

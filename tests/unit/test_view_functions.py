@@ -3,8 +3,8 @@ what each view emits for an order, that Readers fields become key principals, an
 Python totals agree with the reduce."""
 import pytest
 
-from couch_design.deploy import load_rules
 from couch_design.viewsrc import expand, view_rules
+from oms.core.rules import load_rules
 from tests.designjs import ddoc, map_doc, reduce_values
 from tests.viewdata import order_doc
 from views.totals import agg_add, agg_empty, agg_row

@@ -28,7 +28,7 @@ function needLevel(userCtx, level, what, err) {
 function isInt(v) { return typeof v === 'number' && v % 1 === 0; }
 
 // The document an import claim of `ref` lives in: the reference without its last two digits
-// (oms/refclaims.py: prefix_of; ASCII digits only, so both languages cut at the same place).
+// (oms/interchange/refclaims.py: prefix_of; ASCII digits only, so both languages cut at the same place).
 function refPrefix(ref) {
   var i = ref.length;
   while (i > 0 && i > ref.length - 2 && ref.charCodeAt(i - 1) >= 48 && ref.charCodeAt(i - 1) <= 57) i--;
@@ -51,7 +51,7 @@ var rules = {
     if (oldDoc.response && !same(oldDoc.response, newDoc.response)) err('The outcome of an idempotency record is written once.');
   },
 
-  // Import claims of external references (oms/refclaims.py), up to 110 to a document: a claim,
+  // Import claims of external references (oms/interchange/refclaims.py), up to 110 to a document: a claim,
   // once written, never changes or goes; a new one names its writer; a reference sits in the
   // document its prefix names, so two imports of one reference always meet in one document.
   ref_claims: function (newDoc, oldDoc, userCtx, admin, err) {
