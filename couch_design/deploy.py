@@ -17,9 +17,12 @@ from oms.core.rules import load_rules
 HERE = Path(__file__).resolve().parent
 
 
-def compile_design(folder: Path) -> dict:
+def compile_design(folder: Path, ddoc_id: str | None = None, lib: dict[str, str] | None = None) -> dict:
+    """One folder (couchapp layout) as a design document. `ddoc_id` for a folder without an `_id`
+    file; `lib` replaces the folder's lib/*.js and the rulebook (the replicas' designs carry only
+    the modules they need)."""
     folder = Path(folder)
-    ddoc: dict = {"_id": (folder / "_id").read_text().strip(), "language": "javascript"}
+    ddoc: dict = {"_id": ddoc_id or (folder / "_id").read_text().strip(), "language": "javascript"}
     vdu = folder / "validate_doc_update.js"
     if vdu.exists():
         ddoc["validate_doc_update"] = vdu.read_text().strip()
@@ -36,9 +39,10 @@ def compile_design(folder: Path) -> dict:
     filters = {p.stem: p.read_text().strip() for p in sorted((folder / "filters").glob("*.js"))}
     if filters:
         ddoc["filters"] = filters
-    lib = {p.stem: p.read_text().strip() for p in sorted((folder / "lib").glob("*.js"))}
-    for name, rules in load_rules().items():
-        lib[f"{name}_rules"] = "module.exports = " + json.dumps(rules) + ";"
+    if lib is None:
+        lib = {p.stem: p.read_text().strip() for p in sorted((folder / "lib").glob("*.js"))}
+        for name, rules in load_rules().items():
+            lib[f"{name}_rules"] = "module.exports = " + json.dumps(rules) + ";"
     if lib:
         ddoc["lib"] = lib
     return ddoc

@@ -3,7 +3,7 @@
 tests/integration/test_openapi.py walks app.url_map, so a route under /api without an entry here
 (or an entry without a route) fails the suite, and real responses are checked against the schemas.
 To add an area (customers, stock, shipments...), add its schemas to SCHEMAS and its paths to a
-PATHS section below, reusing the helpers (problems(), IDEMPOTENCY_KEY, json_body())."""
+PATHS section below, reusing the helpers (problems(), IDEMPOTENCY_KEY, request_body())."""
 from __future__ import annotations
 
 import copy
@@ -18,7 +18,7 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def json_body(schema_name: str, description: str = "") -> dict:
+def request_body(schema_name: str, description: str = "") -> dict:
     return {"required": True, "description": description,
             "content": {"application/json": {"schema": ref(schema_name)}}}
 
@@ -261,7 +261,7 @@ PATHS: dict = {
         "post": {
             "operationId": "createOrder", "summary": "Create an order (draft or submitted)",
             "parameters": [IDEMPOTENCY_KEY],
-            "requestBody": json_body("OrderInput"),
+            "requestBody": request_body("OrderInput"),
             "responses": {"201": json_response("Created (or the first result of a retried key)", "Order", LOCATION),
                           **problems(*COMMON_ERRORS, 409, 415, 422)},
         },
@@ -275,7 +275,7 @@ PATHS: dict = {
     "/api/v1/orders/{number}/actions": {
         "post": {
             "operationId": "actOnOrder", "summary": "Take a workflow action (submit, approve, amend, cancel, ...)",
-            "parameters": [NUMBER], "requestBody": json_body("ActionInput"),
+            "parameters": [NUMBER], "requestBody": request_body("ActionInput"),
             "responses": {"200": json_response("The order after the action", "Order"),
                           **problems(*COMMON_ERRORS, 404, 409, 415)},
         },
@@ -288,7 +288,7 @@ PATHS: dict = {
         },
         "post": {
             "operationId": "postComment", "summary": "Add a comment (a response document) to an order",
-            "parameters": [NUMBER, IDEMPOTENCY_KEY], "requestBody": json_body("CommentInput"),
+            "parameters": [NUMBER, IDEMPOTENCY_KEY], "requestBody": request_body("CommentInput"),
             "responses": {"201": json_response("The comment", "Comment", LOCATION),
                           **problems(*COMMON_ERRORS, 404, 409, 415, 422)},
         },

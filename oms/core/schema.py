@@ -8,6 +8,12 @@ import re
 from . import rules
 
 
+def pattern(doc_type: str, path: str) -> re.Pattern:
+    """The rulebook's pattern for one field (rules/schema.json), for code that checks a value
+    before it is part of a document: one pattern, the one validate_doc_update applies."""
+    return re.compile(rules.schema()[doc_type][path]["pattern"])
+
+
 def _kind(v) -> str:
     if v is None:
         return "missing"

@@ -5,7 +5,6 @@ database checks the profile's shape and who writes it (lib/validate_customer.js)
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from oms.core import rules, schema
@@ -20,7 +19,7 @@ from oms.store.couch import Conflict, Database, NotFound
 # Credit limits and balances may be far larger than one order line's price.
 BALANCE_MAX = 10**12
 
-EXT_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+CUSTOMER_ID = schema.pattern("order", "customer.id")   # customer:<the CRM's id>
 TIERS = ("gold", "silver", "bronze")
 PROFILE_FIELDS = ("name", "tier", "credit_limit_cents", "open_balance_cents", "days_late", "contacts",
                   "partner", "credit_hold", "currency")
@@ -38,10 +37,15 @@ def credit_rules() -> dict:
     return rules.credit()
 
 
+def is_customer_ref(ref) -> bool:
+    """'C0001' or 'customer:C0001': the CRM's id of a customer, with or without our prefix."""
+    return isinstance(ref, str) and bool(CUSTOMER_ID.match("customer:" + ref.removeprefix("customer:")))
+
+
 def customer_id(ext_id: str) -> str:
     """'C0001' or 'customer:C0001' -> 'customer:C0001' (InvalidInput for anything else)."""
     ext = ext_id[len("customer:"):] if isinstance(ext_id, str) and ext_id.startswith("customer:") else ext_id
-    if not isinstance(ext, str) or not EXT_ID.match(ext):
+    if not is_customer_ref(ext):
         raise InvalidInput(f"a customer id is 1 to 40 letters, digits or . _ - like \"C0001\", not {ext_id!r}")
     return f"customer:{ext}"
 

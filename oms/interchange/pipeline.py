@@ -18,7 +18,6 @@ customers."""
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import uuid
 from collections import Counter
@@ -30,12 +29,14 @@ from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.inputs import whole_number
 from oms.core.money import to_cents
+from oms.crm.customers import TIERS, is_customer_ref
 from oms.identity.acl import Access
 from oms.ordering import orders
 from oms.store import cas
 from oms.store.couch import Database
 from oms.store.idempotency import fingerprint
 from oms.store.numbers import NumberAllocator
+from oms.wms.stock import SKU, WAREHOUSE
 
 from .formats import KINDS
 from .records import Record
@@ -471,9 +472,6 @@ def _same(a: dict, b: dict) -> bool:
     return {k: v for k, v in a.items() if k != "_rev"} == {k: v for k, v in b.items() if k != "_rev"}
 
 
-TIERS = ("gold", "silver", "bronze")
-
-
 def _amount(value, where: str) -> int:
     return to_cents(value, where)
 
@@ -511,7 +509,7 @@ class CustomerHandler(_UpsertHandler):
         cid = str(data.get("id") or data.get("customer_id") or "").strip()
         if cid.startswith("customer:"):
             cid = cid[9:]
-        if not orders._CUSTOMER_REF.match(cid) or not cid:
+        if not is_customer_ref(cid):
             raise InvalidInput('id must be a customer id like "C0001" (letters, digits, . _ -)')
         name = str(data.get("name") or "").strip()
         if not name or len(name) > 200:
@@ -564,9 +562,9 @@ class StockHandler(_UpsertHandler):
             raise InvalidInput(data["__error__"])
         sku = str(data.get("sku") or "").strip().upper()
         wh = str(data.get("warehouse") or "").strip().upper()
-        if not re.fullmatch(r"[A-Z0-9][A-Z0-9._-]{0,39}", sku):
+        if not SKU.match(sku):
             raise InvalidInput('sku must look like "WID-100"')
-        if not re.fullmatch(r"[A-Z0-9][A-Z0-9._-]{0,19}", wh):
+        if not WAREHOUSE.match(wh):
             raise InvalidInput('warehouse must look like "MAIN"')
         return {"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
                 "on_hand": whole_number(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},

@@ -3,7 +3,6 @@ and moves them through the workflow as the acting person. Knows no Flask and no 
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 
 from oms.core import schema
@@ -13,6 +12,7 @@ from oms.core.inputs import optional_text
 from oms.core.memories import profiles
 from oms.core.money import to_cents, to_qty
 from oms.crm import exposure
+from oms.crm.customers import is_customer_ref
 from oms.identity.acl import Access
 from oms.store.couch import Conflict, Database, Forbidden, NotFound
 from oms.store.numbers import NumberAllocator
@@ -89,7 +89,6 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str)
     return doc
 
 
-_CUSTOMER_REF = re.compile(r"^(customer:)?[A-Za-z0-9._-]{1,40}$")
 
 
 class OrderService:
@@ -101,7 +100,7 @@ class OrderService:
     def customer(self, ref, fresh: bool = False) -> dict:
         """The customer profile an order names; a few seconds old at most unless `fresh`."""
         ref_id = ref.get("id") if isinstance(ref, dict) else ref
-        if not isinstance(ref_id, str) or not _CUSTOMER_REF.match(ref_id):
+        if not is_customer_ref(ref_id):
             raise InvalidInput('customer must be a customer id like "C0001"')
         cid = ref_id if ref_id.startswith("customer:") else f"customer:{ref_id}"
         doc = None if fresh else profiles.get((self.db.name, cid))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import logging
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -38,8 +37,8 @@ from oms.store.couch import Conflict, Database, NotFound
 
 log = logging.getLogger(__name__)
 
-SKU = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
-WAREHOUSE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
+SKU = schema.pattern("stock", "sku")
+WAREHOUSE = schema.pattern("stock", "warehouse")
 DEFAULT_WAREHOUSE = "MAIN"
 DESCRIPTION_MAX = 500
 MAX_ATTEMPTS = 400           # a claim re-decides at most this often before answering 409 ...
