@@ -23,7 +23,7 @@ SKUS = tuple(f"SKU-{i:03d}" for i in range(100))
 # ... and customers: each order is credit-checked against its customer's open orders.
 CUSTOMERS = tuple(f"C{i:04d}" for i in range(1, 51))
 # The scale-out measure (several app worker processes) places orders for customers and stock of
-# its own, so that the main app's memories of them (stock.MEMORY, exposure.MEMORY) are not made
+# its own, so that the main app's memories of them (oms.core.memories: stock, exposure) are not made
 # stale by its writes between turns.
 SKUS_OUT = tuple(f"OUT-{i:03d}" for i in range(100))
 CUSTOMERS_OUT = tuple(f"X{i:04d}" for i in range(1, 51))

@@ -10,6 +10,7 @@ import time
 
 from flask import current_app, g, session
 
+from oms.core import memories
 from oms.core.ttl_cache import TTLCache
 from oms.crm.customers import CustomerService
 from oms.fulfilment.handoffs import SystemAgent
@@ -66,25 +67,15 @@ def sign_in(person: Person) -> Access:
     return access
 
 
-_acl_cache: dict[str, tuple[float, dict]] = {}   # database name -> (read at, ACL document)
-_acl_lock = threading.Lock()
-
-
 def acl_doc(max_age: float = 5.0) -> dict:
     """The ACL document, re-read at most every few seconds per process (admin read: it is how
-    people are synced, DESIGN.md). Per database: two apps in one process (the tests' own
-    databases) must not read each other's ACL."""
-    name = settings().db_name
-    with _acl_lock:
-        hit = _acl_cache.get(name)
-        if hit is None or time.monotonic() - hit[0] > max_age:
-            hit = _acl_cache[name] = (time.monotonic(), admin_db().get("acl"))
-        return hit[1]
+    people are synced, docs/architecture.md). Per database: two apps in one process (the tests'
+    own databases) must not read each other's ACL."""
+    return memories.acl_document(settings().db_name, max_age, lambda: admin_db().get("acl"))
 
 
 def forget_acl() -> None:
-    with _acl_lock:
-        _acl_cache.clear()
+    memories.forget_acl_documents()
 
 
 def start_session(person: Person, access: Access) -> None:

@@ -12,14 +12,7 @@ process nothing is missed: a placement pass adds what it approved, and any other
 moves an order into an exposure state forgets that customer's figure (moved_into_exposure)."""
 from __future__ import annotations
 
-import threading
-import time
-
-from oms.core import rules
-
-
-def seconds() -> float:
-    return float(rules.credit()["exposure_memory"]["seconds"])
+from oms.core import memories, rules
 
 
 def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:
@@ -32,74 +25,9 @@ def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:
     return exposure <= limit * (1 - headroom)
 
 
-class ExposureMemory:
-    """(database, customer id) -> exposure in cents and when it was read from the view.
-
-    A figure read while this process changed that customer's exposure (a pass of another batch
-    adding its approvals, a single order approved and forgotten) may or may not include the
-    change, so it is not kept: each entry knows when it was last touched."""
-
-    REFRESH_MOST = 64   # customers asked in one query (those due within half a period ride along)
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self._data: dict[tuple[str, str], list] = {}   # -> [read at, cents or None, touched at]
-        self._lock = threading.Lock()
-
-    def recall(self, db_name: str, cids: list[str]) -> dict[str, int]:
-        """The customers' figures read within `seconds()`."""
-        oldest = self.clock() - seconds()
-        with self._lock:
-            hits = {cid: self._data.get((db_name, cid)) for cid in cids}
-        return {cid: hit[1] for cid, hit in hits.items() if hit and hit[1] is not None and hit[0] >= oldest}
-
-    def to_ask(self, db_name: str, missing: list[str]) -> list[str]:
-        """The customers a query for `missing` should ask for: those, and the remembered ones
-        past half their period, so that figures come due together (one query per period)."""
-        if not missing:
-            return []
-        half = self.clock() - seconds() / 2
-        with self._lock:
-            due = [cid for (db, cid), (at, cents, _) in self._data.items()
-                   if db == db_name and cents is not None and at < half]
-        ask = list(dict.fromkeys([*missing, *due]))
-        return ask[:max(len(missing), self.REFRESH_MOST)]
-
-    def store(self, db_name: str, figures: dict[str, int], read_at: float) -> None:
-        """Figures as a query sent at `read_at` (this clock) answered them."""
-        with self._lock:
-            if len(self._data) > 20_000:
-                self._data.clear()
-            for cid, cents in figures.items():
-                hit = self._data.get((db_name, cid))
-                if hit and hit[2] >= read_at:
-                    continue   # touched while the query ran: the answer may have missed it
-                self._data[(db_name, cid)] = [read_at, cents, read_at]
-
-    def add(self, db_name: str, cid: str, cents: int) -> None:
-        """An approval this process wrote: it counts from now on."""
-        now = self.clock()
-        with self._lock:
-            hit = self._data.get((db_name, cid))
-            if hit and hit[1] is not None:
-                hit[1] += cents
-                hit[2] = now
-            else:   # nothing to add to; a query in flight must not store a figure without it
-                self._data[(db_name, cid)] = [now, None, now]
-
-    def forget(self, db_name: str, cids) -> None:
-        now = self.clock()
-        with self._lock:
-            for cid in cids:
-                self._data[(db_name, cid)] = [now, None, now]
-
-
-MEMORY = ExposureMemory()
-
-
 def moved_into_exposure(db_name: str, before: dict, after: dict) -> None:
     """After this process wrote `after` over `before` (an order): an order that now counts as
     exposure and did not (approved from a credit hold, say) makes the remembered figure too low."""
     states = rules.credit()["exposure_states"]
     if after.get("status") in states and before.get("status") not in states:
-        MEMORY.forget(db_name, [after["customer"]["id"]])
+        memories.exposure.forget(db_name, [after["customer"]["id"]])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
-from oms.core.turns import turn
+from oms.core.memories import turn
 from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import workflow

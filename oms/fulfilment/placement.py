@@ -36,16 +36,14 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from oms.core import schema
-from oms.core.memories import remember_customer
-from oms.core.turns import turn
+from oms.core import memories, schema
+from oms.core.memories import remember_customer, turn
 from oms.crm import customers as crm
 from oms.crm import exposure
 from oms.ordering import workflow
 from oms.store import cas
 from oms.store.batching import Batcher
 from oms.store.couch import CouchError, Database
-from oms.wms.stock import MEMORY as stock_memory
 from oms.wms.stock import (
     _answers,
     answer_from_order,
@@ -121,8 +119,8 @@ class _Pass:
                 # Three independent requests at once: the people's creates, the credit exposure
                 # (of approved orders: the new ones do not count yet) of the customers this
                 # process remembers none for (oms/crm/exposure.py), and the profiles and stock.
-                remembered = exposure.MEMORY.recall(self.db.name, cids)
-                ask = exposure.MEMORY.to_ask(self.db.name, [c for c in cids if c not in remembered])
+                remembered = memories.exposure.recall(self.db.name, cids)
+                ask = memories.exposure.to_ask(self.db.name, [c for c in cids if c not in remembered])
                 created = _pool().submit(self._create)
                 asked = _pool().submit(self._exposure, ask) if ask else None
                 try:
@@ -142,7 +140,7 @@ class _Pass:
         except CouchError as exc:
             # The server went away mid-pass: each order rests where it got to, in the queue of the
             # role that owns that state (as fulfilment.settle leaves it).
-            exposure.MEMORY.forget(self.db.name, cids)
+            memories.exposure.forget(self.db.name, cids)
             log.warning("placement pass of %d orders stopped: %s", len(self.orders), exc.reason)
         out: list = []
         for i, order in enumerate(self.orders):
@@ -180,10 +178,10 @@ class _Pass:
                 need[l["sku"]] = need.get(l["sku"], 0) + l["qty"]
         skus = list(need)
         stock_keys = known_stock_keys(skus) or []
-        kept = stock_memory.recall(self.db.name, stock_keys)
+        kept = memories.stock.recall(self.db.name, stock_keys)
         rows = self.db.all_docs(keys=cids + [k for k in stock_keys if k not in kept], include_docs=True)["rows"]
         docs = [r.get("doc") for r in rows]
-        stock_memory.keep(self.db.name, docs)
+        memories.stock.keep(self.db.name, docs)
         docs += kept.values()
         profiles = {d["_id"]: d for d in docs if d and d.get("type") == "customer"}
         for doc in profiles.values():
@@ -192,16 +190,16 @@ class _Pass:
         for sku in skus:
             if sku not in stock or free_units(stock[sku]) < need[sku]:
                 stock[sku] = self.agent.stock.levels(sku)
-                stock_memory.keep(self.db.name, stock[sku])
+                memories.stock.keep(self.db.name, stock[sku])
         for i, o in enumerate(self.orders):   # each order's answer before anything is claimed
             self.answers[i] = [a.as_dict() for a in _answers(o["lines"], stock)]
         return profiles, stock
 
     def _exposure(self, cids: list[str]) -> dict[str, int]:
         """The customers' exposure from the view, remembered as of the moment it was asked."""
-        asked_at = exposure.MEMORY.clock()
+        asked_at = memories.exposure.clock()
         figures = crm.exposure_by_customer(self.db, cids)
-        exposure.MEMORY.store(self.db.name, figures, asked_at)
+        memories.exposure.store(self.db.name, figures, asked_at)
         return figures
 
     def _placing(self, cid: str) -> int:
@@ -262,8 +260,8 @@ class _Pass:
         docs = [d for d, _ in touched.values()]
         settled = [d for d in cas.save_all(self.db, docs) if not isinstance(d, CouchError)]
         written = {d["_id"] for d in settled}
-        stock_memory.keep(self.db.name, settled)
-        stock_memory.forget(self.db.name, touched.keys() - written)
+        memories.stock.keep(self.db.name, settled)
+        memories.stock.forget(self.db.name, touched.keys() - written)
         for doc_id, (_, claims) in touched.items():
             if doc_id in written:
                 continue
@@ -312,7 +310,7 @@ class _Pass:
                 doc["_rev"] = row["rev"]
                 self.orders[i] = doc
                 if doc["status"] != "credit_hold":   # approved: it counts from now on
-                    exposure.MEMORY.add(self.db.name, doc["customer"]["id"], doc["totals"]["net_cents"])
+                    memories.exposure.add(self.db.name, doc["customer"]["id"], doc["totals"]["net_cents"])
 
     def _give_back(self, i: int) -> None:
         self.agent.stock.undo(self.orders[i]["number"], self.claims.pop(i, []))

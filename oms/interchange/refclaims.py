@@ -7,8 +7,8 @@ concurrent import finds the claim and never creates a second order; a changed re
 claimed reference is told by the claim's fingerprint; and a run that stopped between a claim and
 its order is finished by the next run, under the reserved number (the order id is the number's).
 
-References that differ only in their last two digits share one document (oms/interchange/importing.py used
-to write one document per reference, as many as the orders themselves):
+References that differ only in their last two digits share one document (one document per
+reference would make as many claim documents as orders):
 
     refclaims:<kind>:<prefix>   {"refs": {"EXT-0004711": {"number", "fingerprint", "by", "at"}, ...}}
 
@@ -27,20 +27,14 @@ holds at most 110 claims (a prefix and 0-2 digits), so it stays small however bi
 - Replication (offline sites): two sites that add claims to one document make a CouchDB
   conflict. Claims only ever grow, so reading merges every leaf revision's claims, and the next
   write, on the winner, carries them all.
-- Claims written before this design, one `idem:<sha256("ref", kind, ref)>` document per reference
-  (type idem, scope ref), are still read: when the database holds any (looked for once per
-  process), a reference not found in its document is looked up there too. Import with one
-  version at a time: an older process still writing those while this one runs would go unseen.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from oms.store import cas
 from oms.store.couch import Conflict, CouchError, Database, Forbidden
-from oms.store.idempotency import record_id
 
 ID_PREFIX = "refclaims:"
 _DIGITS = frozenset("0123456789")
@@ -83,8 +77,7 @@ class ClaimBook:
             self._read(wanted[start:start + chunk])
 
     def find(self, refs: Iterable[str]) -> dict[str, Claim]:
-        """The claims that stand for `refs` (those claimed), from their documents and, in a
-        database that still holds claims of the old design, from those."""
+        """The claims that stand for `refs` (those claimed), from their documents."""
         refs = list(refs)
         self.load(refs)
         found = {}
@@ -92,9 +85,6 @@ class ClaimBook:
             entry = ((self._docs.get(self._id(ref)) or {}).get("refs") or {}).get(ref)
             if entry:
                 found[ref] = Claim(entry["number"], entry["fingerprint"])
-        missing = [r for r in refs if r not in found]
-        if missing and legacy_claims_present(self.db):
-            found.update(self._legacy(missing))
         return found
 
     def _id(self, ref: str) -> str:
@@ -117,18 +107,6 @@ class ClaimBook:
         merged = {k: v for k, v in doc.items() if k != "_conflicts"}
         merged["refs"] = refs
         return merged
-
-    def _legacy(self, refs: list[str]) -> dict[str, Claim]:
-        ids = {record_id("ref", self.kind, r): r for r in refs}
-        found = {}
-        for start in range(0, len(refs), 1000):
-            keys = list(ids)[start:start + 1000]
-            for row in self.db.all_docs(keys=keys, include_docs=True)["rows"]:
-                doc = row.get("doc")
-                if doc and doc.get("type") == "idem" and (doc.get("reserved") or {}).get("number"):
-                    found[ids[row["key"]]] = Claim(doc["reserved"]["number"], doc.get("fingerprint", ""),
-                                                   done=bool(doc.get("response")))
-        return found
 
     # ---------------------------------------------------------------- writing
     def claim(self, wanted: list[tuple[str, str, str]], attempts: int = 6) -> tuple[dict[str, Claim], dict[str, str]]:
@@ -193,35 +171,3 @@ class ClaimBook:
         for ref in pending:
             refused[ref] = "the claims of this reference are too busy; import it again in a moment"
         return standing, refused
-
-
-# ---------------------------------------------------------------- claims of the old design
-_legacy_lock = threading.Lock()
-_legacy: dict[tuple, bool] = {}
-
-
-def legacy_claims_present(db: Database) -> bool:
-    """Whether the database holds claims of the old design (idem documents of scope "ref").
-    Looked for once per process and database: a scan of the idem documents, which are otherwise
-    API Idempotency-Key records, kept a week (oms/agents/housekeeping.py)."""
-    where = (db.server.url, db.name)
-    with _legacy_lock:
-        if where in _legacy:
-            return _legacy[where]
-    present, start, first = False, "idem:", True
-    while not present:
-        page = db.all_docs(start_key=start, end_key="idem:\ufff0", include_docs=True, limit=500)["rows"]
-        rows = page if first else page[1:]   # a later page starts with the previous page's last row
-        present = any((r.get("doc") or {}).get("scope") == "ref" for r in rows)
-        if len(page) < 500:
-            break
-        start, first = page[-1]["id"], False
-    with _legacy_lock:
-        _legacy[where] = present
-    return present
-
-
-def forget_legacy_scan(db: Database) -> None:
-    """Look for old-design claims again next time (a test that writes one, as an older version would)."""
-    with _legacy_lock:
-        _legacy.pop((db.server.url, db.name), None)

@@ -1,6 +1,5 @@
-"""Safe retries of creates (the Idempotency-Key header). Imports used to claim each external
-reference here too (scope "ref", one record per reference); they now share claim documents
-(oms/interchange/refclaims.py), which still reads those older records.
+"""Safe retries of creates (the Idempotency-Key header). Imports claim their external references
+in claim documents of their own (oms/interchange/refclaims.py).
 
 A key stands for one request. Its record `idem:<sha256(scope, owner, key)>` is written BEFORE the
 create, carrying what makes the create deterministic (e.g. the order number reserved for it), so:

@@ -21,16 +21,14 @@ from __future__ import annotations
 import copy
 import logging
 import random
-import threading
 import time
 from dataclasses import dataclass
 
-from oms.core import schema
+from oms.core import memories, schema
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.inputs import optional_text
-from oms.core.ttl_cache import TTLCache
-from oms.core.turns import turn
+from oms.core.memories import turn
 from oms.identity.acl import Access
 from oms.store import cas
 from oms.store.couch import Conflict, Database, NotFound
@@ -44,7 +42,7 @@ DESCRIPTION_MAX = 500
 MAX_ATTEMPTS = 400           # a claim re-decides at most this often before answering 409 ...
 MAX_SECONDS = 30.0           # ... or after this long
 
-# Threads of one process take turns per stock document (oms/core/turns.py); processes and servers
+# Threads of one process take turns per stock document (oms/core/memories.py: turn); processes and servers
 # still race, and the compare-and-swap settles that. The turn is a courtesy that saves round
 # trips, never what keeps stock from overselling.
 
@@ -74,7 +72,7 @@ def clean_warehouse(value, where: str = "warehouse") -> str:
 def known_stock_keys(skus: list[str]) -> list[str] | None:
     """The ids of the SKUs' stock documents in the warehouses this process has seen, or None when
     it knows none (or too many to ask by key)."""
-    warehouses = _WAREHOUSES.known()
+    warehouses = memories.warehouses.known()
     if not warehouses or len(warehouses) * len(skus) > MAX_KEYS:
         return None
     return [stock_id(sku, wh) for sku in skus for wh in warehouses]
@@ -114,61 +112,6 @@ def free_units(docs: list[dict]) -> int:
 
 MAX_KEYS = 200   # stock ids asked for in one _all_docs by keys (SKUs x known warehouses)
 
-
-class _KnownWarehouses:
-    """Warehouse codes this process has seen in stock documents: placement asks those in one
-    request. Only ever grows (a closed warehouse's ids just come back not found)."""
-
-    def __init__(self, most: int = 100):
-        self._codes: set[str] = set()
-        self._lock = threading.Lock()
-        self.most = most
-
-    def saw(self, codes) -> None:
-        codes = set(codes) - self._codes
-        if codes:
-            with self._lock:
-                if len(self._codes) < self.most:
-                    self._codes |= codes
-
-    def known(self) -> list[str]:
-        return sorted(self._codes)
-
-
-_WAREHOUSES = _KnownWarehouses()
-
-
-class StockMemory:
-    """Stock documents as this process last read or wrote them, with their revisions, kept
-    SECONDS: a placement pass claims on them without reading them again. A stale one costs a
-    retry, never a wrong claim: the claim is a write on the remembered revision (compare-and-swap),
-    so a document someone else changed answers 409, is forgotten, and those orders claim alone on
-    a fresh read. A SKU that looks short is read afresh anyway (placement)."""
-
-    SECONDS = 2.0
-
-    def __init__(self, clock=time.monotonic):
-        self._docs = TTLCache(self.SECONDS, max_items=50_000, clock=clock)   # (db, id) -> doc
-
-    def recall(self, db_name: str, ids: list[str]) -> dict[str, dict]:
-        """The documents kept within SECONDS, by id: shared, so read-only (a pass claims on
-        copies). A hot stock document holds thousands of holds: copying it on every keep and
-        recall cost the claims on it, which take turns, a sixth of their speed."""
-        hits = {i: self._docs.get((db_name, i)) for i in ids}
-        return {i: doc for i, doc in hits.items() if doc is not None}
-
-    def keep(self, db_name: str, docs) -> None:
-        """Documents just read or written, which nobody changes any more (kept as they are)."""
-        for doc in docs:
-            if doc and doc.get("type") == "stock" and doc.get("_rev"):
-                self._docs.put((db_name, doc["_id"]), doc)
-
-    def forget(self, db_name: str, ids) -> None:
-        for i in ids:
-            self._docs.discard((db_name, i))
-
-
-MEMORY = StockMemory()
 
 
 # -- availability (pure) -------------------------------------------------------------------------
@@ -286,7 +229,7 @@ class StockService:
         no index to wait for, cheap enough to ask on every keystroke)."""
         res = self.db.all_docs(start_key=f"stock:{sku}:", end_key=f"stock:{sku}:\ufff0", include_docs=True)
         docs = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("type") == "stock"]
-        _WAREHOUSES.saw(d["warehouse"] for d in docs)
+        memories.warehouses.saw(d["warehouse"] for d in docs)
         return docs
 
     def levels_in_known_warehouses(self, skus: list[str]) -> dict[str, list[dict]] | None:
@@ -352,10 +295,10 @@ class StockService:
             if problem:  # e.g. on_hand past its maximum: the client's mistake (400), not a refusal (403)
                 raise InvalidInput(f"{sku} at {warehouse}: {problem}")
             try:
-                MEMORY.keep(self.db.name, [cas.save(self.db, doc)])
+                memories.stock.keep(self.db.name, [cas.save(self.db, doc)])
                 return result
             except Conflict:
-                MEMORY.forget(self.db.name, [doc_id])
+                memories.stock.forget(self.db.name, [doc_id])
                 self.retries += 1
                 if time.monotonic() > deadline:
                     break

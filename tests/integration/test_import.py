@@ -231,33 +231,6 @@ def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_the
     assert orders_with_ref(admin_db, refs[3])[0]["lines"][0]["qty"] == 1
 
 
-def test_a_claim_of_the_old_design_is_still_honoured(ctx, admin_db, person):
-    """Databases written before claims shared documents hold one idem:<sha256> document per
-    reference (type idem, scope ref): a re-import must find them, finish one whose order is
-    missing under its number, and report a changed record."""
-    from oms.interchange.refclaims import forget_legacy_scan
-    from oms.store.idempotency import fingerprint, record_id
-    t = tag()
-    _, sally = person("sally")
-    done_ref, open_ref = f"OLD-{t}-1", f"OLD-{t}-2"
-    first = import_bytes(ctx(), orders_csv([done_ref]), "csv")      # an order, then make its claim old-style
-    number = first.created[0]["id"][6:]
-    [doc] = claim_docs(admin_db, f"OLD-{t}-")
-    admin_db.save(dict(doc, _deleted=True))
-    data_fp = fingerprint("IMPORT", "orders", {"external_ref": open_ref, "customer": "C0004",
-                                               "lines": [{"sku": "SPR-010", "qty": "1", "unit_price": "0.80"}]})
-    open_number = NumberAllocator().reserve(sally, 1)[0]
-    for ref, num, fp in ((done_ref, number, "old"), (open_ref, open_number, data_fp)):
-        sally.save({"_id": record_id("ref", "orders", ref), "type": "idem", "scope": "ref", "by": "sally",
-                    "fingerprint": fp, "reserved": {"number": num}, "at": "2025-01-01T00:00:00Z"})
-    forget_legacy_scan(admin_db)   # as a process started after the upgrade would
-    report = import_bytes(ctx(), orders_csv([done_ref, open_ref]), "csv")
-    assert report.counts["created"] == 1 and report.created[0]["id"] == f"order:{open_number}"
-    assert "imported before as " + number in report.problems[0].reason       # fingerprint "old" differs
-    assert len(orders_with_ref(admin_db, done_ref)) == 1 and len(orders_with_ref(admin_db, open_ref)) == 1
-    assert not claim_docs(admin_db, f"OLD-{t}-")                              # nothing claimed twice
-
-
 def test_claims_two_sites_added_to_one_document_offline_are_all_seen(ctx, admin_db):
     """Replication brings a branch's revision of a claim document beside ours (both grew the same
     earlier revision): CouchDB keeps one as the winner, and neither side's claims may be lost."""

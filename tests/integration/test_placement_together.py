@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from oms.core import memories
 from oms.fulfilment import placement
 from oms.store.couch import Conflict
 from oms.wms.stock import StockService
@@ -150,7 +151,7 @@ def test_near_the_limit_a_pass_reads_the_exposure_afresh(fulfil, agent, new_cust
     asked = count_exposure_reads(monkeypatch)
     (first, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 5))))        # 5,000
     # a remembered figure never holds an order: one that looks too high is checked first
-    placement.exposure.MEMORY.store(agent.db.name, {cid: 8_500}, placement.exposure.MEMORY.clock())
+    memories.exposure.store(agent.db.name, {cid: 8_500}, memories.exposure.clock())
     (second, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 4))))       # 9,000 in all
     (third, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 2))))        # 11,000
     assert [first["status"], second["status"], third["status"]] == ["allocated", "allocated", "credit_hold"]
