@@ -4,6 +4,7 @@ LDAP_URL when they are set, so the same tests can be pointed at Apache CouchDB 3
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,22 @@ from oms.core.config import Settings
 from oms.identity import acl, people
 from oms.ordering.orders import OrderService
 from oms.store.numbers import NumberAllocator
+
+TESTS = Path(__file__).resolve().parent
+# Load, fuzz, fault and scale tests: minutes of the full suite, left out of `make test-fast`.
+SLOW = {"unit/test_properties.py", "integration/test_load.py", "integration/test_api_fuzz.py",
+        "integration/replication/test_partner_api_fuzz.py", "integration/test_faults.py",
+        "integration/test_view_paging_scale.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers by folder (unit, integration, e2e), and slow on the files in SLOW."""
+    for item in items:
+        where = Path(str(item.fspath)).resolve().relative_to(TESTS)
+        if where.parts[0] in ("unit", "integration", "e2e"):
+            item.add_marker(where.parts[0])
+        if where.as_posix() in SLOW:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")
