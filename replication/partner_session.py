@@ -4,7 +4,7 @@ partner's database with it, so every write reaches CouchDB as the person; it nev
 password. The API takes HTTP Basic instead. A password is checked by the app against the
 account before the server sees it (`account`).
 
-- PouchDB Server reads `name` (not `username`) in POST /_session (DESIGN.md); CouchDB 3 takes
+- PouchDB Server reads `name` (not `username`) in POST /_session (docs/architecture.md); CouchDB 3 takes
   `name` too.
 - Both servers expire the cookie after its timeout (600 s by default) and send a fresh one in
   Set-Cookie (PouchDB Server on every cookie request, CouchDB 3 past half the timeout): `whoami`

@@ -3,7 +3,7 @@ restarts after a restart. One module knows how to write them for either server:
 
 - Apache CouchDB 3 evaluates a Mango selector natively and fast; PouchDB Server 4.2.0 ignores a
   selector on POST /_replicate and, in a `_replicator` document with an HTTP source, crashes
-  (FACTS.md). So the selector is used only when both the server that runs the replication and
+  (docs/architecture.md). So the selector is used only when both the server that runs the replication and
   the source are CouchDB 3; otherwise the equivalent filter function of a design document, with
   query_params (it works on both, slower on CouchDB 3).
 - Endpoints carry their credentials in a Basic `Authorization` header object, which both servers

@@ -1,6 +1,6 @@
 """The OpenAPI 3 document of /api, served at /api/openapi.json: the ONE description of the API.
 
-tests/integration/test_openapi.py walks app.url_map, so a route under /api without an entry here
+tests/integration/test_api_openapi.py walks app.url_map, so a route under /api without an entry here
 (or an entry without a route) fails the suite, and real responses are checked against the schemas.
 To add an area (customers, stock, shipments...), add its schemas to SCHEMAS and its paths to a
 PATHS section below, reusing the helpers (problems(), IDEMPOTENCY_KEY, request_body())."""

@@ -51,7 +51,7 @@ def directory() -> Directory:
 
 
 def admin_db():
-    """Admin credentials: only for syncing people and reading the ACL before login (DESIGN.md)."""
+    """Admin credentials: only for syncing people and reading the ACL before login (docs/architecture.md)."""
     return couch().admin(settings().db_name)
 
 

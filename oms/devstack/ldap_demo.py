@@ -13,7 +13,6 @@ import argparse
 import atexit
 import base64
 import hashlib
-import io
 import os
 import pathlib
 import secrets
@@ -26,7 +25,6 @@ import time
 import ldap
 import ldap.dn
 import ldap.modlist
-import ldif
 
 SLAPD = "/usr/sbin/slapd"
 MODULE_PATH = "/usr/lib/ldap"
@@ -109,15 +107,6 @@ def demo_entries(base_dn: str = DEFAULT_BASE_DN) -> list[tuple[str, dict[str, li
         }))
     return [(dn, {k: [v.encode("utf-8") for v in vs] for k, vs in attrs.items()})
             for dn, attrs in entries]
-
-
-def demo_ldif(base_dn: str = DEFAULT_BASE_DN) -> str:
-    """The demo directory as LDIF text (for ldapadd or reading)."""
-    out = io.StringIO()
-    writer = ldif.LDIFWriter(out)
-    for dn, attrs in demo_entries(base_dn):
-        writer.unparse(dn, attrs)
-    return out.getvalue()
 
 
 def free_port() -> int:

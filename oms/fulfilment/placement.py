@@ -61,9 +61,8 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 50
 # A pass may wait this long for as many orders as were being placed at once lately (Batcher's
-# linger): otherwise 8 busy clients settle into two waves of 4, each pass half full. Measured over
-# HTTP with one worker (bench/README.md): 0 -> 119-125 placed orders/s, 10 ms -> 147-152,
-# 20 ms -> 156-165, 30 ms -> 182, 50 ms -> 176. A lone order never waits.
+# linger): otherwise busy clients settle into waves that each fill a pass by half. A lone order
+# never waits. Why this value: the linger measures in bench/README.md.
 LINGER = 0.030
 _batchers: dict[tuple, Batcher] = {}
 _lock = threading.Lock()

@@ -1,7 +1,7 @@
 """Mirror a person into CouchDB's _users so that every write reaches CouchDB as that person.
 
 Their CouchDB password is derived from the app's secret (HMAC of the name): stable, stored
-nowhere, known only to the app. Only this sync uses admin credentials (DESIGN.md)."""
+nowhere, known only to the app. Only this sync uses admin credentials (docs/architecture.md)."""
 from __future__ import annotations
 
 import hashlib

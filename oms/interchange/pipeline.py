@@ -44,8 +44,8 @@ from .refclaims import Claim, ClaimBook
 
 BATCH = 200
 # Batches written at once: the writers take turns on the GIL with the thread that builds the next
-# batches, so one writer left the database idle between its requests. bench_import, 5,000 orders:
-# one writer 0.68-0.71 x raw, two 0.75-0.79, three 0.63-0.73 (the server's work interleaved).
+# batches, so one writer leaves the database idle between its requests, and a third only adds to
+# the server's interleaved work (the measures: bench/README.md, "Two writers").
 WRITERS = 2
 
 

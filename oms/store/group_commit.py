@@ -7,8 +7,8 @@ outcome: `_bulk_docs` is not atomic on CouchDB 3 (nor here), and a refused or co
 document fails only its own writer, with the same error a PUT would have given (403 with the
 validate_doc_update sentence, 409 Conflict).
 
-Measured on PouchDB Server 4.2.0 (bench/README.md): one _bulk_docs of 8 orders costs about a
-fifth of 8 PUTs, because the server's per-request work (auth, JSON, a leveldb batch) is shared."""
+One _bulk_docs of several documents costs the server far less than as many PUTs, because its
+per-request work (auth, JSON, a leveldb batch) is shared (bench/README.md has the measures)."""
 from __future__ import annotations
 
 from typing import Callable

@@ -6,7 +6,7 @@ How a claim stays safe under any concurrency: it is a write of the stock documen
 _rev it was decided on (compare-and-swap). When another claim won meanwhile, CouchDB answers 409
 and we read again and decide again; validate_doc_update (lib/validate_stock.js) refuses any
 revision with reserved > on_hand, reserved < 0 or reserved != the sum of the holds, whoever
-writes. The decision happens on the central database only (DESIGN.md): partner and offline
+writes. The decision happens on the central database only (docs/architecture.md): partner and offline
 copies never write stock.
 
 On a CouchDB 3 cluster two writes decided on the same _rev can both be taken, by different
@@ -444,7 +444,3 @@ def _reduce_hold(doc: dict, key: str, n: int) -> None:
     else:
         del doc["holds"][key]
     doc["reserved"] -= n
-
-
-def stock_problem(doc: dict) -> str | None:
-    return schema.check(doc, "stock")

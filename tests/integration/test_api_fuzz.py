@@ -1,4 +1,4 @@
-"""The API under schemathesis (issue 8): every operation of /api/openapi.json, with generated
+"""The API under schemathesis: every operation of /api/openapi.json, with generated
 valid and invalid input, as a Manager (sees everything), as a Sales Author and with an API token,
 answers as documented and never with a server error. Sizes and flags: tests/fuzzing.py.
 

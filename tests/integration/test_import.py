@@ -85,7 +85,7 @@ def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_i
 
 
 def test_a_priority_in_digits_that_are_not_plain_ascii_is_a_reported_row_not_a_crash(ctx):
-    # Found for the API fuzz (issue 8): "\u00b2".isdigit() is true but int("\u00b2") fails: a 500.
+    # "\u00b2".isdigit() is true but int("\u00b2") fails: a number is ASCII digits, else a problem.
     csv_text = f"external_ref,customer,sku,qty,unit_price,priority\nSUP-{tag()},C0001,WID-100,1,4.50,\u00b2\n"
     report = import_bytes(ctx(), csv_text.encode(), "csv")
     assert report.counts["failed"] == 1 and "priority must be a whole number from 1 to 5" in report.problems[0].reason

@@ -141,7 +141,7 @@ def test_a_depositor_places_orders_but_reads_none(service, person):
     with pytest.raises(NotFound):
         svc.get(doc["number"])
     access, db = person("dora", level="depositor")
-    mine = db.get(doc["_id"])  # CouchDB itself cannot hide it: the app does (DESIGN.md)
+    mine = db.get(doc["_id"])  # CouchDB itself cannot hide it: the app does (docs/architecture.md)
     mine["notes"] = "changed"
     mine["history"].append({"at": "2026-11-25T12:00:00Z", "by": "dora", "action": "edit", "from": "submitted", "to": "submitted"})
     with pytest.raises(Forbidden, match="Depositor you may not change orders"):

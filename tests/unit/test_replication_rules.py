@@ -153,8 +153,8 @@ def test_the_partner_copy_refuses_what_is_not_its_peoples_own(name, roles, new, 
 
 
 def test_the_partner_copy_keeps_its_peoples_own_idempotency_records():
-    # The partner API takes an Idempotency-Key; its record lives in the copy (issue 8's fuzz found
-    # it refused, so every create with a key was a 403).
+    # The partner API takes an Idempotency-Key; its record lives in the copy, whose rules must
+    # accept it, else every create with a key would be a 403.
     rec = {"_id": "idem:abc", "type": "idem", "partner": "acme", "by": "alice@acme", "fingerprint": "f1"}
     done = dict(rec, response={"status": 201})
     assert in_copy(rec, None, "alice@acme", AUTHOR) == {"ok": True}
