@@ -40,7 +40,7 @@ def serve(demo, workers, agents):
         raise KeyboardInterrupt
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
-    stack = web = agent = scheduler = None
+    stack = web = watcher = scheduler = None
     try:
         stack = runtime.start(Settings.from_env())
         s = stack.settings
@@ -48,8 +48,8 @@ def serve(demo, workers, agents):
             seed(stack.server(), s, progress=click.echo)
             from oms.devstack.partner_demo import seed_partners
             seed_partners(stack.server(), s, progress=click.echo)
-        from replication.agent import Agent  # partners' refused changes, conflicts that merge by themselves
-        agent = Agent(stack.server(), s).start()
+        from replication.watcher import Watcher  # partners' refused changes, conflicts that merge by themselves
+        watcher = Watcher(stack.server(), s).start()
         click.echo(f"Order Desk on http://{s.host}:{s.port}  (demo people: sally, carl, wanda, sam, "
                    "bill, mia, rita; partners alice@acme, gus@globex at /partner/login; password demo)")
         # gunicorn runs as our child, not in this process: its master reaps every child it sees,
@@ -71,8 +71,8 @@ def serve(demo, workers, agents):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):   # a second signal must not cut the stop short
             signal.signal(sig, signal.SIG_IGN)
         click.echo("stopping ...")
-        if agent:
-            agent.stop()
+        if watcher:
+            watcher.stop()
         if web and web.poll() is None:
             web.terminate()
             web.wait(15)

@@ -111,8 +111,8 @@ def partner_service(rserver, demo_partners):
 
 @pytest.fixture(scope="package")
 def agent(rserver, rsettings, demo_partners):
-    from replication.agent import Agent
-    return Agent(rserver, rsettings)
+    from replication.watcher import Watcher
+    return Watcher(rserver, rsettings)
 
 
 @pytest.fixture(scope="package")

@@ -1,4 +1,4 @@
-"""The centre's replication agent (runs inside `oms serve`, or `oms replicate watch`): each round it
+"""The centre's replication watcher (runs inside `oms serve`, or `oms replicate watch`): each round it
 records and sets back the changes the centre refused from partners (partners.Partners.audit),
 places the partner orders that arrived (intake.place_arrivals) and merges replication conflicts
 that need no person (conflicts.auto_merge), as the system identity
@@ -22,7 +22,7 @@ from .partners import Partners
 log = logging.getLogger(__name__)
 
 
-class Agent:
+class Watcher:
     def __init__(self, server: CouchServer, settings: Settings, interval: float = 2.0):
         self.server, self.settings, self.interval = server, settings, interval
         self._stop = threading.Event()
@@ -68,19 +68,19 @@ class Agent:
         if not hasattr(self, "_site"):
             self._site = self.server.admin(self.settings.db_name).get_or_none("_design/site") is not None
             if self._site:
-                log.info("this database is a branch's replica (_design/site): the replication agent stays idle")
+                log.info("this database is a branch's replica (_design/site): the replication watcher stays idle")
         return self._site
 
-    def start(self) -> "Agent":
+    def start(self) -> "Watcher":
         def loop():
             while not self._stop.wait(self.interval):
                 try:
                     self.run_once()
                 except CouchError as exc:
-                    log.warning("replication agent: %s", exc.reason)
+                    log.warning("replication watcher: %s", exc.reason)
                 except Exception:  # keep the agent alive; the next round tries again
-                    log.exception("replication agent round failed")
-        self._thread = threading.Thread(target=loop, name="replication-agent", daemon=True)
+                    log.exception("replication watcher round failed")
+        self._thread = threading.Thread(target=loop, name="replication-watcher", daemon=True)
         self._thread.start()
         return self
 
