@@ -28,8 +28,7 @@ from typing import Callable, Iterable, Protocol
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.inputs import whole_number
-from oms.core.money import to_cents
-from oms.crm.customers import TIERS, is_customer_ref
+from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import orders
 from oms.store import cas
@@ -472,14 +471,6 @@ def _same(a: dict, b: dict) -> bool:
     return {k: v for k, v in a.items() if k != "_rev"} == {k: v for k, v in b.items() if k != "_rev"}
 
 
-def _amount(value, where: str) -> int:
-    return to_cents(value, where)
-
-
-def _flag(value) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "y", "x")
-
-
 class _UpsertHandler:
     """Records that become one document each, upserted by id (customers, stock)."""
 
@@ -498,51 +489,21 @@ class _UpsertHandler:
 
 
 class CustomerHandler(_UpsertHandler):
-    """Customer profiles keyed by the CRM's id: `customer:<id>` (shape: the brief's contract)."""
+    """Customer profiles keyed by the CRM's id: `customer:<id>`."""
     kind = "customers"
 
 
     @staticmethod
     def to_doc(data: dict) -> dict:
+        """The CRM's own reading of a profile (crm.profile_from_input: the same words, the
+        same limits as the feeds and the API); an import creates customers, so a name is required."""
         if "__error__" in data:
             raise InvalidInput(data["__error__"])
-        cid = str(data.get("id") or data.get("customer_id") or "").strip()
-        if cid.startswith("customer:"):
-            cid = cid[9:]
-        if not is_customer_ref(cid):
-            raise InvalidInput('id must be a customer id like "C0001" (letters, digits, . _ -)')
-        name = str(data.get("name") or "").strip()
-        if not name or len(name) > 200:
+        doc_id = crm.row_id({"id": data.get("id") or data.get("customer_id")})
+        fields = crm.profile_from_input({k: v for k, v in data.items() if k not in ("id", "customer_id")})
+        if not fields.get("name") or len(fields["name"]) > 200:
             raise InvalidInput("name is required (at most 200 characters)")
-        doc = {"_id": f"customer:{cid}", "type": "customer", "name": name}
-        tier = str(data.get("tier") or "").strip().lower()
-        if tier:
-            if tier not in TIERS:
-                raise InvalidInput(f"tier must be one of {', '.join(TIERS)}, not {tier!r}")
-            doc["tier"] = tier
-        if data.get("currency"):
-            cur = str(data["currency"]).strip().upper()
-            if len(cur) != 3 or not cur.isalpha():
-                raise InvalidInput(f'currency must be 3 letters like "EUR", not {data["currency"]!r}')
-            doc["currency"] = cur
-        if data.get("credit_limit") not in (None, ""):
-            doc["credit_limit_cents"] = _amount(data["credit_limit"], "credit_limit")
-        if data.get("open_balance") not in (None, ""):
-            doc["open_balance_cents"] = _amount(data["open_balance"], "open_balance")
-        if data.get("days_late") not in (None, ""):
-            doc["days_late"] = whole_number(data["days_late"], "days_late")
-        if data.get("partner"):
-            doc["partner"] = str(data["partner"]).strip()
-        if data.get("credit_hold") not in (None, ""):
-            doc["credit_hold"] = data["credit_hold"] if isinstance(data["credit_hold"], bool) else _flag(data["credit_hold"])
-        contacts = data.get("contacts")
-        if contacts is None and any(data.get(k) for k in ("contact_name", "contact_email", "contact_phone")):
-            contacts = [{k[8:]: data[k] for k in ("contact_name", "contact_email", "contact_phone") if data.get(k)}]
-        if contacts is not None:
-            if not isinstance(contacts, list) or not all(isinstance(c, dict) for c in contacts):
-                raise InvalidInput("contacts must be a list of {name, email, phone}")
-            doc["contacts"] = contacts
-        return doc
+        return {"_id": doc_id, "type": "customer", **fields}
 
     @staticmethod
     def defaults() -> dict:
