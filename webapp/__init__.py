@@ -12,7 +12,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     """`settings` (or the environment) name the CouchDB and LDAP servers; `test_config` overrides
     Flask config keys."""
     app = Flask(__name__)
-    from .api_support import StrictJSONProvider
+    from .api.support import StrictJSONProvider
     app.json = StrictJSONProvider(app)  # no NaN/Infinity in request bodies
     settings = settings or Settings.from_env()
     secret = settings.secret_key or os.environ.get("SECRET_KEY")
@@ -30,25 +30,11 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import (  # noqa: F401 (they add their routes to api.bp)
-        admin,
-        api,
-        api_orders,
-        api_wms,
-        auth,
-        automation,
-        customers,
-        desk,
-        errors,
-        filters,
-        notifications,
-        orders,
-        security,
-        services,
-        stock,
-        tokens,
-        transfer,
-    )
+    from . import admin, auth, automation, customers, desk, errors, filters, notifications, orders, security
+    from . import services, stock, tokens, transfer
+    from .api import orders as api_orders  # the rest of /api/v1, and /api/openapi.json
+    from .api import v1 as api
+    from .api import wms  # noqa: F401 (adds the CRM and WMS routes to api.bp)
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -19,7 +19,7 @@ from replication import partner_session
 from replication.partners import PartnerService, partner_numbers
 
 from . import services, sessions
-from .api_support import idempotent, json_body, request_fingerprint, respond
+from .api.support import idempotent, json_body, request_fingerprint, respond
 from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
 from .errors import problem
 from .orders import form_to_input

@@ -1,6 +1,6 @@
 """Order operations as API clients ask for them: idempotent creates, actions with input in the
 same shape as creates (amend takes lines like a new order), and comments as response documents.
-No Flask here: webapp/api.py and webapp/api_orders.py are thin handlers over these functions."""
+No Flask here: webapp/api/v1.py and webapp/api/orders.py are thin handlers over these functions."""
 from __future__ import annotations
 
 import uuid

@@ -10,7 +10,7 @@ import pytest
 from schemathesis import GenerationMode
 
 from tests import fuzzing
-from webapp import openapi
+from webapp.api import openapi
 
 STAFF_OPERATIONS = [(path, method) for path, ops in openapi.PATHS.items() for method in ops
                     if not path.startswith("/api/v1/partner/")]

@@ -1,4 +1,4 @@
-"""More of /api/v1 on the same blueprint as webapp/api.py: orders listed by a catalog view,
+"""More of /api/v1 on the same blueprint as webapp/api/v1.py: orders listed by a catalog view,
 workflow actions, comments, views, export, import, events; and /api/openapi.json.
 Thin handlers: the work is in oms/ordering/order_api.py, oms/interchange/importing.py, oms/interchange/exporting.py."""
 from __future__ import annotations
@@ -11,12 +11,13 @@ from oms.interchange import exporting, formats, importing, pipeline
 from oms.ordering import order_api
 from views import catalog
 from views.reader import decode_cursor, encode_cursor, read_page
+from webapp import services
+from webapp.auth import api_auth_required
+from webapp.errors import problem
 
-from . import openapi, services
-from .api import bp
-from .api_support import idempotency_key, json_body, limit_arg, request_fingerprint, respond
-from .auth import api_auth_required
-from .errors import problem
+from . import openapi
+from .support import idempotency_key, json_body, limit_arg, request_fingerprint, respond
+from .v1 import bp
 
 docs_bp = Blueprint("api_docs", __name__)
 

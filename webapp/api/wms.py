@@ -1,4 +1,4 @@
-"""JSON API for the CRM and WMS links, on the /api/v1 blueprint of webapp.api: customers (upsert
+"""JSON API for the CRM and WMS links, on the /api/v1 blueprint of webapp.api.v1: customers (upsert
 one, import a feed), stock (levels, counts, receipts, a feed), availability of lines, and
 shipments of an order. Every write goes to CouchDB as the authenticated person; the automatic
 hand-offs after it (backorders served on a receipt, stock consumed on a shipment) run as the
@@ -16,11 +16,11 @@ from oms.interchange import feeds
 from oms.store.couch import NotFound
 from oms.store.idempotency import Outcome
 from oms.wms.stock import available, clean_sku, clean_warehouse
+from webapp import services
+from webapp.auth import api_auth_required
 
-from . import services
-from .api import bp
-from .api_support import idempotent, json_body, limit_arg, request_fingerprint, respond
-from .auth import api_auth_required
+from .support import idempotent, json_body, limit_arg, request_fingerprint, respond
+from .v1 import bp
 
 
 def _visible(served: list[dict]) -> list[dict]:

@@ -175,7 +175,7 @@ SCHEMAS: dict = {
             "report_id": {"type": "string", "nullable": True},
         },
     },
-    # -- the CRM and WMS links (webapp/api_wms.py). Only as strict as the handlers: the fuzz
+    # -- the CRM and WMS links (webapp/api/wms.py). Only as strict as the handlers: the fuzz
     # (tests/integration/test_api_fuzz.py) sends what these call invalid and expects a 4xx.
     "QtyInput": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "example": 3,
                  "description": "A whole number from 1 (or the same as text)"},
@@ -250,7 +250,7 @@ SCHEMAS: dict = {
 AUTH = [{"basicAuth": []}, {"bearerAuth": []}]
 
 PATHS: dict = {
-    # -- orders (webapp/api.py, webapp/api_orders.py)
+    # -- orders (webapp/api/v1.py, webapp/api/orders.py)
     "/api/v1/orders": {
         "get": {
             "operationId": "listOrders", "summary": "Orders as a view of the catalog shows them, a page at a time",
@@ -293,7 +293,7 @@ PATHS: dict = {
                           **problems(*COMMON_ERRORS, 404, 409, 415, 422)},
         },
     },
-    # -- views, export, import, events (webapp/api_orders.py)
+    # -- views, export, import, events (webapp/api/orders.py)
     "/api/v1/views": {
         "get": {
             "operationId": "listViews", "summary": "The views of the catalog the caller may open",
@@ -381,7 +381,7 @@ def _feed(key: str, row: dict) -> dict:
 REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _path("sku", "SKU"), \
     _path("warehouse", "Warehouse code, e.g. MAIN")
 
-# -- customers, stock, shipments, availability (webapp/api_wms.py)
+# -- customers, stock, shipments, availability (webapp/api/wms.py)
 PATHS.update({
     "/api/v1/availability": {"post": _op("availability", "Would these lines be served now (per line: available, partly, backorder)",
                                          body='{"lines": [{"sku": "WID-100", "qty": 3}]}', schema="AvailabilityInput")},

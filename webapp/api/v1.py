@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, url_for
 
 from oms.ordering import order_api
+from webapp import services
+from webapp.auth import api_auth_required
 
-from . import services
-from .api_support import idempotency_key, json_body, request_fingerprint, respond
-from .auth import api_auth_required
+from .support import idempotency_key, json_body, request_fingerprint, respond
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
