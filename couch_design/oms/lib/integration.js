@@ -142,21 +142,6 @@ var rules = {
   import_run: function (newDoc, oldDoc, userCtx, admin, err) {
     if (!admin && newDoc.by !== userCtx.name) err('An import report is written as yourself (' + userCtx.name + ').');
     if (oldDoc && !admin) err('An import report never changes.');
-  },
-
-  // Minimal customer and stock rules for imports; the CRM/WMS module owns the full ones
-  // and its dispatch line, placed before ours, takes precedence.
-  customer: function (newDoc, oldDoc, userCtx, admin, err) {
-    if (!admin) needLevel(userCtx, 'editor', 'customers', err);
-    if (typeof newDoc.name !== 'string' || !newDoc.name) err('A customer needs a name.');
-    if (!/^customer:[A-Za-z0-9._-]{1,40}$/.test(newDoc._id)) err('A customer id looks like "customer:C0001".');
-  },
-
-  stock: function (newDoc, oldDoc, userCtx, admin, err) {
-    if (!admin) needLevel(userCtx, 'editor', 'stock', err);
-    if (newDoc._id !== 'stock:' + newDoc.sku + ':' + newDoc.warehouse) err('A stock id is "stock:" + sku + ":" + warehouse.');
-    if (!isInt(newDoc.on_hand) || newDoc.on_hand < 0) err('on_hand must be a whole number from 0.');
-    if (!isInt(newDoc.reserved) || newDoc.reserved < 0) err('reserved must be a whole number from 0.');
   }
 };
 
