@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 
-.PHONY: install install-system install-browser run test test-cluster test-e2e bench clean
+.PHONY: install install-system install-browser run test test-fast test-cluster test-e2e bench clean
 
 install: install-system $(VENV)/.installed node_modules/.installed webapp/static/htmx.min.js
 
@@ -34,6 +34,11 @@ run: install
 
 test: install install-browser
 	$(BIN)/pytest -q -ra
+
+# The fast lane while working: the unit tests (pure logic, the design documents under node)
+# without the slow ones; no server is started. `make test` stays the whole suite.
+test-fast: install
+	$(BIN)/pytest -q -m "unit and not slow" tests/unit
 
 # The same suite against a CouchDB 3 server or cluster of yours (its admin; each run makes its
 # own databases and leaves none behind). OMS_COUCHDB_NODES: the cluster's nodes, comma-separated,

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from oms import people
+from oms.identity import people
 
 from .common import Report, app_server, fresh_stack, percentile, size, wait_for_index
 

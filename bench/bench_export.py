@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 CHILD = r"""
 import json, resource, sys, time
-from oms import people
-from oms.config import Settings
-from oms.couch import CouchServer
-from oms.exporting import export
+from oms.identity import people
+from oms.core.config import Settings
+from oms.store.couch import CouchServer
+from oms.interchange.exporting import export
 from views import catalog
 s = Settings.from_env()
 server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
@@ -86,8 +86,8 @@ def main() -> None:
                     help="format/shape pairs to measure, e.g. csv/rows,xml/orders")
     args = ap.parse_args()
     pairs = [tuple(p.split("/")) for p in args.exports.split(",")]
-    from oms import runtime
-    from oms.config import Settings, scratch_secret
+    from oms.core.config import Settings, scratch_secret
+    from oms.devstack import runtime
     data = Path(tempfile.mkdtemp(prefix="bench-export-"))
     from bench.common import drop_databases, wait_for_index
     env = Settings.from_env()
@@ -99,7 +99,7 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(admin, args.orders, lambda m: print(m, file=sys.stderr))
         seeded = time.perf_counter() - t0
-        from oms.couch import CouchServer   # a long timeout: PouchDB Server builds 100k rows in ~45 s
+        from oms.store.couch import CouchServer  # a long timeout: PouchDB Server builds 100k rows in ~45 s
         indexed = wait_for_index(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password, timeout=1800),
                                  s.db_name, "oms", "orders_by_number", progress=lambda m: print(m, file=sys.stderr))
         print(f"seeded {args.orders:,} orders in {seeded:.1f} s, index built in {indexed:.1f} s", file=sys.stderr)

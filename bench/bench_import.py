@@ -9,7 +9,7 @@ server CPU first and 1.0-1.1 s after), and the raw side, timed second, used to g
 server from the app for free. So an untimed raw pass of the same size goes first.
 
 References are sequential here (EXT-0000000...), as an ERP's or a shop's export is; claims of
-references that differ only in their last two digits share a document (oms/refclaims.py). The
+references that differ only in their last two digits share a document (oms/interchange/refclaims.py). The
 same import with random references (UUIDs: one claim document per order) is timed last, as
 context for the same raw figure."""
 from __future__ import annotations
@@ -21,11 +21,10 @@ import uuid
 
 import requests
 
-from oms import people
-from oms.importing import BATCH
+from oms.identity import people
+from oms.interchange.pipeline import BATCH
 
 from .common import Report, app_server, fresh_stack, like_for_like, raw_quorums, size
-
 
 ROUNDS = size(2, 1)
 

@@ -1,6 +1,6 @@
 """Order intake through the API with 8 concurrent clients: each order is placed as submitted, so
 it is validated and numbered, told its availability, credit-checked against the customer's limit,
-given its priority and has its stock reserved (the hand-offs of oms/fulfilment.py). Measured against raw single-document writes of the same orders to the same server, as the
+given its priority and has its stock reserved (the hand-offs of oms/fulfilment/handoffs.py). Measured against raw single-document writes of the same orders to the same server, as the
 same person (so the same validate_doc_update runs), in the same run."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from oms import people
+from oms.identity import people
 
 from .common import Report, ServerMeter, app_cpu_ms, app_server, fresh_stack, like_for_like, raw_quorums, size
 
@@ -23,7 +23,7 @@ SKUS = tuple(f"SKU-{i:03d}" for i in range(100))
 # ... and customers: each order is credit-checked against its customer's open orders.
 CUSTOMERS = tuple(f"C{i:04d}" for i in range(1, 51))
 # The scale-out measure (several app worker processes) places orders for customers and stock of
-# its own, so that the main app's memories of them (stock.MEMORY, exposure.MEMORY) are not made
+# its own, so that the main app's memories of them (oms.core.memories: stock, exposure) are not made
 # stale by its writes between turns.
 SKUS_OUT = tuple(f"OUT-{i:03d}" for i in range(100))
 CUSTOMERS_OUT = tuple(f"X{i:04d}" for i in range(1, 51))
@@ -171,7 +171,7 @@ def run(report: Report) -> None:
     raw = like_for_like(quorums)
     report.line("intake_api_vs_raw_writes", rate["placed"], rate[raw], "orders/s", rate["placed"] / rate[raw], ">= 0.5")
     report.note("each order placed as submitted: validation, availability, credit check, priority, stock "
-                "reserved; the orders placed at one moment settled in one pass (oms/placement.py)")
+                "reserved; the orders placed at one moment settled in one pass (oms/fulfilment/placement.py)")
     report.line("intake_drafts_vs_raw_writes", rate["drafts"], rate[raw], "orders/s", rate["drafts"] / rate[raw], ">= 0.5")
     report.note("drafts: validation, availability and priority answered, one order write; no hand-offs")
     report.line(f"intake_placed_{WORKERS}workers_vs_raw_writes", rate["placed_out"], rate[raw], "orders/s",

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_replication [--orders 100000] [--share 0.1]
 
-Seeds N orders (the shape oms.orders.new_order makes) with _bulk_docs as admin into the central
+Seeds N orders (the shape oms.ordering.orders.new_order makes) with _bulk_docs as admin into the central
 database of a fresh stack (the embedded PouchDB Server unless COUCHDB_URL is set); a share of
 them, and one customer, belong to a partner (field `partner`, what filters/by_partner and the
 CouchDB 3 selector key on). Then, on the same server in the same run:
@@ -37,9 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Report, fresh_stack, wait_for_index  # noqa: E402
-from oms.acl import Access  # noqa: E402
-from oms.couch import CouchServer  # noqa: E402
-from oms.orders import new_order  # noqa: E402
+from oms.identity.acl import Access  # noqa: E402
+from oms.ordering.orders import new_order  # noqa: E402
+from oms.store.couch import CouchServer  # noqa: E402
 from replication import replicator  # noqa: E402
 from replication.partners import Partners, database_name, number_prefix, replicator_name  # noqa: E402
 
@@ -47,7 +47,7 @@ NOW = "2026-11-01T08:00:00Z"
 
 
 def template(customer: dict, partner: str | None) -> dict:
-    """One order as the product makes it (oms.orders.new_order); every seeded order copies it.
+    """One order as the product makes it (oms.ordering.orders.new_order); every seeded order copies it.
     A partner's order looks as PartnerService.place writes it (partner, authors)."""
     who = Access(f"alice@{partner}", "author", ("[Partner]",)) if partner else Access("sally", "author", ("[Sales]",))
     doc = new_order({"status": "submitted", "notes": "bench order",

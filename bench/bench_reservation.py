@@ -36,11 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import drop_databases, like_for_like, raw_quorums  # noqa: E402
-from oms import people, runtime  # noqa: E402
-from oms.config import Settings, scratch_secret  # noqa: E402
-from oms.customers import CustomerService  # noqa: E402
-from oms.embedded import free_port  # noqa: E402
-from oms.stock import StockService, hold_key  # noqa: E402
+from oms.core.config import Settings, scratch_secret  # noqa: E402
+from oms.crm.customers import CustomerService  # noqa: E402
+from oms.devstack import runtime  # noqa: E402
+from oms.devstack.embedded import free_port  # noqa: E402
+from oms.identity import people
+from oms.wms.stock import StockService, hold_key  # noqa: E402
 
 
 def machine() -> str:

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
-from oms import people  # noqa: E402
-from oms.acl import Access  # noqa: E402
-from oms.config import Settings, scratch_secret  # noqa: E402
-from oms.couch import CouchServer  # noqa: E402
+from oms.core.config import Settings, scratch_secret  # noqa: E402
+from oms.identity import people  # noqa: E402
+from oms.identity.acl import Access  # noqa: E402
+from oms.store.couch import CouchServer  # noqa: E402
 from tests.viewdata import order_doc  # noqa: E402
 from views import catalog  # noqa: E402
 from views.reader import read  # noqa: E402
@@ -59,7 +59,7 @@ def main(argv=None) -> dict:
     if env.couchdb_url:
         url, user, pw, kind = env.couchdb_url, env.couchdb_user, env.couchdb_password, "COUCHDB_URL"
     else:
-        from oms.embedded import EmbeddedCouch
+        from oms.devstack.embedded import EmbeddedCouch
         tmp = tempfile.TemporaryDirectory(prefix="bench-views-")
         user, pw = "bench_admin", secrets.token_urlsafe(16)
         print("starting PouchDB Server ...", flush=True)

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from oms import runtime
-from oms.config import Settings, scratch_secret
-from oms.couch import CouchServer, Unavailable
-from oms.embedded import free_port
+from oms.core.config import Settings, scratch_secret
+from oms.devstack import runtime
+from oms.devstack.embedded import free_port
+from oms.store.couch import CouchServer, Unavailable
 
 TINY = os.environ.get("OMS_BENCH_SIZE", "full") == "tiny"
 
@@ -72,7 +72,7 @@ def copies(settings: Settings) -> int:
 def raw_quorums(settings: Settings) -> dict[str, dict]:
     """The ways a raw client writes, by label: the server's default quorum (CouchDB's w=2 of 3 on a
     cluster, what a client that names no `w` gets) and, on a cluster, every copy (w=n), which is
-    how the app writes (oms/couch.py) and so the like-for-like raw figure. One way, "raw", on a
+    how the app writes (oms/store/couch.py) and so the like-for-like raw figure. One way, "raw", on a
     single copy."""
     n = copies(settings)
     if n == 1:

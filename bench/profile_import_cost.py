@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from oms import importing
+from oms.interchange import pipeline
 
 from .common import fresh_stack
 from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
@@ -20,7 +20,7 @@ from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
 
 def main(n: int, random_refs: bool = False) -> None:
     cost = RequestCost()
-    importing._stages = importing.serial_stages   # request by request, in order
+    pipeline._stages = pipeline.serial_stages   # request by request, in order
 
     with fresh_stack() as stack:
         s = stack.settings

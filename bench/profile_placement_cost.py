@@ -1,4 +1,4 @@
-"""Where the server's time goes in placement passes (oms/placement.py): CPU milliseconds of the
+"""Where the server's time goes in placement passes (oms/fulfilment/placement.py): CPU milliseconds of the
 server's processes (PouchDB Server, or every node of a COUCHDB_URL cluster on this machine) and
 wall milliseconds per kind of request, for passes of 8 orders placed as submitted (the
 bench_intake orders: 100 SKUs in two warehouses, 50 customers). A pass's three independent
@@ -11,9 +11,11 @@ import argparse
 import time
 from concurrent.futures import Future
 
-from oms import acl, people, placement
-from oms.fulfilment import FulfilmentService, SystemAgent
-from oms.numbers import NumberAllocator
+from oms.fulfilment import placement
+from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.service import FulfilmentService
+from oms.identity import acl, people
+from oms.store.numbers import NumberAllocator
 
 from .bench_intake import CUSTOMERS, SKUS
 from .common import fresh_stack

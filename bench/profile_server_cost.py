@@ -15,7 +15,8 @@ import time
 
 import requests
 
-from oms import couch, people
+from oms.identity import people
+from oms.store import couch
 
 from .common import fresh_stack, like_for_like, raw_quorums, server_cpu_ms, server_pids
 

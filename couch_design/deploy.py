@@ -1,7 +1,7 @@
 """Compile couch_design/<ddoc>/ folders (couchapp layout) into design documents and push them.
 
 - rules/*.json are embedded as CommonJS modules lib/<name>_rules, so validate_doc_update reads the
-  very same rulebook as Python (oms/rules.py): never two hand-kept copies.
+  very same rulebook as Python (oms/core/rules.py): never two hand-kept copies.
 - Redeploying an unchanged design writes nothing.
 - A changed view is staged first as _design/<name>-staging (views only) and queried until its
   index is built; then the real design is written. Both servers key view indexes by the view's
@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from oms.core.rules import load_rules
+
 HERE = Path(__file__).resolve().parent
-RULES = HERE / "rules"
 
 
-def load_rules() -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted(RULES.glob("*.json"))}
-
-
-def compile_design(folder: Path) -> dict:
+def compile_design(folder: Path, ddoc_id: str | None = None, lib: dict[str, str] | None = None) -> dict:
+    """One folder (couchapp layout) as a design document. `ddoc_id` for a folder without an `_id`
+    file; `lib` replaces the folder's lib/*.js and the rulebook (the replicas' designs carry only
+    the modules they need)."""
     folder = Path(folder)
-    ddoc: dict = {"_id": (folder / "_id").read_text().strip(), "language": "javascript"}
+    ddoc: dict = {"_id": ddoc_id or (folder / "_id").read_text().strip(), "language": "javascript"}
     vdu = folder / "validate_doc_update.js"
     if vdu.exists():
         ddoc["validate_doc_update"] = vdu.read_text().strip()
@@ -39,9 +39,10 @@ def compile_design(folder: Path) -> dict:
     filters = {p.stem: p.read_text().strip() for p in sorted((folder / "filters").glob("*.js"))}
     if filters:
         ddoc["filters"] = filters
-    lib = {p.stem: p.read_text().strip() for p in sorted((folder / "lib").glob("*.js"))}
-    for name, rules in load_rules().items():
-        lib[f"{name}_rules"] = "module.exports = " + json.dumps(rules) + ";"
+    if lib is None:
+        lib = {p.stem: p.read_text().strip() for p in sorted((folder / "lib").glob("*.js"))}
+        for name, rules in load_rules().items():
+            lib[f"{name}_rules"] = "module.exports = " + json.dumps(rules) + ";"
     if lib:
         ddoc["lib"] = lib
     return ddoc
@@ -58,7 +59,7 @@ def _same(current: dict | None, compiled: dict) -> bool:
 
 
 def push(db, compiled: dict, progress=print) -> str:
-    """Write one design document through `db` (an admin oms.couch.Database). Returns what happened:
+    """Write one design document through `db` (an admin oms.store.couch.Database). Returns what happened:
     'unchanged', 'created' or 'updated'."""
     current = db.get_or_none(compiled["_id"])
     if _same(current, compiled):

@@ -15,6 +15,8 @@ import json
 import re
 from pathlib import Path
 
+from oms.core.rules import load_rules
+
 _INCLUDE = re.compile(r"/\*@include ([A-Za-z0-9_]+)\*/")
 _RULES = re.compile(r"/\*@rules ([A-Za-z0-9_]+)\*/null")
 
@@ -28,7 +30,6 @@ def view_rules(workflow: dict | None = None, priority: dict | None = None) -> di
             draft is not yet an order the warehouse owes); exposure: {state: true} for the states
             whose orders count against a customer's credit limit (credit.exposure_states)."""
     if workflow is None or priority is None:
-        from .deploy import load_rules
         workflow = workflow or load_rules()["workflow"]
         priority = priority or load_rules()["priority"]
     states = workflow["states"]

@@ -1,4 +1,4 @@
-"""`oms replicate ...`: partners, offline sites, status, and the agent. Needs COUCHDB_URL with
+"""`oms replicate ...`: partners, offline sites, status, and the watcher. Needs COUCHDB_URL with
 admin credentials (COUCHDB_USER/PASSWORD) and SECRET_KEY, like `oms deploy`; `oms serve`
 prints the embedded server's URL."""
 from __future__ import annotations
@@ -7,13 +7,13 @@ import sys
 
 import click
 
-from oms.config import Settings
-from oms.couch import CouchError
-from oms.errors import InvalidInput
+from oms.core.config import Settings
+from oms.core.errors import InvalidInput
+from oms.store.couch import CouchError
 
 
 def _context() -> tuple:
-    from oms.couch import CouchServer
+    from oms.store.couch import CouchServer
     s = Settings.from_env()
     if not s.couchdb_url or not s.couchdb_user or not s.secret_key:
         sys.exit("COUCHDB_URL, COUCHDB_USER/COUCHDB_PASSWORD and SECRET_KEY must be set "
@@ -113,14 +113,14 @@ def status():
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @click.option("--interval", default=2.0, show_default=True)
 def watch(once, interval):
-    """Run the replication agent: record partners' refused changes, merge conflicts by themselves."""
+    """Run the replication watcher: record partners' refused changes, merge conflicts by themselves."""
     import time
 
-    from .agent import Agent
+    from .watcher import Watcher
     server, s = _context()
-    agent = Agent(server, s, interval)
+    watcher = Watcher(server, s, interval)
     while True:
-        out = _run(agent.run_once)
+        out = _run(watcher.run_once)
         for k in ("rejections", "merged", "dropped"):
             if out[k]:
                 click.echo(f"{k}: {len(out[k])}")

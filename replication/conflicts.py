@@ -20,10 +20,10 @@ import copy
 import json
 from dataclasses import dataclass, field
 
-from oms import rules
-from oms.acl import Access
-from oms.couch import Conflict, Database, Forbidden, NotFound
-from oms.errors import InvalidInput
+from oms.core import rules
+from oms.core.errors import InvalidInput
+from oms.identity.acl import Access
+from oms.store.couch import Conflict, Database, Forbidden, NotFound
 
 # Fields that are bookkeeping, not content: never compared, never chosen.
 BOOKKEEPING = {"_id", "_rev", "_revisions", "_conflicts", "_deleted_conflicts", "history",

@@ -7,32 +7,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from couch_design.deploy import HERE, load_rules, push
+from couch_design.deploy import HERE, compile_design, push
+from oms.core.rules import load_rules
 
 PARTNER = HERE / "partner"
 SITE = HERE / "site"
 SHARED_LIB = HERE / "oms" / "lib"
 
 
-def _functions(folder: Path, kind: str) -> dict:
-    return {p.stem: p.read_text().strip() for p in sorted((folder / kind).glob("*.js"))}
-
-
 def _compile(folder: Path, ddoc_id: str, lib_extra: dict, shared: tuple[str, ...]) -> dict:
-    ddoc: dict = {"_id": ddoc_id, "language": "javascript",
-                  "validate_doc_update": (folder / "validate_doc_update.js").read_text().strip()}
-    views = {}
-    for view_dir in sorted(p for p in (folder / "views").glob("*") if p.is_dir()):
-        views[view_dir.name] = {"map": (view_dir / "map.js").read_text().strip()}
-    if views:
-        ddoc["views"] = views
-    ddoc["filters"] = _functions(folder, "filters")
-    rules = load_rules()
     lib = {name: (SHARED_LIB / f"{name}.js").read_text().strip() for name in shared}
-    lib["replication_rules"] = "module.exports = " + json.dumps(rules["replication"]) + ";"
+    lib["replication_rules"] = "module.exports = " + json.dumps(load_rules()["replication"]) + ";"
     lib.update(lib_extra)
-    ddoc["lib"] = lib
-    return ddoc
+    return compile_design(folder, ddoc_id, lib)
 
 
 def partner_design(partner_id: str) -> dict:

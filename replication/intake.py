@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-from oms.couch import Conflict, CouchError, Database, NotFound
-from oms.fulfilment import SystemAgent, settle
+from oms.fulfilment.handoffs import SystemAgent, settle
+from oms.store.couch import Conflict, CouchError, Database, NotFound
 
 log = logging.getLogger(__name__)
 

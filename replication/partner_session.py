@@ -4,7 +4,7 @@ partner's database with it, so every write reaches CouchDB as the person; it nev
 password. The API takes HTTP Basic instead. A password is checked by the app against the
 account before the server sees it (`account`).
 
-- PouchDB Server reads `name` (not `username`) in POST /_session (DESIGN.md); CouchDB 3 takes
+- PouchDB Server reads `name` (not `username`) in POST /_session (docs/architecture.md); CouchDB 3 takes
   `name` too.
 - Both servers expire the cookie after its timeout (600 s by default) and send a fresh one in
   Set-Cookie (PouchDB Server on every cookie request, CouchDB 3 past half the timeout): `whoami`
@@ -15,8 +15,8 @@ import requests
 from ibm_cloud_sdk_core.authenticators import Authenticator
 from ibmcloudant.cloudant_v1 import CloudantV1
 
-from oms import people
-from oms.couch import CouchServer, Database, Unauthorized, Unavailable
+from oms.identity import people
+from oms.store.couch import CouchServer, Database, Unauthorized, Unavailable
 
 from .partners import PartnerPerson, database_name
 
@@ -102,6 +102,6 @@ def partner_db(server: CouchServer, person: PartnerPerson, cookie: str) -> Datab
     """The partner's own database, as the signed-in person (their session cookie)."""
     svc = CloudantV1(authenticator=CookieAuthenticator(cookie))
     svc.set_service_url(server.url)
-    svc.set_http_client(server.session)  # its cookie jar accepts nothing (oms.couch)
+    svc.set_http_client(server.session)  # its cookie jar accepts nothing (oms.store.couch)
     svc.set_http_config({"timeout": server.timeout})
     return Database(server, svc, database_name(person.partner))

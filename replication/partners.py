@@ -15,18 +15,20 @@ A change the centre refuses is found by `Partners.audit` (the centre's agent), r
 the centre holds, so nothing is lost silently and both sides agree again."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
 
-from oms import cas, people, rules
-from oms.acl import Access
-from oms.config import Settings
-from oms.couch import Conflict, CouchServer, Database, Forbidden, NotFound
-from oms.errors import InvalidInput
-from oms.numbers import NumberAllocator
-from oms.orders import order_id as _order_doc_id  # shipments name orders by number
+from oms.core import rules
+from oms.core.clock import utcnow
+from oms.core.config import Settings
+from oms.core.errors import InvalidInput
+from oms.identity import people
+from oms.identity.acl import Access
+from oms.ordering.orders import order_id as _order_doc_id  # shipments name orders by number
+from oms.store import cas
+from oms.store.couch import Conflict, CouchServer, Database, Forbidden, NotFound
+from oms.store.numbers import NumberAllocator
 
 from . import design, replicator
 
@@ -35,10 +37,6 @@ log = logging.getLogger(__name__)
 
 def R() -> dict:
     return rules.rules()["replication"]["partners"]
-
-
-def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_id(partner_id: str) -> str:
@@ -97,7 +95,7 @@ class PartnerPerson:
         return R()["level_titles"][self.level]
 
     def access(self) -> Access:
-        """The person as oms.orders sees an author (for new_order and history entries)."""
+        """The person as oms.ordering.orders sees an author (for new_order and history entries)."""
         return Access(self.name, "author", ("[Partner]",))
 
 
@@ -366,7 +364,7 @@ class PartnerService:
 
     # writing
     def place(self, data: dict) -> dict:
-        from oms.orders import new_order
+        from oms.ordering.orders import new_order
         self._need("place_order", "place orders")
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
@@ -384,7 +382,7 @@ class PartnerService:
         return self.db.save(doc)
 
     def _change(self, number: str, action: str, changes: dict, reason: str | None, rev: str | None) -> dict:
-        from oms import workflow
+        from oms.ordering import workflow
         self._need("edit_order", "change orders")
         doc = self.order(number)
         if rev and rev != doc["_rev"]:

@@ -3,7 +3,7 @@ restarts after a restart. One module knows how to write them for either server:
 
 - Apache CouchDB 3 evaluates a Mango selector natively and fast; PouchDB Server 4.2.0 ignores a
   selector on POST /_replicate and, in a `_replicator` document with an HTTP source, crashes
-  (FACTS.md). So the selector is used only when both the server that runs the replication and
+  (docs/architecture.md). So the selector is used only when both the server that runs the replication and
   the source are CouchDB 3; otherwise the equivalent filter function of a design document, with
   query_params (it works on both, slower on CouchDB 3).
 - Endpoints carry their credentials in a Basic `Authorization` header object, which both servers
@@ -33,7 +33,8 @@ from urllib.parse import quote
 
 import requests
 
-from oms.couch import Conflict, CouchError, CouchServer, NotFound, Unavailable
+from oms.core import memories
+from oms.store.couch import Conflict, CouchError, CouchServer, NotFound, Unavailable
 
 TIMEOUT = 5
 
@@ -142,19 +143,16 @@ def _same(current: dict, wanted: dict) -> bool:
     return all(current.get(k) == wanted.get(k) for k in _SPEC_KEYS)
 
 
-_copies: dict[str, int] = {}
-
-
 def _replicator_copies(host: CouchServer) -> int:
     """How many copies of each `_replicator` document the server keeps (a cluster's n; 1 for a
     single node or PouchDB Server, whose answer has no `cluster` member)."""
-    n = _copies.get(host.url)
+    n = memories.replicator_copies.get(host.url)
     if n is None:
         try:
             info = host.request("GET", "/_replicator") or {}
         except NotFound:   # not there yet: whatever is written first creates it on one node
             return 1
-        n = _copies[host.url] = int((info.get("cluster") or {}).get("n") or 1)
+        n = memories.replicator_copies[host.url] = int((info.get("cluster") or {}).get("n") or 1)
     return n
 
 
@@ -219,13 +217,10 @@ def remove(host: CouchServer, doc_id: str) -> bool:
     return _delete(host, doc_id, _current(host, doc_id))
 
 
-_schedulers: dict[str, bool] = {}
-
-
 def has_scheduler(host: CouchServer) -> bool:
     """Does the server report its replications through `_scheduler` (CouchDB 2.1+, Cloudant)?
     PouchDB Server answers 404. Asked once per server and kept, unless it could not answer."""
-    known = _schedulers.get(host.url)
+    known = memories.schedulers.get(host.url)
     if known is None:
         try:
             host.request("GET", "/_scheduler/jobs", params={"limit": 0})
@@ -234,7 +229,7 @@ def has_scheduler(host: CouchServer) -> bool:
             known = False
         except CouchError:   # it did not answer now: go by its welcome
             return server_kind(host.url) == "couchdb"
-        _schedulers[host.url] = known
+        memories.schedulers[host.url] = known
     return known
 
 

@@ -15,24 +15,21 @@ decided at the centre, so the branch refuses stock changes and the "allocate" st
 offline wait as submitted and are allocated when they arrive."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from couch_design.deploy import load_rules, security_object
-from oms.config import Settings
-from oms.couch import Conflict, CouchServer, NotFound
-from oms.errors import InvalidInput
+from couch_design.deploy import security_object
+from oms.core.clock import utcnow
+from oms.core.config import Settings
+from oms.core.errors import InvalidInput
+from oms.core.rules import load_rules
+from oms.store.couch import Conflict, CouchServer, NotFound
 
 from . import design, replicator
 
 DEFAULT_BLOCK = 100_000
 COUNTER_ID = "counter:order"
-
-
-def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def replication_ids(name: str) -> tuple[str, str]:
 
 
 def reserve_block(central_admin, size: int) -> tuple[int, int]:
-    """Claim `size` order numbers from the central counter (hi/lo, as oms.numbers does)."""
+    """Claim `size` order numbers from the central counter (hi/lo, as oms.store.numbers does)."""
     for _ in range(50):
         doc = central_admin.get_or_none(COUNTER_ID) or {"_id": COUNTER_ID, "type": "counter", "value": 0}
         start = doc["value"] + 1

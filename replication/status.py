@@ -31,11 +31,12 @@ from urllib.parse import quote
 
 import requests
 
-from oms.config import Settings
-from oms.couch import CouchError, CouchServer
+from oms.core.config import Settings
+from oms.store.couch import CouchError, CouchServer
 
 from . import partners as partners_mod
-from . import replicator, sites as sites_mod
+from . import replicator
+from . import sites as sites_mod
 
 log = logging.getLogger(__name__)
 

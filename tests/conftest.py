@@ -4,13 +4,30 @@ LDAP_URL when they are set, so the same tests can be pointed at Apache CouchDB 3
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from oms import acl, people
-from oms.config import Settings
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
+from oms.core.config import Settings
+from oms.identity import acl, people
+from oms.ordering.orders import OrderService
+from oms.store.numbers import NumberAllocator
+
+TESTS = Path(__file__).resolve().parent
+# Load, fuzz, fault and scale tests: minutes of the full suite, left out of `make test-fast`.
+SLOW = {"unit/test_properties.py", "integration/test_load.py", "integration/test_api_fuzz.py",
+        "integration/replication/test_partner_api_fuzz.py", "integration/test_faults.py",
+        "integration/test_view_paging_scale.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers by folder (unit, integration, e2e), and slow on the files in SLOW."""
+    for item in items:
+        where = Path(str(item.fspath)).resolve().relative_to(TESTS)
+        if where.parts[0] in ("unit", "integration", "e2e"):
+            item.add_marker(where.parts[0])
+        if where.as_posix() in SLOW:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +60,7 @@ def admin_db(server, settings):
 
 @pytest.fixture(scope="session")
 def seeded(server, settings):
-    from oms.seed import seed
+    from oms.devstack.seed import seed
     seed(server, settings, orders=12, progress=lambda *_: None)
     return True
 
@@ -56,7 +73,7 @@ def acl_entries(admin_db):
 @pytest.fixture(scope="session")
 def person(server, settings, acl_entries):
     """person(name, groups) -> (Access, Database as that person), mirrored into _users."""
-    from oms.ldap_demo import DEMO_PEOPLE
+    from oms.devstack.ldap_demo import DEMO_PEOPLE
     demo_groups = {p["uid"]: p["groups"] for p in DEMO_PEOPLE}
 
     def make(name: str, groups=None, level: str | None = None, roles=()):
@@ -83,6 +100,7 @@ def service(person, seeded):
 @pytest.fixture(scope="session")
 def app(stack, seeded):
     from webapp import create_app
+
     # Throttling is tested on its own app (test_security.py); here many tests fail sign-ins on purpose.
     return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=stack.settings)
 

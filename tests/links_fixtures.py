@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 
-from oms import people
-from oms.customers import CustomerService
-from oms.fulfilment import FulfilmentService, SystemAgent
-from oms.numbers import NumberAllocator
-from oms.stock import StockService
+from oms.crm.customers import CustomerService
+from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.service import FulfilmentService
+from oms.identity import people
+from oms.store.numbers import NumberAllocator
+from oms.wms.stock import StockService
 
 NUMBERS = NumberAllocator()
 

@@ -1,14 +1,14 @@
 """A real server stack for a test session or package: PouchDB Server and slapd on free loopback
-ports through oms.runtime (as `oms serve` starts them), or COUCHDB_URL / LDAP_URL when set."""
+ports through oms.devstack.runtime (as `oms serve` starts them), or COUCHDB_URL / LDAP_URL when set."""
 from __future__ import annotations
 
 import uuid
 
-from oms.config import Settings, scratch_secret
+from oms.core.config import Settings, scratch_secret
 
 
 def start_stack(data_dir, db_prefix: str):
-    from oms import runtime
+    from oms.devstack import runtime
     env = Settings.from_env()
     settings = env.with_(data_dir=data_dir, db_name=f"{db_prefix}_{uuid.uuid4().hex[:8]}",
                          secret_key=scratch_secret(env))

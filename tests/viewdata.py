@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from oms.numbers import NumberAllocator
+from oms.store.numbers import NumberAllocator
 
 CUSTOMERS = [("C0001", "Acme Ltd"), ("C0002", "Globex Corporation"), ("C0003", "Initech"),
              ("C0004", "Umbrella Trading"), ("C0005", "Stark Industries")]

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oms.acl import Access
+from oms.identity.acl import Access
 
 from .reader import Source
 

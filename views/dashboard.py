@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from oms import rules
-from oms.acl import Access
+from oms.core import rules
+from oms.identity.acl import Access
 
 from . import catalog
 from .reader import Source

@@ -3,7 +3,7 @@ fields: a prefix range on one term of the design view orders_search ([principal,
 per principal of the person, merged and deduplicated."""
 from __future__ import annotations
 
-from oms.acl import Access
+from oms.identity.acl import Access
 
 from .collate import sortable
 from .reader import Source, iter_rows, read

@@ -1,7 +1,7 @@
 """Category counts and totals, kept off the request path.
 
 A grouped reduce is cheap on CouchDB 3 (stored in the b-tree) but PouchDB Server recomputes it over
-every row at query time: seconds for a large view (FACTS.md). So no page ever waits for one:
+every row at query time: seconds for a large view (docs/architecture.md). So no page ever waits for one:
 results are cached per process, keyed by what was asked and checked against the database's
 update_seq (a cheap GET /db). A stale entry is returned as it is while a background thread
 recomputes it; a missing one is waited for only briefly (a small database answers in
@@ -113,10 +113,6 @@ class TotalsCache:
         seq = db.change_token()
         self._seqs[db.name] = (now, seq)
         return seq
-
-    def peek(self, key):
-        e = self._entries.get(key)
-        return None if e is None else e.value
 
     def get(self, key, seq: str, fn, wait: float = 0.0):
         """(value, fresh): the value for `key` as of `seq`; else the last value (refreshing in the

@@ -5,14 +5,14 @@ import os
 
 from flask import Flask
 
-from oms.config import Settings
+from oms.core.config import Settings
 
 
 def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
     """`settings` (or the environment) name the CouchDB and LDAP servers; `test_config` overrides
     Flask config keys."""
     app = Flask(__name__)
-    from .api_support import StrictJSONProvider
+    from .api.support import StrictJSONProvider
     app.json = StrictJSONProvider(app)  # no NaN/Infinity in request bodies
     settings = settings or Settings.from_env()
     secret = settings.secret_key or os.environ.get("SECRET_KEY")
@@ -30,8 +30,11 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import admin, api, auth, desk, errors, filters, integration, orders, security, services
-    from . import api_wms, customers, stock  # noqa: F401 (api_wms adds routes to api.bp)
+    from . import admin, auth, automation, customers, desk, errors, filters, notifications, orders, security
+    from . import services, stock, tokens, transfer
+    from .api import orders as api_orders  # the rest of /api/v1, and /api/openapi.json
+    from .api import v1 as api
+    from .api import wms  # noqa: F401 (adds the CRM and WMS routes to api.bp)
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -41,7 +44,15 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(orders.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(customers.bp)
-    integration.init_app(app)  # API tokens, import/export, notifications, /api/openapi.json
+    app.register_blueprint(api_orders.docs_bp)   # /api/openapi.json
+    app.register_blueprint(automation.bp)        # webhooks, the agents' log
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(transfer.bp)          # the import and export pages
+    app.register_blueprint(notifications.bp)
+    # Other ways into the API besides staff Basic auth: each returns None (not mine), an Access
+    # or a refusal response. The partner accounts (replication) append theirs here.
+    app.extensions.setdefault("api_authenticators", []).append(tokens.bearer_authenticator)
+    app.extensions["mirrored_tokens"] = set()
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the API takes HTTP Basic only, never the session cookie

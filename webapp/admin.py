@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from oms import rules
-from oms.errors import InvalidInput
+from oms.core import rules
+from oms.core.errors import InvalidInput
 
 from . import services
 from .auth import login_required, require_manager

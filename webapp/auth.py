@@ -5,9 +5,9 @@ import functools
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 
-from oms.acl import Access
-from oms.directory import AuthError
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.identity.acl import Access
+from oms.identity.directory import AuthError
 
 from . import services
 from .errors import problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from oms.agents import webhooks as hooks
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
 from views import catalog
 
 from . import services

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from oms import feeds
-from oms.customers import credit_check, credit_rules, external_id, priority_rules
-from oms.errors import InvalidInput
-from oms.orders import format_cents
+from oms.core.errors import InvalidInput
+from oms.core.money import format_cents
+from oms.crm.customers import credit_check, credit_rules, external_id, priority_rules
+from oms.interchange import feeds
 from views import catalog
 
-from . import links, services
+from . import services
 from .auth import login_required
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -30,14 +30,14 @@ def _page(template, **ctx):
 @bp.get("")
 @login_required
 def index():
-    docs, nxt = links.customers().page(request.args.get("after") or None, limit=50)
+    docs, nxt = services.customers().page(request.args.get("after") or None, limit=50)
     return _page("customers.html", docs=docs, next_after=nxt, external_id=external_id)
 
 
 @bp.get("/<ref>")
 @login_required
 def show(ref):
-    svc = links.customers()
+    svc = services.customers()
     doc = svc.get(ref)
     by_state = svc.open_orders(doc["_id"])
     exposure = svc.exposure_cents(doc["_id"], by_state)
@@ -53,7 +53,7 @@ def update(ref):
     f = request.form
     data = {k: f.get(k, "").strip() for k in FORM_FIELDS if f.get(k, "").strip()}
     data["credit_hold"] = "true" if f.get("credit_hold") else "false"
-    outcome, doc = links.customers().upsert(ref, data)
+    outcome, doc = services.customers().upsert(ref, data)
     flash("Profile saved." if outcome != "unchanged" else "Nothing changed.")
     return redirect(url_for("customers.show", ref=external_id(doc["_id"])), 303)
 
@@ -65,5 +65,5 @@ def import_feed():
     if upload is None or not upload.filename:
         raise InvalidInput("choose a CRM feed file (CSV or JSON) to upload")
     kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
-    report = links.customers().import_rows(feeds.parse(upload.read(), kind, key="customers"))
+    report = services.customers().import_rows(feeds.parse(upload.read(), kind, key="customers"))
     return _page("import_report.html", what="customers", report=report.as_dict(), back=url_for("customers.index"))

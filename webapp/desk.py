@@ -22,13 +22,26 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect,
-                   render_template, request, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
-from oms.couch import CouchError
-from oms.csvtext import CsvLines
-from oms.errors import InvalidInput
-from views import catalog, dashboard as dash, search as searching
+from oms.core.errors import InvalidInput
+from oms.interchange.csvtext import CsvLines
+from oms.store.couch import CouchError
+from views import catalog
+from views import dashboard as dash
+from views import search as searching
 from views.catalog import SortDef, ViewDef
 from views.collate import couch_key
 from views.reader import Page, decode_cursor, encode_cursor, iter_rows, read

@@ -8,8 +8,10 @@ from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from oms.couch import CouchError, Unauthorized
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.interchange.records import ImportRefused
+from oms.store.couch import CouchError, Unauthorized
+from oms.store.idempotency import KeyMismatch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ def problem(status: int, detail: str, **extra):
 def init_app(app) -> None:
     @app.errorhandler(InvalidInput)
     def invalid(exc):
+        return problem(400, exc.reason)
+
+    @app.errorhandler(KeyMismatch)
+    def key_mismatch(exc):
+        return problem(422, exc.reason)
+
+    @app.errorhandler(ImportRefused)
+    def refused(exc):
         return problem(400, exc.reason)
 
     @app.errorhandler(CSRFError)

@@ -1,8 +1,8 @@
 """Jinja filters for view columns and the order page."""
 from __future__ import annotations
 
-from oms import rules
-from oms.orders import format_cents
+from oms.core import rules
+from oms.core.money import format_cents
 
 
 def money(cents):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, make_response, render_template, request
 
-from oms import notifications
+from oms.agents import notifications
 from views import catalog
 from views.reader import decode_cursor, encode_cursor
 

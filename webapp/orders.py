@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from oms import workflow
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.ordering import workflow
 
 from . import services
 from .auth import login_required

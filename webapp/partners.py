@@ -11,17 +11,16 @@ import time
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
 
-from oms.couch import Conflict, Forbidden, Unauthorized
-from oms.errors import InvalidInput
-from oms.numbers import NumberAllocator
+from oms.core.errors import InvalidInput
+from oms.store.couch import Conflict, Forbidden, Unauthorized
+from oms.store.idempotency import Outcome
+from oms.store.numbers import NumberAllocator
 from replication import partner_session
 from replication.partners import PartnerService, partner_numbers
 
-from oms.idempotency import Outcome
-
-from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
-from .api_support import idempotent, json_body, request_fingerprint, respond
 from . import services, sessions
+from .api.support import idempotent, json_body, request_fingerprint, respond
+from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
 from .errors import problem
 from .orders import form_to_input
 
@@ -177,7 +176,7 @@ def _order_page(number, error: str | None = None, code: int = 200):
 
 
 def _editable(doc) -> list[str]:
-    from oms import rules
+    from oms.core import rules
     return rules.rules()["replication"]["partners"]["editable"].get(doc["status"], [])
 
 

@@ -8,9 +8,9 @@ import json
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from oms.couch import Conflict, Forbidden, NotFound
-from oms.errors import InvalidInput
-from oms.orders import order_id
+from oms.core.errors import InvalidInput
+from oms.ordering.orders import order_id
+from oms.store.couch import Conflict, Forbidden, NotFound
 from replication import conflicts, replicator, status
 
 from . import services

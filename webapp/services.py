@@ -1,5 +1,7 @@
 """The external systems, set up once per process (init_app), and the acting person's clients
-per request (on `g`)."""
+per request (on `g`): the order, CRM and WMS services written as the person, with the system
+identity (oms.identity.people.as_system: an ordinary ACL entry, never the CouchDB admin) for the
+automatic hand-offs, resolved and mirrored once a minute per process, not per request."""
 from __future__ import annotations
 
 import hashlib
@@ -8,13 +10,19 @@ import time
 
 from flask import current_app, g, session
 
-from oms import acl, people
-from oms.acl import Access
-from oms.couch import CouchServer
-from oms.directory import AuthError, Directory, Person
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
-from oms.ttl_cache import TTLCache
+from oms.core import memories
+from oms.core.ttl_cache import TTLCache
+from oms.crm.customers import CustomerService
+from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.service import FulfilmentService
+from oms.identity import acl, people
+from oms.identity.acl import Access
+from oms.identity.directory import AuthError, Directory, Person
+from oms.interchange.pipeline import ImportContext
+from oms.ordering.orders import OrderService
+from oms.store.couch import CouchServer
+from oms.store.numbers import NumberAllocator
+from oms.wms.stock import StockService
 
 from . import sessions
 from .throttle import Throttle
@@ -43,7 +51,7 @@ def directory() -> Directory:
 
 
 def admin_db():
-    """Admin credentials: only for syncing people and reading the ACL before login (DESIGN.md)."""
+    """Admin credentials: only for syncing people and reading the ACL before login (docs/architecture.md)."""
     return couch().admin(settings().db_name)
 
 
@@ -59,25 +67,15 @@ def sign_in(person: Person) -> Access:
     return access
 
 
-_acl_cache: dict[str, tuple[float, dict]] = {}   # database name -> (read at, ACL document)
-_acl_lock = threading.Lock()
-
-
 def acl_doc(max_age: float = 5.0) -> dict:
     """The ACL document, re-read at most every few seconds per process (admin read: it is how
-    people are synced, DESIGN.md). Per database: two apps in one process (the tests' own
-    databases) must not read each other's ACL."""
-    name = settings().db_name
-    with _acl_lock:
-        hit = _acl_cache.get(name)
-        if hit is None or time.monotonic() - hit[0] > max_age:
-            hit = _acl_cache[name] = (time.monotonic(), admin_db().get("acl"))
-        return hit[1]
+    people are synced, docs/architecture.md). Per database: two apps in one process (the tests'
+    own databases) must not read each other's ACL."""
+    return memories.acl_document(settings().db_name, max_age, lambda: admin_db().get("acl"))
 
 
 def forget_acl() -> None:
-    with _acl_lock:
-        _acl_cache.clear()
+    memories.forget_acl_documents()
 
 
 def start_session(person: Person, access: Access) -> None:
@@ -138,9 +136,8 @@ def person_db(access: Access | None = None):
 
 
 def order_service(access: Access | None = None) -> OrderService:
-    access = access or current_access()
-    from .links import fulfilment  # orders with their CRM/WMS hand-offs (oms/fulfilment.py)
-    return fulfilment(access)
+    """Orders with their CRM/WMS hand-offs (oms/fulfilment/handoffs.py)."""
+    return fulfilment(access or current_access())
 
 
 class _CredentialCache(TTLCache):
@@ -154,3 +151,43 @@ class _CredentialCache(TTLCache):
 
 def current_app_ext(name: str):
     return current_app.extensions[name]
+
+
+_agent_lock = threading.Lock()
+AGENT_TTL = 60.0
+
+
+def agent() -> SystemAgent:
+    app = current_app._get_current_object()
+    ext = app.extensions
+    with _agent_lock:
+        cached = ext.get("oms_agent")
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+    s = settings()
+    entries = admin_db().get("acl").get("entries", [])  # the ACL document, as at sign-in
+    access, db = people.as_system(couch(), app.config["SECRET_KEY"], s.db_name, entries)
+    made = SystemAgent(access, db, ext["numbers"])
+    with _agent_lock:
+        ext["oms_agent"] = (time.monotonic() + AGENT_TTL, made)
+    return made
+
+
+def fulfilment(access: Access | None = None) -> FulfilmentService:
+    access = access or current_access()
+    return FulfilmentService(person_db(access), access, current_app.extensions["numbers"], agent)
+
+
+def stock(access: Access | None = None) -> StockService:
+    access = access or current_access()
+    return StockService(person_db(access), access)
+
+
+def customers(access: Access | None = None) -> CustomerService:
+    access = access or current_access()
+    return CustomerService(person_db(access), access)
+
+
+def import_context(access, progress=None) -> ImportContext:
+    return ImportContext(db=person_db(access), access=access, numbers=current_app.extensions["numbers"],
+                         progress=progress, directory=directory())

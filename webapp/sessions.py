@@ -12,8 +12,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from oms import people
-from oms.ttl_cache import TTLCache
+from oms.core.ttl_cache import TTLCache
+from oms.identity import people
 
 LIFETIME_SECONDS = 12 * 3600     # a session lasts a working day at most, however active
 RECHECK_SECONDS = 300            # staff: the directory is asked again this often

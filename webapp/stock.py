@@ -3,19 +3,21 @@ Warehouse role, the availability answer the order form asks for as one types (ht
 and shipping from the order page. Also the order page's CRM/WMS panel (template globals)."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from oms import feeds, fulfilment, workflow
-from oms.customers import priority as compute_priority, today_of
-from oms.errors import InvalidInput
-from oms.orders import utcnow
-from oms.shipments import shippable
-from oms.stock import allocated_by_line, available, clean_sku, clean_warehouse, held, shipped_at
+from oms.core.clock import utcnow
+from oms.core.errors import InvalidInput
+from oms.crm.customers import priority as compute_priority
+from oms.crm.customers import today_of
+from oms.fulfilment import handoffs as fulfilment
+from oms.interchange import feeds
+from oms.ordering import workflow
+from oms.wms.shipments import shippable
+from oms.wms.stock import allocated_by_line, available, clean_sku, clean_warehouse, held, shipped_at
 from views import catalog
 
-from . import links, services
+from . import services
 from .auth import login_required
 
 bp = Blueprint("stock", __name__)
@@ -36,7 +38,7 @@ def _page(template, **ctx):
 def index():
     after = request.args.get("after")
     after_key = after.split("|", 1) if after and "|" in after else None
-    rows, nxt = links.stock().page(after_key, limit=50)
+    rows, nxt = services.stock().page(after_key, limit=50)
     return _page("stock.html", rows=rows, next_after="|".join(nxt) if nxt else None)
 
 
@@ -45,7 +47,7 @@ def index():
 def show(sku):
     sku = clean_sku(sku)
     access = services.current_access()
-    svc = links.stock()
+    svc = services.stock()
     docs = svc.levels(sku)
     queue = svc.db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}], limit=100)["rows"]
     if not docs and not queue:
@@ -66,7 +68,7 @@ def receive():
         qty = int(f.get("qty", "").strip())
     except ValueError:
         raise InvalidInput(f"the quantity received must be a whole number from 1, not {f.get('qty')!r}") from None
-    doc, served = fulfilment.receive(links.stock(), links.agent(), clean_sku(f.get("sku")),
+    doc, served = fulfilment.receive(services.stock(), services.agent(), clean_sku(f.get("sku")),
                                      clean_warehouse(f.get("warehouse") or "MAIN"), qty)
     flash(f"Received {qty} x {doc['sku']} at {doc['warehouse']}; "
           + (f"{sum(s['qty'] for s in served)} went to {len(served)} waiting order line(s)." if served
@@ -81,7 +83,7 @@ def import_feed():
     if upload is None or not upload.filename:
         raise InvalidInput("choose a WMS feed file (CSV or JSON) to upload")
     kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
-    report = feeds.import_stock(feeds.parse(upload.read(), kind, key="stock"), links.stock(), links.agent())
+    report = feeds.import_stock(feeds.parse(upload.read(), kind, key="stock"), services.stock(), services.agent())
     return _page("import_report.html", what="stock", report=report.as_dict(), back=url_for("stock.index"))
 
 
@@ -105,7 +107,7 @@ def form_lines(values) -> list[dict]:
 @bp.app_template_global()
 def availability_for(values) -> list:
     lines = form_lines(values)
-    return links.stock().availability(lines) if lines else []
+    return services.stock().availability(lines) if lines else []
 
 
 @bp.app_template_global()

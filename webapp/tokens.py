@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
-from oms import rules, tokens
-from oms.errors import InvalidInput
+from oms.core import rules
+from oms.core.errors import InvalidInput
+from oms.identity import tokens
 from views import catalog
 
 from . import services
@@ -28,7 +29,7 @@ def bearer_authenticator(req):
     access = tokens.access_of(doc)
     mirrored = current_app.extensions["mirrored_tokens"]
     if doc["_id"] not in mirrored:   # once per process: SECRET_KEY may have changed since issue
-        from oms import people
+        from oms.identity import people
         people.mirror(services.couch(), current_app.config["SECRET_KEY"], access, kind="token")
         mirrored.add(doc["_id"])
     return access

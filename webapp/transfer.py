@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
-from oms import exporting, importing
+from oms.interchange import exporting, formats, importing
+from oms.interchange.records import ImportRefused
 from views import catalog
 
 from . import services
@@ -29,7 +30,6 @@ def index():
 @bp.post("/import")
 @login_required
 def upload():
-    from .integration import import_context
     access = services.current_access()
     if not access.at_least("author"):
         abort(403, f"As {access.level_title} you may not import.")
@@ -38,9 +38,9 @@ def upload():
         return _page(400, error="Choose a file to import.")
     kind = request.form.get("kind") or None
     try:
-        fmt = importing.format_from_name(f.filename)
-        report = importing.import_bytes(import_context(access), f.read(), fmt, kind, filename=f.filename)
-    except importing.ImportRefused as exc:
+        fmt = formats.format_from_name(f.filename)
+        report = importing.import_bytes(services.import_context(access), f.read(), fmt, kind, filename=f.filename)
+    except ImportRefused as exc:
         return _page(400, error=f"{f.filename}: {exc.reason}")
     return _page(200, report=report.as_dict())
 

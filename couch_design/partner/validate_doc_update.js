@@ -51,7 +51,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
     return;
   }
   if (type === 'idem') {
-    // The record of an Idempotency-Key of the partner API (oms/idempotency.py): a person's own,
+    // The record of an Idempotency-Key of the partner API (oms/store/idempotency.py): a person's own,
     // completed once with the answer; it stays in this copy (filters/to_centre.js sends none).
     if (newDoc.by !== who || (oldDoc && (oldDoc.by !== who || oldDoc.fingerprint !== newDoc.fingerprint))) {
       _err('An Idempotency-Key record is your own and keeps its request (by must be you, ' + who + ').');

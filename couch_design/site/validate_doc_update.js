@@ -1,6 +1,6 @@
 function (newDoc, oldDoc, userCtx, secObj) {
   // A branch office's replica (written by `oms replicate site`, never replicated back): stock is
-  // decided at the centre only (DESIGN.md). Orders placed here wait as submitted and are
+  // decided at the centre only (docs/architecture.md). Orders placed here wait as submitted and are
   // allocated when they reach the centre; stock documents change only by replication from it.
   var rules = require('lib/replication_rules').sites;
   var roles = userCtx.roles || [];

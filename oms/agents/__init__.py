@@ -16,8 +16,9 @@ import logging
 import time
 from typing import Callable
 
-from .. import clock as clk
-from ..couch import Conflict, CouchError
+from oms.core import clock as clk
+from oms.store.couch import Conflict, CouchError
+
 from . import escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
 from .base import AgentContext, RunLog, agent_rules, finish_log, start_log
 
@@ -97,9 +98,10 @@ def schedule(ctx: AgentContext, interval: float = 30, iterations: int | None = N
 
 def context_from_settings(settings, clock: clk.Clock = clk.system, with_directory: bool = True) -> AgentContext:
     """The agents' context for `oms agents ...`: the system identity, mirrored into _users."""
-    from .. import people
-    from ..couch import CouchServer
-    from ..directory import Directory
+    from oms.identity import people
+    from oms.identity.directory import Directory
+    from oms.store.couch import CouchServer
+
     from .mailer import SmtpSettings
     server = CouchServer(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
     entries = server.admin(settings.db_name).get("acl")["entries"]

@@ -15,12 +15,13 @@ from typing import Callable
 
 import requests
 
-from .. import clock as clk
-from .. import rules
-from ..acl import Access
-from ..couch import Conflict, CouchError, Database
-from ..numbers import NumberAllocator
-from ..orders import OrderService
+from oms.core import clock as clk
+from oms.core import rules
+from oms.identity.acl import Access
+from oms.ordering.orders import OrderService
+from oms.store.couch import Conflict, CouchError, Database
+from oms.store.numbers import NumberAllocator
+
 from .mailer import SmtpSettings
 
 log = logging.getLogger("oms.agents")
@@ -35,7 +36,7 @@ class AgentContext:
     db: Database
     access: Access
     clock: clk.Clock = clk.system
-    directory: object | None = None          # oms.directory.Directory: people and their e-mail
+    directory: object | None = None          # oms.identity.directory.Directory: people and their e-mail
     smtp: SmtpSettings | None = None
     http: requests.Session = field(default_factory=requests.Session)
     acl_entries: list | None = None

@@ -7,9 +7,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from .. import clock as clk
-from .. import rules, workflow
-from ..couch import Conflict, Forbidden, NotFound
+from oms.core import clock as clk
+from oms.core import rules
+from oms.ordering import workflow
+from oms.store.couch import Conflict, Forbidden, NotFound
+
 from .base import AgentContext, RunLog, agent_rules, notify, stable_id
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import clock as clk
-from ..couch import Conflict, Forbidden, NotFound
-from ..errors import InvalidInput
+from oms.core import clock as clk
+from oms.core.errors import InvalidInput
+from oms.store.couch import Conflict, Forbidden, NotFound
+
 from .base import AgentContext, RunLog, agent_rules, notify
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import clock as clk
+from oms.core import clock as clk
+
 from .base import AgentContext, RunLog, agent_rules
 
 BATCH = 500

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 
-from .. import clock as clk
-from ..couch import Conflict
+from oms.core import clock as clk
+from oms.store.couch import Conflict
+
 from . import mailer
 from .base import AgentContext, RunLog, agent_rules
 from .reminders import people

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from ..couch import Conflict
+from oms.store.couch import Conflict
+
 from .base import AgentContext, RunLog
 
 NAMES = {"create": "order.created", "submit": "order.submitted", "approve": "order.approved",
@@ -89,7 +90,7 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
     since = state.get("since", "0")
     hooks = webhooks(ctx)
     while True:
-        # POST /_changes with a selector is ignored by PouchDB Server (FACTS.md): filter here.
+        # POST /_changes with a selector is ignored by PouchDB Server (docs/architecture.md): filter here.
         res = ctx.db.get_json("_changes", since=since, limit=BATCH, include_docs="true")
         orders = [r["doc"] for r in res.get("results", [])
                   if r.get("doc") and r["doc"].get("type") == "order" and not r.get("deleted")]

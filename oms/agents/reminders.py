@@ -3,8 +3,10 @@ their roles own (owner_role in rules/workflow.json), most urgent first, as they 
 One notification per person per day (`digest:<name>:<date>`): repeated runs send nothing new."""
 from __future__ import annotations
 
-from .. import acl, rules
-from ..acl import Access
+from oms.core import rules
+from oms.identity import acl
+from oms.identity.acl import Access
+
 from .base import AgentContext, RunLog, agent_rules, notify
 
 

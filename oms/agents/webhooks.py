@@ -14,9 +14,10 @@ import uuid
 
 import requests
 
-from .. import clock as clk
-from ..couch import Conflict, Database, NotFound
-from ..errors import InvalidInput
+from oms.core import clock as clk
+from oms.core.errors import InvalidInput
+from oms.store.couch import Conflict, Database, NotFound
+
 from .base import AgentContext, RunLog, agent_rules
 from .outbox import public
 

@@ -7,9 +7,10 @@ import itertools
 
 import pytest
 
-from oms import rules, workflow
-from oms.acl import Access
-from oms.couch import CouchError, Forbidden
+from oms.core import rules
+from oms.identity.acl import Access
+from oms.ordering import workflow
+from oms.store.couch import CouchError, Forbidden
 from tests.unit.test_schema_parity import GOOD
 
 NOW = "2026-11-25T12:00:00Z"
@@ -24,7 +25,7 @@ def order_in(state: str, number: str, owner: str) -> dict:
 
 
 def rulebook_allows(level: str, has_role: bool, own: bool, t: dict) -> bool:
-    """The rulebook read by hand, independent of oms.workflow: Authors and up act; Authors only on
+    """The rulebook read by hand, independent of oms.ordering.workflow: Authors and up act; Authors only on
     orders naming them; the transition's role, or Manager level (override)."""
     idx = LEVELS.index
     if idx(level) < idx("author"):
@@ -50,7 +51,7 @@ def matrix_db(server, settings):
 
 @pytest.fixture(scope="module")
 def matrix(matrix_db, person, server, settings):
-    from oms import people
+    from oms.identity import people
     db_name, admin_db = matrix_db
 
     def as_person(name, level, roles):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from oms.couch import Forbidden
+from oms.store.couch import Forbidden
 
 
 def acl_form(web):
@@ -58,8 +58,8 @@ def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, w
 
 
 def test_two_apps_on_two_databases_each_read_their_own_acl(app, server, settings):
-    # The ACL cache was one per process: an app on another database (the API fuzz's, issue 8)
-    # could be handed this database's ACL for a few seconds, and the other way round.
+    # The ACL is kept per database: an app on another database in the same process (the API
+    # fuzz's) must never be handed this database's ACL, nor this one the other's.
     from couch_design.deploy import deploy
     from webapp import create_app, services
     other = settings.with_(db_name=settings.db_name + "_acl2")

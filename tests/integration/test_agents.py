@@ -17,13 +17,15 @@ import pytest
 from click.testing import CliRunner
 
 from couch_design.deploy import deploy
-from oms import acl, agents, clock, people
+from oms import agents
 from oms.agents import AgentContext, webhooks
 from oms.agents.mailer import SmtpSettings
-from oms.directory import Directory
-from oms.ldap_demo import DEMO_PEOPLE
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
+from oms.core import clock
+from oms.devstack.ldap_demo import DEMO_PEOPLE
+from oms.identity import acl, people
+from oms.identity.directory import Directory
+from oms.ordering.orders import OrderService
+from oms.store.numbers import NumberAllocator
 
 T0 = clock.parse("2026-03-02T09:00:00Z")
 GROUPS = {p["uid"]: p["groups"] for p in DEMO_PEOPLE}
@@ -382,7 +384,7 @@ def test_notifications_show_in_the_web_app_with_a_badge(world, stack):
 
 
 def test_oms_agents_run_from_the_command_line_with_a_fixed_time(world):
-    from oms.cli import main
+    from oms.cli.main import main
     env = world.settings.with_(db_name=world.name).to_env()
     result = CliRunner().invoke(main, ["agents", "run", "--only", "expiry", "--only", "outbox", "--now", at(days=60)],
                                 env=env)
@@ -393,7 +395,7 @@ def test_oms_agents_run_from_the_command_line_with_a_fixed_time(world):
 
 
 def test_housekeeping_forgets_old_idempotency_records_but_keeps_import_claims(world):
-    from oms.idempotency import Idempotency, Outcome, record_id
+    from oms.store.idempotency import Idempotency, Outcome, record_id
     sally_db = world.svc("sally", at()).db
     old = Idempotency(sally_db, "sally", clock=lambda: at(days=-10))
     old.run("old-key", "fp", reserve=dict, perform=lambda r: Outcome(201, {}))

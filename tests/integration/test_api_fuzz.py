@@ -1,4 +1,4 @@
-"""The API under schemathesis (issue 8): every operation of /api/openapi.json, with generated
+"""The API under schemathesis: every operation of /api/openapi.json, with generated
 valid and invalid input, as a Manager (sees everything), as a Sales Author and with an API token,
 answers as documented and never with a server error. Sizes and flags: tests/fuzzing.py.
 
@@ -10,7 +10,7 @@ import pytest
 from schemathesis import GenerationMode
 
 from tests import fuzzing
-from webapp import openapi
+from webapp.api import openapi
 
 STAFF_OPERATIONS = [(path, method) for path, ops in openapi.PATHS.items() for method in ops
                     if not path.startswith("/api/v1/partner/")]
@@ -23,7 +23,7 @@ MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 @pytest.fixture(scope="module")
 def fuzz_app(stack, server, settings):
     from couch_design.deploy import deploy
-    from oms.seed import seed
+    from oms.devstack.seed import seed
     from webapp import create_app
     s = settings.with_(db_name=settings.db_name + "_fuzz")
     deploy(server.admin(s.db_name), progress=lambda *_: None)
@@ -35,8 +35,8 @@ def fuzz_app(stack, server, settings):
 
 @pytest.fixture(scope="module")
 def credentials(fuzz_app, server, settings):
-    from oms import tokens
-    from oms.acl import Access
+    from oms.identity import tokens
+    from oms.identity.acl import Access
     s = settings.with_(db_name=settings.db_name + "_fuzz")
     token, _ = tokens.issue(server.admin(s.db_name), server, s.secret_key, Access("mia", "manager", ()),
                             "fuzz-wms", "editor", ["[Warehouse]"])
@@ -52,7 +52,7 @@ def schema(fuzz_app):
 @pytest.fixture(scope="module")
 def known(fuzz_app, server, settings):
     """Real identifiers of the fuzz database, drawn besides random ones."""
-    from oms import seed
+    from oms.devstack import seed
     db = server.admin(settings.db_name + "_fuzz")
     rows = db.all_docs(start_key="order:", end_key="order:\ufff0", limit=20)["rows"]
     numbers = [r["id"].split(":", 1)[1] for r in rows]
@@ -65,7 +65,7 @@ def known(fuzz_app, server, settings):
 def plant(known):
     """Real values for body fields, so valid bodies also reach the credit check, the stock and
     the workflow (tests/fuzzing.py planted())."""
-    from oms import rules
+    from oms.core import rules
     actions = sorted({t["name"] for t in rules.workflow()["transitions"]} | {"edit", "amend"})
     return {"customer": known["ref"], "sku": known["sku"], "warehouse": known["warehouse"],
             "action": actions, "line": [1, 2], "status": ["draft", "submitted"], "qty": [1, 2, 5, 40],

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from oms import order_api
-from oms.idempotency import Idempotency, Outcome, fingerprint, record_id
+from oms.ordering import order_api
+from oms.store.idempotency import Idempotency, Outcome, fingerprint, record_id
 
 
 def basic(name, password="demo"):
@@ -138,6 +138,6 @@ def test_nobody_else_may_complete_or_rewrite_a_persons_record(person, service):
     _, carl_db = person("carl")
     doc = carl_db.get(record_id("person", "sally", key))
     doc["response"] = {"status": 201, "body": {"x": 2}}
-    from oms.couch import Forbidden
+    from oms.store.couch import Forbidden
     with pytest.raises(Forbidden, match="written once|Only sally"):
         carl_db.save(doc)

@@ -1,4 +1,4 @@
-"""The API against its OpenAPI document (webapp/openapi.py, served at /api/openapi.json): every
+"""The API against its OpenAPI document (webapp/api/openapi.py, served at /api/openapi.json): every
 route under /api is described (and every description has a route), and real answers of the
 real app on real servers match the documented statuses, media types and schemas."""
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_the_document_is_valid_openapi(spec):
 def test_every_api_route_is_in_the_document_and_every_documented_path_has_a_route(app, spec):
     routes = set(api_rules(app))
     documented = {(p, m) for p, ops in spec["paths"].items() for m in ops}
-    assert routes - documented == set(), "routes without an OpenAPI description (add them to webapp/openapi.py)"
+    assert routes - documented == set(), "routes without an OpenAPI description (add them to webapp/api/openapi.py)"
     assert documented - routes == set(), "OpenAPI paths without a route"
 
 

@@ -9,8 +9,8 @@ import uuid
 
 from click.testing import CliRunner
 
-from oms import tokens
-from oms.acl import Access
+from oms.identity import tokens
+from oms.identity.acl import Access
 
 
 def bearer(token):
@@ -91,8 +91,9 @@ def test_only_a_manager_may_open_the_token_page_or_write_tokens(web, person):
     web.login("carl")
     assert web.get("/admin/tokens").status_code == 403
     _, carl_db = person("carl")
-    from oms.couch import Forbidden
     import pytest
+
+    from oms.store.couch import Forbidden
     with pytest.raises(Forbidden, match="Only Manager"):
         carl_db.save({"_id": "apitoken:forged", "type": "api_token", "client": "x", "identity": "api.x",
                       "level": "manager", "roles": [], "hash": "0" * 64, "created_by": "carl", "created_at": "x"})
@@ -109,7 +110,8 @@ def test_a_client_has_one_active_token_at_a_time(person, server, settings):
     name = client_name()
     tokens.issue(db, server, settings.secret_key, access, name, "reader")
     import pytest
-    from oms.errors import InvalidInput
+
+    from oms.core.errors import InvalidInput
     with pytest.raises(InvalidInput, match="already has an active token"):
         tokens.issue(db, server, settings.secret_key, access, name, "reader")
     with pytest.raises(InvalidInput, match="above your own level"):
@@ -117,7 +119,7 @@ def test_a_client_has_one_active_token_at_a_time(person, server, settings):
 
 
 def test_the_command_line_issues_lists_and_revokes_tokens(settings, app):
-    from oms.cli import main
+    from oms.cli.main import main
     runner = CliRunner()
     env = settings.to_env()
     name = client_name()

@@ -12,8 +12,8 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from oms.csvtext import FORMULA_START
-from oms.import_formats import read_csv
+from oms.interchange.csvtext import FORMULA_START
+from oms.interchange.formats import read_csv
 
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -120,7 +120,7 @@ def test_the_api_export_writes_formulas_as_text_in_both_shapes(app, formula_orde
 
 
 def test_oms_export_writes_formulas_as_text(settings, tmp_path, formula_order):
-    from oms.cli import main
+    from oms.cli.main import main
     out = tmp_path / "all.csv"
     res = CliRunner().invoke(main, ["export", "all_orders", "--format", "csv", "--shape", "orders",
                                     "--out", str(out), "--as", "rita"], env=settings.to_env())

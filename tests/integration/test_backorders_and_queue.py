@@ -65,7 +65,7 @@ def test_a_receipt_needs_the_warehouse_role(app, new_sku):
 
 
 def test_a_receipt_retried_with_its_idempotency_key_adds_the_stock_once(app, agent, new_sku):
-    # The API fuzz (issue 8) found receipts answering 201 without taking an Idempotency-Key.
+    # A receipt is a create: it takes an Idempotency-Key, so a retried one is counted once.
     import uuid
     sku, key = new_sku(0), str(uuid.uuid4())
     client = app.test_client()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from oms.couch import Forbidden
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.store.couch import Forbidden
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
@@ -70,7 +70,7 @@ def test_credit_approves_a_held_order_only_with_a_reason_then_it_is_allocated(fu
 
 
 def test_the_database_refuses_approving_a_held_order_without_a_reason(person, fulfil, new_customer, new_sku):
-    from oms import workflow
+    from oms.ordering import workflow
     held = place(fulfil, new_customer(credit_limit_cents=10_000), new_sku(10), 3)
     access, db = person("carl")
     new = workflow.apply(access, held, "approve", "2026-11-25T10:00:00Z")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import json
 
-from oms.errors import InvalidInput
-from oms.feeds import import_stock, parse
+from oms.core.errors import InvalidInput
+from oms.interchange.feeds import import_stock, parse
 from tests.links_fixtures import agent, unique  # noqa: F401
 
 
@@ -91,7 +91,7 @@ def test_feeds_parse_csv_and_json_alike():
 
 
 def test_a_feed_that_is_not_utf8_is_refused_with_400_and_the_reason(app):
-    # Found by the API fuzz (issue 8): the bytes were decoded unguarded, a 500.
+    # Bytes that are not UTF-8 are the client's mistake: a 400 that says so, never a 500.
     c = app.test_client()
     for path, kind in (("/api/v1/customers/import", "application/json"), ("/api/v1/stock/import", "text/csv")):
         r = c.post(path, data=b"\xf7{\x17", headers={**basic("mia"), "Content-Type": kind})
@@ -100,7 +100,7 @@ def test_a_feed_that_is_not_utf8_is_refused_with_400_and_the_reason(app):
 
 
 def test_a_csv_feed_with_odd_line_ends_or_a_huge_field_is_read_or_refused_never_a_500(app):
-    # Found by the API fuzz (issue 8): a lone carriage return in a field raised csv.Error (a 500).
+    # A lone carriage return ends a line, as spreadsheets read it, and never raises csv.Error.
     assert parse("id,name\nC1,Acme\rLtd\n", "text/csv") == [{"id": "C1", "name": "Acme"}, {"id": "Ltd", "name": ""}]
     try:
         parse("id,name\nC1," + "x" * 200_000 + "\n", "text/csv")   # past the csv module's field limit
@@ -149,7 +149,7 @@ def test_customers_and_stock_are_listed_a_page_at_a_time_by_key(app):
 
 
 def test_a_page_size_out_of_range_or_not_a_plain_number_is_refused_with_400(app):
-    # Found by the API fuzz (issue 8): limit=-3 was clamped and answered, though the document says 1..200.
+    # limit outside 1..200 (the API document's range) is refused, not clamped.
     c = app.test_client()
     for path in ("/api/v1/customers", "/api/v1/stock"):
         for limit in ("0", "-3", "201", "x", "\u00b2"):
@@ -159,7 +159,7 @@ def test_a_page_size_out_of_range_or_not_a_plain_number_is_refused_with_400(app)
 
 
 def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(app):
-    # Found for the API fuzz (issue 8): {"name": {"a": 1}} was stored as the name "{'a': 1}".
+    # Text is text: {"name": {"a": 1}} is refused with a sentence, never stored as "{'a': 1}".
     c = app.test_client()
     for body, needle in (({"name": {"a": 1}}, "name must be text"), ({"partner": 5}, "partner must be text"),
                          ({"credit_hold": 1}, "credit_hold must be true or false"),
@@ -171,7 +171,7 @@ def test_profile_fields_that_are_not_text_are_refused_not_stored_as_their_repr(a
 
 def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
     # int(float("inf")) raises OverflowError, which nothing caught: a 500 on days_late: Infinity.
-    from oms.customers import profile_from_input
+    from oms.crm.customers import profile_from_input
     for field in ("days_late", "credit_limit_cents"):
         try:
             profile_from_input({field: float("inf")})
@@ -182,8 +182,8 @@ def test_a_whole_number_that_is_infinite_is_refused_not_a_crash():
 
 
 def test_stock_input_of_the_wrong_kind_is_a_400_with_the_reason_not_a_403_or_a_500(app, agent):
-    # Found for the API fuzz (issue 8): a description that is not text, or a quantity past the
-    # maximum, was refused by validate_doc_update (403 "Not allowed") or, in a feed, crashed (500).
+    # A description that is not text, or a quantity past the maximum, is the client's mistake: a
+    # 400 with the reason, before validate_doc_update would refuse it (403) or a feed could fail (500).
     c = app.test_client()
     sku = unique("FZ")
     for method, path, body, needle in (

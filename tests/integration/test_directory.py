@@ -1,4 +1,4 @@
-"""The LDAP directory client against a real slapd (oms.ldap_demo.DemoSlapd)."""
+"""The LDAP directory client against a real slapd (oms.devstack.ldap_demo.DemoSlapd)."""
 import base64
 import hashlib
 import os
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from oms.ldap_demo import SLAPD
+from oms.devstack.ldap_demo import SLAPD
 
 if not os.access(SLAPD, os.X_OK):
     pytest.skip(f"{SLAPD} is not installed (apt-get install slapd ldap-utils)",
@@ -15,9 +15,9 @@ if not os.access(SLAPD, os.X_OK):
 
 import ldap  # noqa: E402
 
-from oms import directory  # noqa: E402
-from oms.directory import AuthError, Directory, Person  # noqa: E402
-from oms.ldap_demo import DEMO_PASSWORD, DEMO_PEOPLE, DemoSlapd, ssha  # noqa: E402
+from oms.devstack.ldap_demo import DEMO_PASSWORD, DEMO_PEOPLE, DemoSlapd, ssha  # noqa: E402
+from oms.identity import directory  # noqa: E402
+from oms.identity.directory import AuthError, Directory, Person  # noqa: E402
 
 BAD_NAMES = ["*", "sally)(uid=*", "*)(|(uid=*", "admin,ou=x", "a\\b", "", "sally\x00", "sally\n"]
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from oms import dxl
-from oms.directory import Directory
-from oms.importing import ImportContext, ImportRefused, import_bytes
-from oms.numbers import NumberAllocator
+from oms.identity.directory import Directory
+from oms.interchange import dxl
+from oms.interchange.importing import import_bytes
+from oms.interchange.pipeline import ImportContext
+from oms.interchange.records import ImportRefused
+from oms.store.numbers import NumberAllocator
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "notes_orders.dxl"
 
@@ -139,6 +141,7 @@ def test_a_dxl_file_that_declares_entities_is_refused_and_nothing_written(person
 
 def test_the_upload_page_takes_a_dxl_export_and_lists_what_did_not_map(app, seeded):
     import io
+
     from tests.conftest import WebClient
     web = WebClient(app)
     web.login("mia")

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from oms import exporting, xmlformat
-from oms.importing import read_records
+from oms.interchange import exporting, xmlformat
+from oms.interchange.formats import read_records
 from views import catalog
 
 
@@ -86,7 +86,7 @@ def test_a_selection_never_leaks_an_order_the_person_may_not_read(person, restri
 
 
 def test_bad_export_requests_are_refused_with_the_reason(person):
-    from oms.errors import InvalidInput
+    from oms.core.errors import InvalidInput
     access, db = person("rita")
     with pytest.raises(InvalidInput, match="format must be one of csv, json, xml"):
         exporting.export(db, access, catalog.get("all_orders"), "pdf")
@@ -127,7 +127,7 @@ def test_the_page_streams_a_download_and_readers_cannot_import(web):
 
 # ------------------------------------------------------------------ the command line
 def test_oms_import_shows_progress_and_a_summary_and_oms_export_writes_a_file(settings, tmp_path, seeded):
-    from oms.cli import main
+    from oms.cli.main import main
     t = uuid.uuid4().hex[:6]
     path = tmp_path / "orders.csv"
     path.write_text(f"external_ref,customer,sku,qty,unit_price\nCLI-{t},C0001,WID-100,1,4.50\nCLI-{t}-2,C0404,X,1,1\n")

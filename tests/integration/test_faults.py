@@ -8,8 +8,8 @@ import time
 import pytest
 
 from couch_design.deploy import deploy
-from oms.couch import CouchServer
-from oms.embedded import EmbeddedCouch
+from oms.devstack.embedded import EmbeddedCouch
+from oms.store.couch import CouchServer
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"sally:demo").decode()}
 ORDER = {"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "1.00"}]}

@@ -2,7 +2,7 @@
 rows it did not take, and changes nothing when run again."""
 from click.testing import CliRunner
 
-from oms.cli import main
+from oms.cli.main import main
 from tests.links_fixtures import agent, unique  # noqa: F401
 
 

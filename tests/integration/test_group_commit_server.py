@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from oms.couch import Conflict, Forbidden
-from oms.orders import new_order
+from oms.ordering.orders import new_order
+from oms.store.couch import Conflict, Forbidden
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import uuid
 
 import pytest
 
-from oms import importing
-from oms.importing import ImportContext, ImportRefused, import_bytes
-from oms.numbers import NumberAllocator
+from oms.interchange import formats, pipeline
+from oms.interchange.importing import import_bytes
+from oms.interchange.pipeline import ImportContext
+from oms.interchange.records import ImportRefused
+from oms.store.numbers import NumberAllocator
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def volume(server, settings, person):
     """A database of its own for the tests that import thousands of orders, so the shared one
     keeps the small counts other tests page and chart. -> (ctx(name), admin Database)."""
     from couch_design.deploy import deploy
-    from oms import people
+    from oms.identity import people
     name = f"{settings.db_name}_import_volume"
     admin = server.admin(name)
     deploy(admin, progress=lambda *_: None)
@@ -83,7 +85,7 @@ def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_i
 
 
 def test_a_priority_in_digits_that_are_not_plain_ascii_is_a_reported_row_not_a_crash(ctx):
-    # Found for the API fuzz (issue 8): "\u00b2".isdigit() is true but int("\u00b2") fails: a 500.
+    # "\u00b2".isdigit() is true but int("\u00b2") fails: a number is ASCII digits, else a problem.
     csv_text = f"external_ref,customer,sku,qty,unit_price,priority\nSUP-{tag()},C0001,WID-100,1,4.50,\u00b2\n"
     report = import_bytes(ctx(), csv_text.encode(), "csv")
     assert report.counts["failed"] == 1 and "priority must be a whole number from 1 to 5" in report.problems[0].reason
@@ -122,7 +124,7 @@ def test_a_changed_row_for_an_order_imported_before_is_reported_not_applied(ctx,
 
 
 def test_an_import_that_stopped_after_claiming_a_reference_is_finished_by_the_next_run(ctx, admin_db):
-    """The claim (refclaims:..., oms/refclaims.py) is written before its order; a run that died
+    """The claim (refclaims:..., oms/interchange/refclaims.py) is written before its order; a run that died
     between the two leaves the claim alone. The next run writes the order under the number the claim reserved."""
     t = tag()
     data = f"external_ref,customer,sku,qty,unit_price\nST-{t},C0001,WID-100,2,4.50\n".encode()
@@ -211,7 +213,7 @@ def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_the
         volume, monkeypatch, stages):
     ctx, admin_db = volume
     if stages == "rounds":
-        monkeypatch.setattr(importing, "_stages", importing.serial_stages)
+        monkeypatch.setattr(pipeline, "_stages", pipeline.serial_stages)
     t = tag()
 
     def record(ref, qty=1):
@@ -227,33 +229,6 @@ def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_the
     assert [(p.line, p.ref) for p in report.problems] == [(502, refs[3])] and "imported before" in report.problems[0].reason
     assert len(orders_with_ref(admin_db, refs[3])) == 1 and len(orders_with_ref(admin_db, refs[7])) == 1
     assert orders_with_ref(admin_db, refs[3])[0]["lines"][0]["qty"] == 1
-
-
-def test_a_claim_of_the_old_design_is_still_honoured(ctx, admin_db, person):
-    """Databases written before claims shared documents hold one idem:<sha256> document per
-    reference (type idem, scope ref): a re-import must find them, finish one whose order is
-    missing under its number, and report a changed record."""
-    from oms.idempotency import fingerprint, record_id
-    from oms.refclaims import forget_legacy_scan
-    t = tag()
-    _, sally = person("sally")
-    done_ref, open_ref = f"OLD-{t}-1", f"OLD-{t}-2"
-    first = import_bytes(ctx(), orders_csv([done_ref]), "csv")      # an order, then make its claim old-style
-    number = first.created[0]["id"][6:]
-    [doc] = claim_docs(admin_db, f"OLD-{t}-")
-    admin_db.save(dict(doc, _deleted=True))
-    data_fp = fingerprint("IMPORT", "orders", {"external_ref": open_ref, "customer": "C0004",
-                                               "lines": [{"sku": "SPR-010", "qty": "1", "unit_price": "0.80"}]})
-    open_number = NumberAllocator().reserve(sally, 1)[0]
-    for ref, num, fp in ((done_ref, number, "old"), (open_ref, open_number, data_fp)):
-        sally.save({"_id": record_id("ref", "orders", ref), "type": "idem", "scope": "ref", "by": "sally",
-                    "fingerprint": fp, "reserved": {"number": num}, "at": "2025-01-01T00:00:00Z"})
-    forget_legacy_scan(admin_db)   # as a process started after the upgrade would
-    report = import_bytes(ctx(), orders_csv([done_ref, open_ref]), "csv")
-    assert report.counts["created"] == 1 and report.created[0]["id"] == f"order:{open_number}"
-    assert "imported before as " + number in report.problems[0].reason       # fingerprint "old" differs
-    assert len(orders_with_ref(admin_db, done_ref)) == 1 and len(orders_with_ref(admin_db, open_ref)) == 1
-    assert not claim_docs(admin_db, f"OLD-{t}-")                              # nothing claimed twice
 
 
 def test_claims_two_sites_added_to_one_document_offline_are_all_seen(ctx, admin_db):
@@ -466,7 +441,7 @@ def test_hostile_or_broken_xml_is_refused_with_a_clear_error_and_nothing_written
 
 
 def test_entities_are_refused_even_where_a_doctype_is_tolerated():
-    from oms import xmlformat
+    from oms.interchange import xmlformat
     with pytest.raises(ImportRefused, match="declares an entity"):
         xmlformat.parse(BILLION_LAUGHS, allow_doctype=True)
     with pytest.raises(ImportRefused, match="declares an entity|external resource"):
@@ -492,4 +467,4 @@ def test_every_element_and_attribute_we_read_or_write_is_declared_in_our_xml_sch
             "external-ref", "number", "status", "priority", "currency", "sku", "qty", "unit-price", "id", "tier",
             "warehouse", "on-hand", "email", "phone", "view", "version"}
     assert used - declared == set()
-    assert importing.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md
+    assert formats.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md

@@ -20,7 +20,7 @@ def test_the_availability_fragment_answers_each_line(web, new_sku):
 
 
 def test_a_quantity_in_digits_that_are_not_plain_ascii_is_not_asked_yet(web):
-    # "\u00b2".isdigit() is true but int("\u00b2") fails: the fragment was a 500 (found for the fuzz, issue 8).
+    # "\u00b2".isdigit() is true but int("\u00b2") fails: the fragment answers, never with a 500.
     web.login("sally")
     r = web.get("/stock/availability", query_string={"line-0-sku": "WID-100", "line-0-qty": "\u00b2"},
                 headers={"HX-Request": "true"})

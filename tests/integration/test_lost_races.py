@@ -1,12 +1,12 @@
 """A write that lost a race is a Conflict (reload, decide again) on every server: PouchDB Server
 validates a stale order write against the current revision and answers 403 ("History entries
-cannot be edited ..."), CouchDB 3 answers 409; the repository (oms.couch.Database.save) makes
+cannot be edited ..."), CouchDB 3 answers 409; the repository (oms.store.couch.Database.save) makes
 both a Conflict."""
 import pytest
 
-from oms import workflow
-from oms.couch import Conflict, Forbidden
-from oms.orders import OrderService
+from oms.ordering import workflow
+from oms.ordering.orders import OrderService
+from oms.store.couch import Conflict, Forbidden
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 

@@ -3,8 +3,8 @@ _users once; the other requests find the mirror instead of failing with 409."""
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from oms import people
-from oms.acl import Access
+from oms.identity import people
+from oms.identity.acl import Access
 
 
 def test_concurrent_first_sign_ins_mirror_the_person_once(server, settings):

@@ -3,7 +3,7 @@ claim that loses the race is read again and retried, also where PouchDB Server a
 race with 403 ("A counter only moves forward") instead of 409."""
 from concurrent.futures import ThreadPoolExecutor
 
-from oms.numbers import NumberAllocator
+from oms.store.numbers import NumberAllocator
 
 
 def test_allocators_of_several_processes_never_hand_out_a_number_twice(person):

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from oms.couch import Forbidden
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
+from oms.store.couch import Forbidden
 
 
 def basic(name):
@@ -137,11 +137,11 @@ def test_a_depositor_places_orders_but_reads_none(service, person):
     svc = service("dora", level="depositor")
     doc = svc.create({"customer": "C0003", "status": "submitted", "lines": LINES})
     assert doc["status"] == "submitted"
-    from oms.couch import NotFound
+    from oms.store.couch import NotFound
     with pytest.raises(NotFound):
         svc.get(doc["number"])
     access, db = person("dora", level="depositor")
-    mine = db.get(doc["_id"])  # CouchDB itself cannot hide it: the app does (DESIGN.md)
+    mine = db.get(doc["_id"])  # CouchDB itself cannot hide it: the app does (docs/architecture.md)
     mine["notes"] = "changed"
     mine["history"].append({"at": "2026-11-25T12:00:00Z", "by": "dora", "action": "edit", "from": "submitted", "to": "submitted"})
     with pytest.raises(Forbidden, match="Depositor you may not change orders"):
@@ -149,8 +149,9 @@ def test_a_depositor_places_orders_but_reads_none(service, person):
 
 
 def test_a_reader_may_not_create_orders_even_straight_against_the_server(person):
-    from tests.unit.test_schema_parity import GOOD
     import copy
+
+    from tests.unit.test_schema_parity import GOOD
     _, db = person("rita")
     doc = copy.deepcopy(GOOD)
     doc.update(_id="order:SO-880001", number="SO-880001", created_by="rita", updated_by="rita")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from oms import stock
+from oms.core import memories
+from oms.wms import stock
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def _stock_in_a_new_warehouse(agent, sku: str, qty: int) -> str:
     """Another process opens a warehouse this one has not seen, and counts stock there."""
     wh = "NEW" + uuid.uuid4().hex[:8].upper()
-    assert wh not in stock._WAREHOUSES.known()
+    assert wh not in memories.warehouses.known()
     agent.db.save({"_id": stock.stock_id(sku, wh), "type": "stock", "sku": sku, "warehouse": wh,
                    "on_hand": qty, "reserved": 0, "holds": {}})
     return wh

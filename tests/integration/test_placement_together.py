@@ -1,13 +1,14 @@
-"""Orders submitted at the same moment are written and settled together (oms/placement.py): each
+"""Orders submitted at the same moment are written and settled together (oms/fulfilment/placement.py): each
 still gets its credit decision, its stock and its history, the books add up, and what one order
 could not do in the pass it does alone."""
 from __future__ import annotations
 
 import threading
 
-from oms import placement
-from oms.couch import Conflict
-from oms.stock import StockService
+from oms.core import memories
+from oms.fulfilment import placement
+from oms.store.couch import Conflict
+from oms.wms.stock import StockService
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 
@@ -120,7 +121,7 @@ def test_a_draft_is_not_settled_and_answers_availability_as_before(fulfil, new_c
     assert [(a["status"], a["available"], a["backorder"]) for a in svc.availability] == [("partial", 2, 1)]
 
 
-# -- the exposure a pass remembers (oms/exposure.py) ---------------------------------------------
+# -- the exposure a pass remembers (oms/crm/exposure.py) ---------------------------------------------
 def count_exposure_reads(monkeypatch) -> list[list[str]]:
     """The customers of each credit exposure query the passes make (the real query still runs)."""
     asked: list[list[str]] = []
@@ -150,7 +151,7 @@ def test_near_the_limit_a_pass_reads_the_exposure_afresh(fulfil, agent, new_cust
     asked = count_exposure_reads(monkeypatch)
     (first, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 5))))        # 5,000
     # a remembered figure never holds an order: one that looks too high is checked first
-    placement.exposure.MEMORY.store(agent.db.name, {cid: 8_500}, placement.exposure.MEMORY.clock())
+    memories.exposure.store(agent.db.name, {cid: 8_500}, memories.exposure.clock())
     (second, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 4))))       # 9,000 in all
     (third, _), = one_pass(fulfil, agent, ("sally", submitted(ext, line(sku, 2))))        # 11,000
     assert [first["status"], second["status"], third["status"]] == ["allocated", "allocated", "credit_hold"]

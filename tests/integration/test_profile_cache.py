@@ -1,12 +1,12 @@
-"""Order entry keeps customer profiles a few seconds per process (oms.orders PROFILE_SECONDS), as
+"""Order entry keeps customer profiles a few seconds per process (oms.core.memories PROFILE_SECONDS), as
 every order reads one; what decides money reads afresh: an order placed as submitted is credit-
 checked on the profile as it is now, and this process's own profile changes are seen at once."""
 from __future__ import annotations
 
 import time
 
-from oms import orders
-from oms.customers import CustomerService
+from oms.core import memories
+from oms.crm.customers import CustomerService
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
@@ -28,7 +28,7 @@ def test_a_credit_hold_set_elsewhere_stops_the_next_submitted_order_at_once(fulf
 
 
 def test_a_draft_may_show_a_profile_a_moment_old_then_the_new_one(fulfil, agent, new_customer, monkeypatch):
-    monkeypatch.setattr(orders._profiles, "ttl", 0.5)   # PROFILE_SECONDS, shortened for the test
+    monkeypatch.setattr(memories.profiles, "ttl", 0.5)   # PROFILE_SECONDS, shortened for the test
     customer = new_customer(name="Old Name Ltd")
     sally = fulfil("sally")
     assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"

@@ -2,7 +2,7 @@
 CouchDB 3 cluster, each writing through a node of its own (OMS_COUCHDB_NODES names them; `make
 test-cluster` sets it): no stock is held twice, no order number is handed out twice, and an
 import creates each order once. A cluster takes a write once a quorum of copies did, so two
-writers deciding on the same revision through different nodes can both be taken; oms/cas.py is
+writers deciding on the same revision through different nodes can both be taken; oms/store/cas.py is
 what makes the loser decide again. With one server (the embedded one, or a single node) the same
 races run through it alone."""
 from __future__ import annotations
@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from oms import people, stock as stock_module
-from oms.couch import CouchServer
-from oms.importing import ImportContext, import_bytes
-from oms.numbers import NumberAllocator
-from oms.stock import StockService, hold_key
+from oms.identity import people
+from oms.interchange.importing import import_bytes
+from oms.interchange.pipeline import ImportContext
+from oms.store.couch import CouchServer
+from oms.store.numbers import NumberAllocator
+from oms.wms import stock as stock_module
+from oms.wms.stock import StockService, hold_key
 from tests.links_fixtures import agent, new_sku, stock_doc  # noqa: F401
 
 from .test_import import claim_docs, orders_csv

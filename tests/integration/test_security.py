@@ -136,5 +136,5 @@ def test_secrets_are_never_logged(web, app, settings, caplog):
     text = caplog.text
     assert "not-the-password" not in text
     assert settings.secret_key not in text and settings.couchdb_password not in text
-    from oms import people
+    from oms.identity import people
     assert people.couch_password(settings.secret_key, "sally") not in text

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from oms.embedded import free_port
+from oms.devstack.embedded import free_port
 
 
 def descendants(pid: int) -> set[int]:

@@ -17,10 +17,20 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from oms import people
-from tests.boundary import (WATCH, alive, call, changes, databases, nothing_arrives, refused, refused_each, revs,
-                            settled_snapshot, snapshot)
-
+from oms.identity import people
+from tests.boundary import (
+    WATCH,
+    alive,
+    call,
+    changes,
+    databases,
+    nothing_arrives,
+    refused,
+    refused_each,
+    revs,
+    settled_snapshot,
+    snapshot,
+)
 
 # -- fixtures --------------------------------------------------------------------------------------
 
@@ -255,7 +265,7 @@ def test_a_process_level_guard_logs_and_survives_what_no_route_catches(tmp_path,
     serving."""
     if stack.couch is None:
         pytest.skip("the embedded PouchDB Server's own process guard")
-    from oms.embedded import POUCHDB_SERVER, free_port
+    from oms.devstack.embedded import POUCHDB_SERVER, free_port
     lib = (Path(POUCHDB_SERVER).parent.parent / "lib" / "index.js").resolve()
     port = free_port()
     script = f"""

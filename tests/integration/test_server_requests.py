@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from oms import people
-from oms.couch import CouchError, Forbidden
+from oms.identity import people
+from oms.store.couch import CouchError, Forbidden
 
 VDU = """function (newDoc, oldDoc, userCtx) {
   if (newDoc.bad) { throw({forbidden: 'bad: ' + newDoc._id}); }

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from oms.couch import NotFound
+from oms.store.couch import NotFound
 
 THRESHOLD = 5
 LOCKED = "Account is temporarily locked due to multiple authentication failures"

@@ -8,7 +8,7 @@ import uuid
 import ldap
 import pytest
 
-from oms.ldap_demo import DEMO_PASSWORD, ssha
+from oms.devstack.ldap_demo import DEMO_PASSWORD, ssha
 from tests.conftest import WebClient
 from webapp import sessions
 
@@ -42,7 +42,7 @@ def test_a_sign_out_reaches_another_worker_within_its_memory(app, monkeypatch):
     assert replay(app, kept).get("/views/all_orders").status_code == 200   # this worker remembers "none"
     with web.c.session_transaction() as s:
         user = dict(s["user"])
-    from oms import people
+    from oms.identity import people
     people.sign_out(app.extensions["couch"], user["name"], user["sid"], user["issued"] + sessions.LIFETIME_SECONDS)
     # (another worker's sign-out: this one still remembers the old list for up to a minute)
     sessions._signed_out.discard(user["name"])      # ... that minute passed

@@ -7,9 +7,9 @@ import base64
 
 import pytest
 
-from oms.couch import Conflict, Forbidden
-from oms.errors import InvalidInput
-from oms.stock import hold_key
+from oms.core.errors import InvalidInput
+from oms.store.couch import Conflict, Forbidden
+from oms.wms.stock import hold_key
 from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 
@@ -83,8 +83,8 @@ def test_a_shipment_cannot_take_more_than_the_line_holds(app, fulfil, new_custom
 ])
 def test_a_shipment_with_fields_of_the_wrong_kind_is_refused_and_ships_nothing(app, fulfil, new_customer, new_sku,
                                                                               body, needle):
-    # Found for the API fuzz (issue 8): carrier and tracking took any value (stored as its repr),
-    # line 1.5 shipped line 1, a list as rev was ignored, the number 7 was the warehouse "7".
+    # Each field is checked for what it is: carrier and tracking are text, a line is a whole
+    # number (1.5 is not line 1), rev is a string, a warehouse is a code (the number 7 is not "7").
     sku = new_sku(5)
     order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(sku, 5)]})
     fulfil("wanda").act(order["number"], "pick")

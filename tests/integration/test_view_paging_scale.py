@@ -7,8 +7,8 @@ import os
 import pytest
 
 from couch_design.deploy import deploy
-from oms import people
-from oms.couch import CouchServer
+from oms.identity import people
+from oms.store.couch import CouchServer
 from tests.conftest import WebClient
 from tests.viewdata import order_doc
 from views import catalog

@@ -10,7 +10,7 @@ from html import unescape
 
 import pytest
 
-from oms.acl import Access
+from oms.identity.acl import Access
 from views import catalog
 from views.reader import read
 from views.totals import TotalsCache, totals
@@ -289,7 +289,7 @@ def test_overdue_lists_orders_promised_before_today_that_are_not_shipped(web, de
 def test_my_queue_shows_each_role_the_orders_waiting_for_it(web, desk_orders, person, admin_db):
     web.login("carl")
     html = html_of(web.get("/views/my_queue?expand=1"))
-    owner = {s: v.get("owner_role") for s, v in __import__("oms.rules", fromlist=["x"]).workflow()["states"].items()}
+    owner = {s: v.get("owner_role") for s, v in __import__("oms.core.rules", fromlist=["x"]).workflow()["states"].items()}
     access, _ = person("carl")
     expected = sorted((d["priority"], d["created_at"], d["number"])
                       for d in readable_orders(admin_db, access) if owner.get(d["status"]) == "[Credit]")

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from oms import workflow
-from oms.couch import Forbidden
+from oms.ordering import workflow
+from oms.store.couch import Forbidden
 
 NOW = "2026-11-25T12:00:00Z"
 
@@ -101,7 +101,7 @@ def test_hold_and_release_return_to_the_stage_it_was_held_in(service, draft):
 
 def test_a_write_based_on_a_stale_revision_is_a_conflict_not_a_refusal(service, person, draft):
     """PouchDB Server validates against the current revision; the repository still says 409."""
-    from oms.couch import Conflict
+    from oms.store.couch import Conflict
     service("sally").act(draft["number"], "submit")  # draft is now stale
     access, db = person("sally")
     with pytest.raises(Conflict):

@@ -1,5 +1,5 @@
 """Notes ACL resolution: person entry beats groups, highest group level wins, roles unite."""
-from oms import acl
+from oms.identity import acl
 
 ENTRIES = [
     {"name": "-Default-", "type": "default", "level": "no_access", "roles": []},

@@ -1,11 +1,11 @@
-"""The batcher (oms/batching.py) placement passes run on: a batch may linger for the wave of
+"""The batcher (oms/store/batching.py) placement passes run on: a batch may linger for the wave of
 callers still on its way back, never for callers that are not there."""
 from __future__ import annotations
 
 import threading
 import time
 
-from oms.batching import Batcher
+from oms.store.batching import Batcher
 
 
 class Runs:

@@ -1,8 +1,8 @@
 """How a contended create on a cluster decides who created the document (oms/cas.create_all),
 given the leaves the copies answer with. The copies here are a list of leaves; the real engines
 are exercised by tests/integration/test_import.py and test_races_across_nodes.py."""
-from oms import cas
-from oms.couch import Rows
+from oms.store import cas
+from oms.store.couch import Rows
 
 
 def leaf(rev: str, *ancestors: str, deleted: bool = False) -> dict:

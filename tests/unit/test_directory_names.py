@@ -1,8 +1,8 @@
 """User-name validation: the only thing standing between a login form and an LDAP filter."""
 import pytest
 
-from oms import directory
-from oms.directory import AuthError, Directory, InvalidName, NAME_RULE, check_name, is_valid_name
+from oms.identity import directory
+from oms.identity.directory import NAME_RULE, AuthError, Directory, InvalidName, check_name, is_valid_name
 
 GOOD = ["sally", "Sally.Sales", "s_s-1", "sally@orderdesk.example", "a", "x" * 64, "0123456789"]
 BAD = [

@@ -1,12 +1,12 @@
-"""The exposure a process remembers between placement passes (oms/exposure.py): how long a
+"""The exposure a process remembers between placement passes (oms/core/memories.py): how long a
 figure serves, which customers a query asks for, and that a figure read while this process
 changed that customer's exposure is never kept."""
 from __future__ import annotations
 
 import pytest
 
-from oms import exposure
-from oms.exposure import ExposureMemory
+from oms.core.memories import ExposureMemory
+from oms.crm import exposure
 
 
 class Clock:
@@ -28,7 +28,7 @@ def memory(clock):
 
 
 def test_a_figure_serves_for_the_rules_seconds_then_is_asked_again(memory, clock):
-    period = exposure.seconds()
+    period = ExposureMemory.seconds()
     assert period > 0
     memory.store("db", {"customer:A": 500, "customer:B": 0}, clock())
     assert memory.recall("db", ["customer:A", "customer:B", "customer:C"]) == {"customer:A": 500, "customer:B": 0}
@@ -50,7 +50,7 @@ def test_approvals_written_count_and_a_forgotten_customer_is_asked_again(memory,
 def test_a_query_asks_for_the_missing_and_for_those_past_half_their_period(memory, clock):
     assert memory.to_ask("db", []) == []   # nothing missing: no query at all
     memory.store("db", {"customer:OLD": 1}, clock())
-    clock.now += exposure.seconds() / 2 + 0.01
+    clock.now += ExposureMemory.seconds() / 2 + 0.01
     memory.store("db", {"customer:NEW": 2}, clock())
     assert memory.to_ask("db", ["customer:X"]) == ["customer:X", "customer:OLD"]
     many = [f"customer:M{i}" for i in range(ExposureMemory.REFRESH_MOST + 5)]

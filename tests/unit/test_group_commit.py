@@ -1,4 +1,4 @@
-"""Group commit (oms/group_commit.py): concurrent writes of one identity share one _bulk_docs, each
+"""Group commit (oms/store/group_commit.py): concurrent writes of one identity share one _bulk_docs, each
 writer gets its own document's outcome, a lone write goes out at once as a PUT."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from oms.group_commit import GroupCommit
+from oms.store.group_commit import GroupCommit
 
 
 class FakeServer:

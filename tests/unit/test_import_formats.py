@@ -1,10 +1,10 @@
-"""Reading import files (oms/import_formats.py) without a server: what JSON is refused, and the
+"""Reading import files (oms/interchange/formats.py) without a server: what JSON is refused, and the
 line each record starts on."""
 import re
 
 import pytest
 
-from oms.import_formats import ImportRefused, read_json
+from oms.interchange.formats import ImportRefused, read_json
 
 
 @pytest.mark.parametrize("text", ['{"orders": [{"external_ref": "A", "qty": NaN}]}',
@@ -24,9 +24,10 @@ def test_records_carry_the_line_they_start_on_in_a_big_file():
 
 # A well-formed file is read in one pass (_read_json_at_once); anything out of the ordinary goes
 # the checked way (_read_json_checked). Both must give the same records, or the same refusal.
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st  # noqa: E402
 
-from oms.import_formats import _read_json_at_once, _read_json_checked  # noqa: E402
+from oms.interchange.formats import _read_json_at_once, _read_json_checked  # noqa: E402
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
                     st.text(max_size=5))

@@ -114,7 +114,7 @@ def test_an_import_claim_sits_in_the_document_its_reference_names():
 
 
 def test_python_and_couchdb_put_every_reference_in_the_same_claim_document():
-    from oms.refclaims import doc_id, prefix_of
+    from oms.interchange.refclaims import doc_id, prefix_of
     refs = ["ERP-4711", "4711", "7", "", "A", "A1", "A12", "A123", "X-9a", "x99y", "\u00e9t\u00e912", "\U0001f600 12",
             "12\U0001f60034", "\u0663\u0664", "ref/with:odd chars 05", "0" * 100, "Z" * 99 + "1"]
     cases = [{"kind": "validate", "newDoc": {**claims(prefix_of(r), [r]), "_id": doc_id("orders", r)}, "oldDoc": None,

@@ -4,8 +4,9 @@ import copy
 
 import pytest
 
-from oms import schema, workflow
-from oms.acl import Access
+from oms.core import schema
+from oms.identity.acl import Access
+from oms.ordering import workflow
 from tests import designjs
 from tests.unit.test_schema_parity import GOOD
 

@@ -1,9 +1,10 @@
 """Turning a person's input into an order: every bad value gets a sentence, nothing half-built."""
 import pytest
 
-from oms.acl import Access
-from oms.errors import InvalidInput
-from oms.orders import build_lines, new_order, to_cents
+from oms.core.errors import InvalidInput
+from oms.core.money import to_cents
+from oms.identity.acl import Access
+from oms.ordering.orders import build_lines, new_order
 
 SALLY = Access("sally", "author", ("[Sales]",))
 CUSTOMER = {"_id": "customer:C0001", "name": "Acme Ltd", "type": "customer"}

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from oms import customers as crm
-from oms.errors import InvalidInput
-from oms.stock import answer_from_order, answer_lines, held, merge_allocations
+from oms.core.errors import InvalidInput
+from oms.crm import customers as crm
+from oms.wms.stock import answer_from_order, answer_lines, held, merge_allocations
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -3,12 +3,14 @@ sentence; the app and CouchDB's validate_doc_update agree on random documents; a
 actions the app allows is a path the rulebook allows."""
 import copy
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from oms import rules, schema, workflow
-from oms.acl import Access
-from oms.errors import InvalidInput
-from oms.orders import new_order
+from oms.core import rules, schema
+from oms.core.errors import InvalidInput
+from oms.identity.acl import Access
+from oms.ordering import workflow
+from oms.ordering.orders import new_order
 from tests import designjs
 from tests.unit.test_schema_parity import GOOD
 

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from oms import rules
+from oms.core import rules
 from replication import design
 from replication.partners import PartnerPerson
 from tests import designjs
@@ -153,8 +153,8 @@ def test_the_partner_copy_refuses_what_is_not_its_peoples_own(name, roles, new, 
 
 
 def test_the_partner_copy_keeps_its_peoples_own_idempotency_records():
-    # The partner API takes an Idempotency-Key; its record lives in the copy (issue 8's fuzz found
-    # it refused, so every create with a key was a 403).
+    # The partner API takes an Idempotency-Key; its record lives in the copy, whose rules must
+    # accept it, else every create with a key would be a 403.
     rec = {"_id": "idem:abc", "type": "idem", "partner": "acme", "by": "alice@acme", "fingerprint": "f1"}
     done = dict(rec, response={"status": 201})
     assert in_copy(rec, None, "alice@acme", AUTHOR) == {"ok": True}
@@ -227,7 +227,7 @@ def test_a_partner_account_is_told_from_staff_and_replicator_accounts():
 
 
 def test_a_site_url_must_name_the_branch_and_its_admin():
-    from oms.errors import InvalidInput
+    from oms.core.errors import InvalidInput
     from replication.sites import Target, site_name
     t = Target.parse("http://adm:s%40cret@branch.example:5984/orders_b", "orders")
     assert (t.server_url, t.user, t.password, t.db) == ("http://branch.example:5984", "adm", "s@cret", "orders_b")
@@ -239,7 +239,7 @@ def test_a_site_url_must_name_the_branch_and_its_admin():
 
 
 def test_partner_ids_are_short_lower_case_names():
-    from oms.errors import InvalidInput
+    from oms.core.errors import InvalidInput
     from replication.partners import check_id, database_name, number_prefix
     assert database_name("acme") == "partner_acme" and number_prefix("acme") == "SO-ACME-"
     for bad in ("Acme", "a", "1acme", "acme_x", "x" * 17, None):

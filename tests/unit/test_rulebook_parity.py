@@ -3,9 +3,10 @@ last word) read the same rulebook; these tests fail if they ever disagree. They 
 design-document JavaScript under node, every state x every field, every state x every action."""
 import copy
 
-from oms import rules, workflow
-from oms.acl import Access
-from oms.errors import InvalidInput
+from oms.core import rules
+from oms.core.errors import InvalidInput
+from oms.identity.acl import Access
+from oms.ordering import workflow
 from tests import designjs
 from tests.unit.test_schema_parity import GOOD
 

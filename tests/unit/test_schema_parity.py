@@ -1,11 +1,11 @@
-"""The order shape is checked twice, in the app (oms/schema.py, for a 400 before writing) and by
+"""The order shape is checked twice, in the app (oms/core/schema.py, for a 400 before writing) and by
 CouchDB (lib/schema.js in validate_doc_update): both read rules/schema.json and must give the same
 sentence for the same document."""
 import copy
 
 import pytest
 
-from oms import rules, schema
+from oms.core import rules, schema
 from tests import designjs
 
 GOOD = {
@@ -71,10 +71,11 @@ def test_messages_show_a_valid_value():
     assert "from 1 to 1000000" in schema.order_problem(broken("lines.0.qty", 0))
 
 
-# The compiled rules (oms/schema.py) against the rulebook read step by step: any document, good
+# The compiled rules (oms/core/schema.py) against the rulebook read step by step: any document, good
 # or broken anywhere (a value of the wrong type, a missing field, a list where an object belongs),
 # gets the same answer, word for word.
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st  # noqa: E402
 
 PATHS = ["number", "customer", "customer.id", "customer.name", "lines", "lines.0", "lines.0.sku", "lines.0.qty",
          "lines.0.unit_price_cents", "lines.0.amount_cents", "lines.0.description", "lines.0.shipped_qty", "lines.1",

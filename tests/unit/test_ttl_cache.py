@@ -1,5 +1,5 @@
-"""The small expiring cache of oms/ttl_cache.py."""
-from oms.ttl_cache import TTLCache
+"""The small expiring cache of oms/core/ttl_cache.py."""
+from oms.core.ttl_cache import TTLCache
 
 
 def test_ttl_cache_entries_expire_and_can_be_dropped():

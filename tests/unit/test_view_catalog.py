@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from oms.acl import Access
+from oms.identity.acl import Access
 from tests.designjs import ddoc
 from views import catalog
 from views.collate import couch_key, sortable

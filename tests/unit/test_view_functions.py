@@ -3,8 +3,8 @@ what each view emits for an order, that Readers fields become key principals, an
 Python totals agree with the reduce."""
 import pytest
 
-from couch_design.deploy import load_rules
 from couch_design.viewsrc import expand, view_rules
+from oms.core.rules import load_rules
 from tests.designjs import ddoc, map_doc, reduce_values
 from tests.viewdata import order_doc
 from views.totals import agg_add, agg_empty, agg_row
@@ -68,7 +68,7 @@ def test_by_customer_sorts_on_a_key_every_server_orders_alike_and_labels_with_th
 
 def test_work_queue_and_my_queue_hold_open_orders_only_under_the_role_owning_their_stage():
     assert keys("orders_by_priority", rich(priority=1)) == [["*", 1, "2026-01-05", "SO-000042"]]
-    # My queue: most urgent first, then oldest (issue 4), whatever the promised date
+    # My queue: most urgent first, then oldest, whatever the promised date
     assert keys("orders_by_owner", rich(priority=1)) == [["*", "[Warehouse]", 1, "2026-11-20T09:00:00Z", "SO-000042"]]
     assert keys("orders_by_owner", rich(status="submitted", promised_date=None)) == [
         ["*", "[Credit]", 3, "2026-11-20T09:00:00Z", "SO-000042"]]

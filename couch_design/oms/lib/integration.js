@@ -28,7 +28,7 @@ function needLevel(userCtx, level, what, err) {
 function isInt(v) { return typeof v === 'number' && v % 1 === 0; }
 
 // The document an import claim of `ref` lives in: the reference without its last two digits
-// (oms/refclaims.py: prefix_of; ASCII digits only, so both languages cut at the same place).
+// (oms/interchange/refclaims.py: prefix_of; ASCII digits only, so both languages cut at the same place).
 function refPrefix(ref) {
   var i = ref.length;
   while (i > 0 && i > ref.length - 2 && ref.charCodeAt(i - 1) >= 48 && ref.charCodeAt(i - 1) <= 57) i--;
@@ -51,7 +51,7 @@ var rules = {
     if (oldDoc.response && !same(oldDoc.response, newDoc.response)) err('The outcome of an idempotency record is written once.');
   },
 
-  // Import claims of external references (oms/refclaims.py), up to 110 to a document: a claim,
+  // Import claims of external references (oms/interchange/refclaims.py), up to 110 to a document: a claim,
   // once written, never changes or goes; a new one names its writer; a reference sits in the
   // document its prefix names, so two imports of one reference always meet in one document.
   ref_claims: function (newDoc, oldDoc, userCtx, admin, err) {
@@ -142,21 +142,6 @@ var rules = {
   import_run: function (newDoc, oldDoc, userCtx, admin, err) {
     if (!admin && newDoc.by !== userCtx.name) err('An import report is written as yourself (' + userCtx.name + ').');
     if (oldDoc && !admin) err('An import report never changes.');
-  },
-
-  // Minimal customer and stock rules for imports; the CRM/WMS module owns the full ones
-  // and its dispatch line, placed before ours, takes precedence.
-  customer: function (newDoc, oldDoc, userCtx, admin, err) {
-    if (!admin) needLevel(userCtx, 'editor', 'customers', err);
-    if (typeof newDoc.name !== 'string' || !newDoc.name) err('A customer needs a name.');
-    if (!/^customer:[A-Za-z0-9._-]{1,40}$/.test(newDoc._id)) err('A customer id looks like "customer:C0001".');
-  },
-
-  stock: function (newDoc, oldDoc, userCtx, admin, err) {
-    if (!admin) needLevel(userCtx, 'editor', 'stock', err);
-    if (newDoc._id !== 'stock:' + newDoc.sku + ':' + newDoc.warehouse) err('A stock id is "stock:" + sku + ":" + warehouse.');
-    if (!isInt(newDoc.on_hand) || newDoc.on_hand < 0) err('on_hand must be a whole number from 0.');
-    if (!isInt(newDoc.reserved) || newDoc.reserved < 0) err('reserved must be a whole number from 0.');
   }
 };
 

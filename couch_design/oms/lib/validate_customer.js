@@ -3,11 +3,12 @@
 // or the system identity syncing the CRM feed (it carries [Credit]).
 var access = require('lib/access');
 var schema = require('lib/schema');
+var CUSTOMER_ID = new RegExp(require('lib/schema_rules').order['customer.id'].pattern);   // the rulebook's
 
 exports.validate = function (newDoc, oldDoc, userCtx, _err) {
   var problem = schema.check(newDoc, 'customer');
   if (problem) _err('Invalid customer: ' + problem + '.');
-  if (!/^customer:[A-Za-z0-9._-]{1,40}$/.test(newDoc._id)) {
+  if (!CUSTOMER_ID.test(newDoc._id)) {
     _err('Invalid customer: _id must be "customer:" + the CRM id, like "customer:C0001".');
   }
   if (access.isAdmin(userCtx)) return;

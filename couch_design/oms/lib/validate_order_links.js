@@ -4,6 +4,7 @@
 // never promise more than a line's quantity, and a line never ships more than it was allocated.
 // An order on credit hold is approved only with a reason (rules/priority.json credit).
 var rules = require('lib/priority_rules');
+var WAREHOUSE = new RegExp(require('lib/schema_rules').stock.warehouse.pattern);   // one pattern, the rulebook's
 
 exports.validate = function (newDoc, oldDoc, userCtx, _err) {
   if (!Array.isArray(newDoc.lines)) return;  // the order's own schema check reports it
@@ -23,7 +24,7 @@ exports.validate = function (newDoc, oldDoc, userCtx, _err) {
       if (!slot) _err('Invalid order: ' + where + '.line must name a line of the order, not ' + JSON.stringify(e.line) + '.');
       if (e.sku !== slot.line.sku) _err('Invalid order: ' + where + '.sku must be the line\'s SKU ' + JSON.stringify(slot.line.sku) + '.');
       if (typeof e.qty !== 'number' || e.qty % 1 !== 0 || e.qty < 1) _err('Invalid order: ' + where + '.qty must be a whole number from 1.');
-      if (withWarehouse && (typeof e.warehouse !== 'string' || !/^[A-Z0-9][A-Z0-9_-]{0,19}$/.test(e.warehouse))) {
+      if (withWarehouse && (typeof e.warehouse !== 'string' || !WAREHOUSE.test(e.warehouse))) {
         _err('Invalid order: ' + where + '.warehouse must be a warehouse code like "MAIN".');
       }
       var key = e.line + '@' + (withWarehouse ? e.warehouse : '');

@@ -1,5 +1,5 @@
 """Replication tests run their own real servers on loopback ports: a central PouchDB Server (with
-its slapd, through oms.runtime like `oms serve`), partner databases on it, and a branch office's
+its slapd, through oms.devstack.runtime like `oms serve`), partner databases on it, and a branch office's
 PouchDB Server. Nothing is mocked. Continuous replication is asynchronous: tests wait for an
 outcome with a deadline (`eventually`), never with a fixed sleep."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from oms import acl, people
-from oms.config import Settings
-from oms.numbers import NumberAllocator
-from oms.orders import OrderService
+from oms.core.config import Settings
+from oms.identity import acl, people
+from oms.ordering.orders import OrderService
+from oms.store.numbers import NumberAllocator
 
 DEADLINE = 20.0
 
@@ -62,8 +62,8 @@ def central_admin(rserver, rsettings):
 def demo_partners(rserver, rsettings):
     """acme (alice@acme) and globex (gus@globex), password demo, as `oms serve --demo` makes them,
     plus a few staff orders."""
-    from oms.seed import seed
-    from replication.demo import seed_partners
+    from oms.devstack.partner_demo import seed_partners
+    from oms.devstack.seed import seed
     seed(rserver, rsettings, orders=4, progress=lambda *_: None)
     return seed_partners(rserver, rsettings, progress=lambda *_: None)
 
@@ -71,7 +71,7 @@ def demo_partners(rserver, rsettings):
 @pytest.fixture(scope="package")
 def staff(rserver, rsettings, central_admin, demo_partners):
     """staff(name) -> OrderService as that demo person on the central database."""
-    from oms.ldap_demo import DEMO_PEOPLE
+    from oms.devstack.ldap_demo import DEMO_PEOPLE
     groups = {p["uid"]: p["groups"] for p in DEMO_PEOPLE}
     entries = central_admin.get("acl")["entries"]
     numbers: dict[str, NumberAllocator] = {}   # one per server, as each site runs its own app
@@ -111,13 +111,14 @@ def partner_service(rserver, demo_partners):
 
 @pytest.fixture(scope="package")
 def agent(rserver, rsettings, demo_partners):
-    from replication.agent import Agent
-    return Agent(rserver, rsettings)
+    from replication.watcher import Watcher
+    return Watcher(rserver, rsettings)
 
 
 @pytest.fixture(scope="package")
 def rapp(rstack, demo_partners):
     from webapp import create_app
+
     # Throttling is tested on an app of its own (test_partner_web.py); here tests fail sign-ins on purpose.
     return create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=rstack.settings)
 

@@ -44,7 +44,7 @@ from urllib.parse import quote
 
 import pytest
 
-from oms.couch import CouchServer
+from oms.store.couch import CouchServer
 from replication import replicator
 
 from .conftest import eventually
@@ -455,7 +455,7 @@ def one_at_a_time(rstack, tmp_path_factory):
     """A second PouchDB Server that reads metadata one entry at a time, as upstream does."""
     if rstack.couch is None:
         pytest.skip("compares the embedded PouchDB Server's read-ahead with upstream's walk")
-    from oms.embedded import EmbeddedCouch
+    from oms.devstack.embedded import EmbeddedCouch
     before = os.environ.get("ORDER_DESK_CHANGES_READ_AHEAD")
     os.environ["ORDER_DESK_CHANGES_READ_AHEAD"] = "1"
     try:

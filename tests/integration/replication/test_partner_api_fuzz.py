@@ -1,4 +1,4 @@
-"""The partner API under schemathesis (issue 8): its operations of /api/openapi.json, with
+"""The partner API under schemathesis: its operations of /api/openapi.json, with
 generated valid and invalid input, as a partner's person (alice@acme, who works in the partner's
 own database), answer as documented and never with a server error. Sizes and flags:
 tests/fuzzing.py."""
@@ -8,7 +8,7 @@ import pytest
 from schemathesis import GenerationMode
 
 from tests import fuzzing
-from webapp import openapi
+from webapp.api import openapi
 
 PARTNER_OPERATIONS = [(path, method) for path, ops in openapi.PATHS.items() for method in ops
                       if path.startswith("/api/v1/partner/")]

@@ -74,7 +74,7 @@ def test_a_partner_places_an_order_through_the_api(rapp, central_admin):
 
 
 def test_a_partner_retrying_a_create_with_its_idempotency_key_places_the_order_once(rapp):
-    # Found by the API fuzz (issue 8): the key's record was refused by the partner copy (403).
+    # The key's record is written into the partner's copy, whose rules must accept it (else a 403).
     import uuid
     client, key = rapp.test_client(), str(uuid.uuid4())
     body = {"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 2, "unit_price": "4.50"}]}
@@ -112,7 +112,7 @@ def test_a_partner_accepts_a_shipment_and_the_receipt_reaches_the_centre(rweb, c
     alice = partner_service("alice@acme")
     order = alice.place({"customer": "ACME-01", "lines": [{"sku": "SPR-010", "qty": 9, "unit_price": "0.80"}]})
     eventually(lambda: central_admin.get_or_none(order["_id"]), what="the order reaches the centre")
-    # The centre ships (issue 4's shipments; written here as the warehouse system would, with the
+    # The centre ships (a shipment written here as the warehouse system would, with the
     # order's partner copied so the push sends it to the partner).
     shipment = {"_id": "shipment:t1" + order["number"][-6:], "type": "shipment", "order": order["number"],
                 "partner": "acme", "lines": [{"line": 1, "sku": "SPR-010", "qty": 9}], "warehouse": "MAIN",

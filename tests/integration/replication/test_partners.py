@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from oms.couch import Forbidden, NotFound, Unauthorized
+from oms.store.couch import Forbidden, NotFound, Unauthorized
 from replication.partners import database_name
 
 from .conftest import eventually
@@ -161,8 +161,8 @@ def test_a_refused_change_made_while_the_centre_moved_on_ends_with_the_centres_v
 def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserver, central_admin, demo_partners):
     """The partner's own PouchDB Server pulls its copy and pushes an order placed there, with
     nothing but `POST /_replicate` and the partner person's account."""
-    from oms.couch import CouchServer
-    from oms.embedded import EmbeddedCouch
+    from oms.devstack.embedded import EmbeddedCouch
+    from oms.store.couch import CouchServer
     with EmbeddedCouch(tmp_path / "acme-own", "acme_admin", "acme-secret") as own:
         theirs = CouchServer(own.url, "acme_admin", "acme-secret")
         theirs.admin("acme").create()

@@ -4,8 +4,8 @@ back, edits of different fields of one order merge by themselves, and edits of t
 show in the Conflicts view until a person with the right level resolves them."""
 import pytest
 
-from oms.couch import CouchServer, Forbidden
-from oms.embedded import EmbeddedCouch
+from oms.devstack.embedded import EmbeddedCouch
+from oms.store.couch import CouchServer, Forbidden
 from replication import conflicts, sites, status
 
 from .conftest import Link, eventually

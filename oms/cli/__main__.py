@@ -1,0 +1,4 @@
+"""`python -m oms.cli`: the `oms` command."""
+from .main import main
+
+main()

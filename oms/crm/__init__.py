@@ -1,0 +1,1 @@
+"""Customers: their profiles, credit limits and the exposure placement decides on."""

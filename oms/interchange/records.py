@@ -1,0 +1,21 @@
+"""What every import format reads a file into: records, each with the line it starts on (so a
+problem is reported by line), and the refusal of a file as a whole (nothing is written then)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be read (malformed, hostile, wrong kind): nothing was written."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Record:
+    kind: str
+    line: int
+    data: dict
+    ref: str | None = None

@@ -1,0 +1,1 @@
+"""Orders: the document, its workflow (rules/workflow.json) and the order API."""

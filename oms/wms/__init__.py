@@ -1,0 +1,1 @@
+"""The warehouse: stock per SKU and warehouse, holds for order lines, shipments."""

@@ -1,0 +1,454 @@
+"""The OpenAPI 3 document of /api, served at /api/openapi.json: the ONE description of the API.
+
+tests/integration/test_api_openapi.py walks app.url_map, so a route under /api without an entry here
+(or an entry without a route) fails the suite, and real responses are checked against the schemas.
+To add an area (customers, stock, shipments...), add its schemas to SCHEMAS and its paths to a
+PATHS section below, reusing the helpers (problems(), IDEMPOTENCY_KEY, request_body())."""
+from __future__ import annotations
+
+import copy
+import functools
+
+from oms.core import rules
+
+VERSION = "1.0.0"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def request_body(schema_name: str, description: str = "") -> dict:
+    return {"required": True, "description": description,
+            "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def json_response(description: str, schema_name: str, headers: dict | None = None) -> dict:
+    out = {"description": description, "content": {"application/json": {"schema": ref(schema_name)}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def problems(*statuses: int) -> dict:
+    """Error responses as JSON problem documents (status, title, detail)."""
+    text = {400: "Bad input; detail says what and shows a valid value", 401: "Not signed in (Basic or Bearer)",
+            403: "Not allowed (ACL level, role, Authors field or workflow rule)", 404: "No such resource (or hidden by a Readers field)",
+            409: "Changed by someone else since you read it; re-read and retry", 413: "Too large",
+            415: "Unsupported media type", 422: "Idempotency-Key reused with a different request",
+            503: "The database is unavailable; retry after Retry-After seconds"}
+    return {str(s): {"description": text[s], "content": {"application/problem+json": {"schema": ref("Problem")}}}
+            for s in statuses}
+
+
+COMMON_ERRORS = (400, 401, 403, 503)
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Any unique string per request (a UUID). A retry with the same key and body returns the "
+                   "first result and writes nothing new; the same key with another body is refused (422).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
+# Every number the system issues: central, a partner's (SO-ACME-000021), a branch's.
+NUMBER_PATTERN = rules.schema()["order"]["number"]["pattern"]
+NUMBER = {"name": "number", "in": "path", "required": True, "description": "Order number",
+          "schema": {"type": "string", "pattern": NUMBER_PATTERN, "example": "SO-000123"}}
+VIEW_NAME = {"name": "name", "in": "path", "required": True, "description": "A view of the catalog (GET /api/v1/views)",
+             "schema": {"type": "string", "example": "all_orders"}}
+AFTER = {"name": "after", "in": "query", "required": False,
+         "description": "Cursor from the previous page's `next` (paging is by key, never by offset)",
+         "schema": {"type": "string"}}
+LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+LIMIT_200 = {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+LOCATION = {"Location": {"description": "URL of the created resource", "schema": {"type": "string"}}}
+
+_str = {"type": "string"}
+_names = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 80}, "maxItems": 50}
+
+SCHEMAS: dict = {
+    "Problem": {
+        "type": "object", "required": ["status", "title", "detail"],
+        "properties": {"type": _str, "status": {"type": "integer"}, "title": _str, "detail": _str},
+    },
+    "LineInput": {
+        "type": "object", "required": ["sku", "qty", "unit_price"], "additionalProperties": False,
+        "properties": {
+            "sku": {"type": "string", "example": "WID-100"},
+            "qty": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 1000000}, {"type": "string"}], "example": 3,
+                    "description": "A whole number from 1 to 1,000,000 (or the same as text)"},
+            "unit_price": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 10000000}, {"type": "string"}],
+                           "example": "12.50", "description": "An amount with at most 2 decimals, at most 10,000,000"},
+            "description": {"type": "string", "maxLength": 500},
+        },
+    },
+    "OrderInput": {
+        "type": "object", "required": ["customer", "lines"], "additionalProperties": False,
+        "properties": {
+            "customer": {"oneOf": [{"type": "string", "example": "C0001"},
+                                   {"type": "object", "required": ["id"], "properties": {"id": _str}}]},
+            "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": ref("LineInput")},
+            "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "example": "EUR"},
+            "promised_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+            "notes": {"type": "string", "maxLength": 4000},
+            "status": {"type": "string", "enum": ["draft", "submitted"]},
+            "priority": {"type": "integer", "minimum": 1, "maximum": 5},
+            "readers": _names, "authors": _names,
+            "external_ref": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+    },
+    "Line": {
+        "type": "object", "required": ["line", "sku", "qty", "unit_price_cents", "amount_cents"],
+        "properties": {"line": {"type": "integer"}, "sku": _str, "qty": {"type": "integer"},
+                       "unit_price_cents": {"type": "integer"}, "amount_cents": {"type": "integer"},
+                       "description": _str, "shipped_qty": {"type": "integer"}},
+    },
+    "HistoryEntry": {
+        "type": "object", "required": ["at", "by", "action"],
+        "properties": {"at": _str, "by": _str, "action": _str, "from": {"type": "string", "nullable": True},
+                       "to": _str, "reason": _str, "changes": {"type": "array", "items": _str},
+                       "legacy": {"type": "boolean"}},
+    },
+    "Order": {
+        "type": "object",
+        "required": ["_id", "_rev", "number", "customer", "lines", "totals", "currency", "status", "priority",
+                     "version", "history"],
+        "properties": {
+            "_id": _str, "_rev": _str, "type": {"type": "string", "enum": ["order"]},
+            "number": {"type": "string", "pattern": NUMBER_PATTERN},
+            "customer": {"type": "object", "required": ["id", "name"], "properties": {"id": _str, "name": _str}},
+            "lines": {"type": "array", "items": ref("Line")},
+            "totals": {"type": "object", "required": ["net_cents", "qty"],
+                       "properties": {"net_cents": {"type": "integer"}, "qty": {"type": "integer"}}},
+            "currency": _str, "status": _str, "priority": {"type": "integer", "minimum": 1, "maximum": 5},
+            "version": {"type": "integer"}, "promised_date": _str, "notes": _str, "external_ref": _str,
+            "readers": _names, "authors": _names, "created_by": _str, "created_at": _str,
+            "updated_by": _str, "updated_at": _str,
+            "history": {"type": "array", "items": ref("HistoryEntry")},
+        },
+    },
+    "ActionInput": {
+        "type": "object", "required": ["action"], "additionalProperties": False,
+        "properties": {
+            "action": {"type": "string", "example": "submit",
+                       "description": "A transition of the workflow (rules/workflow.json), or edit; amend and cancel are actions"},
+            "reason": {"type": "string", "description": "Needed by hold, cancel, amend, ..."},
+            "changes": {"type": "object", "description": "Fields to change; amend takes lines as in OrderInput"},
+            "rev": {"type": "string", "description": "The _rev you read: refused with 409 if the order changed since"},
+        },
+    },
+    "Page": {
+        "type": "object", "required": ["view", "rows", "next"],
+        "properties": {"view": _str, "rows": {"type": "array", "items": {"type": "object"}},
+                       "next": {"type": "string", "nullable": True}, "prev": {"type": "string", "nullable": True}},
+    },
+    "ViewList": {
+        "type": "object", "required": ["views"],
+        "properties": {"views": {"type": "array", "items": {
+            "type": "object", "required": ["name", "title"],
+            "properties": {"name": _str, "title": _str, "group": _str,
+                           "columns": {"type": "array", "items": {"type": "object"}}}}}},
+    },
+    "CommentInput": {
+        "type": "object", "required": ["text"], "additionalProperties": False,
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4000}},
+    },
+    "Comment": {
+        "type": "object", "required": ["_id", "type", "parent", "text", "by", "at"],
+        "properties": {"_id": _str, "_rev": _str, "type": {"type": "string", "enum": ["comment"]},
+                       "parent": _str, "text": _str, "by": _str, "at": _str},
+    },
+    "CommentList": {
+        "type": "object", "required": ["comments", "next"],
+        "properties": {"comments": {"type": "array", "items": ref("Comment")},
+                       "next": {"type": "string", "nullable": True}},
+    },
+    "ImportReport": {
+        "type": "object", "required": ["kind", "format", "counts", "problems"],
+        "properties": {
+            "kind": _str, "format": _str,
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "problems": {"type": "array", "items": {
+                "type": "object", "required": ["line", "reason"],
+                "properties": {"line": {"type": "integer"}, "ref": {"type": "string", "nullable": True},
+                               "reason": _str}}},
+            "created": {"type": "array", "items": {"type": "object"}},
+            "report_id": {"type": "string", "nullable": True},
+        },
+    },
+    # -- the CRM and WMS links (webapp/api/wms.py). Only as strict as the handlers: the fuzz
+    # (tests/integration/test_api_fuzz.py) sends what these call invalid and expects a 4xx.
+    "QtyInput": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}], "example": 3,
+                 "description": "A whole number from 1 (or the same as text)"},
+    "AvailabilityInput": {
+        "type": "object", "required": ["lines"],
+        "properties": {"lines": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["sku", "qty"],
+            "properties": {"sku": {"type": "string", "example": "WID-100"}, "qty": ref("QtyInput")}}}},
+        "example": {"lines": [{"sku": "WID-100", "qty": 3}]},
+    },
+    "ReceiptInput": {
+        "type": "object", "required": ["sku", "qty"],
+        "properties": {"sku": {"type": "string", "example": "WID-100"},
+                       "warehouse": {"type": "string", "nullable": True, "example": "MAIN", "description": "MAIN when left out"},
+                       "qty": ref("QtyInput"),
+                       "description": {"type": "string", "nullable": True, "maxLength": 500}},
+        "example": {"sku": "WID-100", "warehouse": "MAIN", "qty": 10},
+    },
+    "StockCountInput": {
+        "type": "object", "required": ["on_hand"],
+        "properties": {"on_hand": {"type": "integer", "minimum": 0, "maximum": 1000000000, "example": 120},
+                       "description": {"type": "string", "nullable": True, "maxLength": 500}},
+        "example": {"on_hand": 120},
+    },
+    "ShipmentInput": {
+        "type": "object", "additionalProperties": False,
+        "description": "Leave lines out to ship everything the order holds (one shipment per warehouse)",
+        "properties": {
+            "warehouse": {"type": "string", "nullable": True, "example": "MAIN"},
+            "lines": {"type": "array", "nullable": True, "items": {
+                "type": "object", "required": ["line", "qty"],
+                "properties": {"line": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+                               "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}}},
+            "carrier": {"type": "string", "nullable": True, "maxLength": 80},
+            "tracking": {"type": "string", "nullable": True, "maxLength": 120},
+            "rev": {"type": "string", "nullable": True}},
+        "example": {"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "JD0001"},
+    },
+    "CustomerInput": {
+        "type": "object", "additionalProperties": False,
+        "description": "Fields left out (or null, or empty text) keep their value; money as \"5000.00\" or in cents",
+        "properties": {
+            "name": {"type": "string", "nullable": True, "example": "Acme Ltd"},
+            "tier": {"type": "string", "nullable": True, "example": "gold", "description": "gold, silver or bronze"},
+            "credit_limit": {"nullable": True, "example": "5000.00"}, "open_balance": {"nullable": True},
+            "credit_limit_cents": {"nullable": True}, "open_balance_cents": {"nullable": True},
+            "days_late": {"nullable": True, "example": 12},
+            "credit_hold": {"oneOf": [{"type": "boolean"}, {"type": "string"}], "nullable": True},
+            "currency": {"type": "string", "nullable": True, "example": "EUR"},
+            "partner": {"type": "string", "nullable": True, "example": "acme"},
+            "contacts": {"type": "array", "nullable": True, "items": {
+                "type": "object", "properties": {"name": {"type": "string", "nullable": True},
+                                                 "email": {"type": "string", "nullable": True},
+                                                 "phone": {"type": "string", "nullable": True}}}},
+            "contact_name": {"type": "string", "nullable": True}, "contact_email": {"type": "string", "nullable": True},
+            "contact_phone": {"type": "string", "nullable": True},
+            "id": {"nullable": True}, "external_id": {"nullable": True}, "_id": {"nullable": True},
+            "type": {"nullable": True}},
+        "example": {"name": "Acme Ltd", "tier": "gold", "credit_limit": "50000.00", "days_late": 4},
+    },
+    "EventList": {
+        "type": "object", "required": ["events", "next"],
+        "properties": {"events": {"type": "array", "items": ref("Event")}, "next": {"type": "string", "nullable": True}},
+    },
+    "Event": {
+        "type": "object", "required": ["event_id", "name", "order", "at"],
+        "properties": {"event_id": _str, "name": _str, "order": _str, "at": _str, "by": _str,
+                       "from": {"type": "string", "nullable": True}, "to": _str, "data": {"type": "object"}},
+    },
+}
+
+AUTH = [{"basicAuth": []}, {"bearerAuth": []}]
+
+PATHS: dict = {
+    # -- orders (webapp/api/v1.py, webapp/api/orders.py)
+    "/api/v1/orders": {
+        "get": {
+            "operationId": "listOrders", "summary": "Orders as a view of the catalog shows them, a page at a time",
+            "parameters": [{"name": "view", "in": "query", "required": False, "schema": {"type": "string", "default": "all_orders"}},
+                           AFTER, LIMIT],
+            "responses": {"200": json_response("A page of rows the caller may read", "Page"), **problems(*COMMON_ERRORS, 404)},
+        },
+        "post": {
+            "operationId": "createOrder", "summary": "Create an order (draft or submitted)",
+            "parameters": [IDEMPOTENCY_KEY],
+            "requestBody": request_body("OrderInput"),
+            "responses": {"201": json_response("Created (or the first result of a retried key)", "Order", LOCATION),
+                          **problems(*COMMON_ERRORS, 409, 415, 422)},
+        },
+    },
+    "/api/v1/orders/{number}": {
+        "get": {
+            "operationId": "getOrder", "summary": "One order", "parameters": [NUMBER],
+            "responses": {"200": json_response("The order", "Order"), **problems(*COMMON_ERRORS, 404)},
+        },
+    },
+    "/api/v1/orders/{number}/actions": {
+        "post": {
+            "operationId": "actOnOrder", "summary": "Take a workflow action (submit, approve, amend, cancel, ...)",
+            "parameters": [NUMBER], "requestBody": request_body("ActionInput"),
+            "responses": {"200": json_response("The order after the action", "Order"),
+                          **problems(*COMMON_ERRORS, 404, 409, 415)},
+        },
+    },
+    "/api/v1/orders/{number}/comments": {
+        "get": {
+            "operationId": "listComments", "summary": "Comments under an order, oldest first",
+            "parameters": [NUMBER, AFTER, LIMIT],
+            "responses": {"200": json_response("A page of comments", "CommentList"), **problems(*COMMON_ERRORS, 404)},
+        },
+        "post": {
+            "operationId": "postComment", "summary": "Add a comment (a response document) to an order",
+            "parameters": [NUMBER, IDEMPOTENCY_KEY], "requestBody": request_body("CommentInput"),
+            "responses": {"201": json_response("The comment", "Comment", LOCATION),
+                          **problems(*COMMON_ERRORS, 404, 409, 415, 422)},
+        },
+    },
+    # -- views, export, import, events (webapp/api/orders.py)
+    "/api/v1/views": {
+        "get": {
+            "operationId": "listViews", "summary": "The views of the catalog the caller may open",
+            "responses": {"200": json_response("Views", "ViewList"), **problems(401, 403, 503)},
+        },
+    },
+    "/api/v1/views/{name}/export": {
+        "get": {
+            "operationId": "exportView",
+            "summary": "Stream a view (or a selection of its orders) as CSV, JSON or XML",
+            "parameters": [VIEW_NAME,
+                           {"name": "format", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["csv", "json", "xml"], "default": "csv"}},
+                           {"name": "shape", "in": "query", "required": False,
+                            "description": "rows: the view's columns; orders: whole orders in the import format",
+                            "schema": {"type": "string", "enum": ["rows", "orders"], "default": "rows"}},
+                           {"name": "numbers", "in": "query", "required": False,
+                            "description": "A selection: comma-separated order numbers",
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The export, streamed", "content": {
+                "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {
+                    "type": "object", "description": "{view, rows: [...]} (shape rows) or {orders: [...]} (shape orders)",
+                    "properties": {"view": _str, "rows": {"type": "array", "items": {"type": "object"}},
+                                   "orders": {"type": "array", "items": ref("Order")}}}},
+                "application/xml": {"schema": {"type": "string"}}}},
+                **problems(*COMMON_ERRORS, 404)},
+        },
+    },
+    "/api/v1/imports": {
+        "post": {
+            "operationId": "importFile",
+            "summary": "Import orders, customers or stock from CSV, JSON or XML: good rows go in, bad rows are reported",
+            "parameters": [IDEMPOTENCY_KEY,
+                           {"name": "kind", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["orders", "customers", "stock"]}}],
+            "requestBody": {"required": True, "content": {
+                "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}},
+                "application/xml": {"schema": {"type": "string"}}}},
+            "responses": {"200": json_response("What went in and what did not", "ImportReport"),
+                          **problems(*COMMON_ERRORS, 413, 415, 422)},
+        },
+    },
+    "/api/v1/events": {
+        "get": {
+            "operationId": "listEvents", "summary": "The outbox of order events (created, approved, shipped, ...), oldest first",
+            "parameters": [AFTER, LIMIT],
+            "responses": {"200": json_response("A page of events", "EventList"), **problems(*COMMON_ERRORS)},
+        },
+    },
+}
+
+
+def _path(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+
+
+def _op(op_id: str, summary: str, ok: str | tuple = "200", body: str | None = None, params=(), errors=(),
+        schema: str | None = None, content: dict | None = None) -> dict:
+    """An operation whose answer is a JSON object (the documents' shapes are in docs/ and the
+    rulebook's schema.json; validate_doc_update is their last word). The request body is
+    `schema` (a name in SCHEMAS), or `content` (media type -> schema), or any JSON object.
+    An operation that takes an Idempotency-Key may answer 422 (the key reused for another body)."""
+    if IDEMPOTENCY_KEY in params:
+        errors = (*errors, 422)
+    answer = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    oks = {status: {"description": summary if status != "201" else "Created", **answer}
+           for status in ((ok,) if isinstance(ok, str) else ok)}
+    out = {"operationId": op_id, "summary": summary, "parameters": list(params),
+           "responses": {**oks, **problems(*COMMON_ERRORS, *errors)}}
+    if body:
+        out["requestBody"] = {"required": True, "description": body, "content": content or {
+            "application/json": {"schema": ref(schema) if schema else {"type": "object"}}}}
+    return out
+
+
+def _feed(key: str, row: dict) -> dict:
+    """A feed's body: a JSON array of rows (or {key: [rows]}), or CSV with a header line. Bad rows
+    are reported, not refused, so a row is any object here."""
+    rows = {"type": "array", "items": {"type": "object", **row}}
+    return {"application/json": {"schema": {"oneOf": [rows, {"type": "object", "required": [key],
+                                                             "properties": {key: rows}}]}},
+            "text/csv": {"schema": {"type": "string"}}}
+
+
+REF, SKU, WAREHOUSE = _path("ref", "Customer id from the CRM, e.g. C0001"), _path("sku", "SKU"), \
+    _path("warehouse", "Warehouse code, e.g. MAIN")
+
+# -- customers, stock, shipments, availability (webapp/api/wms.py)
+PATHS.update({
+    "/api/v1/availability": {"post": _op("availability", "Would these lines be served now (per line: available, partly, backorder)",
+                                         body='{"lines": [{"sku": "WID-100", "qty": 3}]}', schema="AvailabilityInput")},
+    "/api/v1/customers": {"get": _op("listCustomers", "Customer profiles by id, paged by key", params=[AFTER, LIMIT_200])},
+    "/api/v1/customers/{ref}": {"get": _op("getCustomer", "A customer profile with its exposure", params=[REF], errors=(404,)),
+                                "put": _op("putCustomer", "Upsert a customer profile by its CRM id (idempotent)", ok=("200", "201"),
+                                           params=[REF], body="profile fields: name, tier, credit_limit, ...",
+                                           schema="CustomerInput")},
+    "/api/v1/customers/import": {"post": _op("importCustomers", "Upsert many profiles (JSON array or CSV): good rows in, bad rows reported",
+                                             body="a JSON array of profiles (or text/csv)",
+                                             content=_feed("customers", {"example": {"id": "C0001", "name": "Acme Ltd"}}))},
+    "/api/v1/stock": {"get": _op("listStock", "Stock per SKU and warehouse, paged by key", params=[AFTER, LIMIT_200])},
+    "/api/v1/stock/{sku}": {"get": _op("getStock", "One SKU in every warehouse, with what waits for it", params=[SKU], errors=(404,))},
+    "/api/v1/stock/{sku}/{warehouse}": {"put": _op("putStockCount", "Set the counted quantity on hand", params=[SKU, WAREHOUSE],
+                                                   body='{"on_hand": 120}', errors=(409,), schema="StockCountInput")},
+    "/api/v1/stock/import": {"post": _op("importStock", "Apply a WMS feed of counts and receipts (JSON array or CSV)",
+                                         body="a JSON array of {sku, warehouse, on_hand | received}",
+                                         content=_feed("stock", {"example": {"sku": "WID-100", "warehouse": "MAIN", "received": 5}}))},
+    "/api/v1/stock/receipts": {"post": _op("postReceipt", "A receipt: stock arrives and serves backorders, most urgent first",
+                                           ok="201", params=[IDEMPOTENCY_KEY],
+                                           body='{"sku": "WID-100", "warehouse": "MAIN", "qty": 10}', schema="ReceiptInput")},
+    "/api/v1/orders/{number}/shipments": {
+        "get": _op("getShipments", "The order's shipments", params=[NUMBER], errors=(404,)),
+        "post": _op("postShipment", "Ship all or part of an order (one shipment per warehouse)", ok="201",
+                    params=[NUMBER, IDEMPOTENCY_KEY],
+                    body='{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}',
+                    errors=(404, 409), schema="ShipmentInput")},
+    # -- a partner's own orders, in the partner's own database (webapp/partners.py)
+    "/api/v1/partner/orders": {"get": _op("partnerOrders", "The partner's orders (partner accounts only)"),
+                               "post": _op("partnerPlace", "Place an order at the partner (it replicates to the centre)", ok="201",
+                                           params=[IDEMPOTENCY_KEY],
+                                           body="an order as in createOrder")},
+    "/api/v1/partner/orders/{number}": {"get": _op("partnerOrder", "One of the partner's orders", params=[NUMBER], errors=(404,))},
+})
+
+UNAUTHENTICATED_PATHS: dict = {
+    "/api/openapi.json": {
+        "get": {"operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": {"description": "The OpenAPI document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}}},
+    },
+}
+
+
+@functools.cache
+def _document() -> dict:
+    paths = {}
+    for p, ops in PATHS.items():
+        paths[p] = {m: {**op, "security": AUTH} for m, op in ops.items()}
+    paths.update(UNAUTHENTICATED_PATHS)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Order Desk API", "version": VERSION,
+                 "description": "Orders in the style of Lotus Notes, on CouchDB. Staff sign in with HTTP Basic "
+                                "(directory credentials); integrations with a Bearer API token a Manager issues. "
+                                "Errors are JSON problem documents. Every create takes an Idempotency-Key."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"},
+                                "bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "An API token: odt_<id>_<secret>"}},
+        },
+    }
+
+
+def document() -> dict:
+    """A copy of the document (callers may not change the cached one)."""
+    return copy.deepcopy(_document())
