@@ -249,17 +249,6 @@ def _no_change():
     return resp
 
 
-def _open_view(name: str):
-    access = services.current_access()
-    vd = catalog.get(name)
-    if vd is None:
-        abort(404, f"There is no view called {name!r}.")
-    refusal = vd.refusal(access)
-    if refusal:
-        abort(403, refusal)
-    return access, vd
-
-
 @bp.get("/")
 @login_required
 def home():
@@ -271,7 +260,7 @@ def home():
 @bp.get("/views/<name>")
 @login_required
 def view(name):
-    access, vd = _open_view(name)
+    access, vd = services.open_view(name)
     state = State.parse(vd, request.args)
     db = services.person_db(access)
     seq = cache().seq(db)
@@ -350,7 +339,7 @@ def _category_arg(vd, required: bool) -> tuple | None:
 @login_required
 def more(name):
     """The next rows of one open category (the "More" row swaps itself for them)."""
-    access, vd = _open_view(name)
+    access, vd = services.open_view(name)
     state = State.parse(vd, request.args)
     cat = _category_arg(vd, required=True)
     db = services.person_db(access)
@@ -408,7 +397,7 @@ def stream_csv(columns, rows, filename: str) -> Response:
 @login_required
 def export(name):
     """The view as CSV, with the pane's filters: sort, direction, and one category (`cat`)."""
-    access, vd = _open_view(name)
+    access, vd = services.open_view(name)
     state = State.parse(vd, request.args)
     cat = _category_arg(vd, required=False)
     db = services.person_db(access)

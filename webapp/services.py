@@ -8,7 +8,7 @@ import hashlib
 import threading
 import time
 
-from flask import current_app, g, session
+from flask import abort, current_app, g, session
 
 from oms.core import memories
 from oms.core.ttl_cache import TTLCache
@@ -23,6 +23,7 @@ from oms.ordering.orders import OrderService
 from oms.store.couch import CouchServer
 from oms.store.numbers import NumberAllocator
 from oms.wms.stock import StockService
+from views import catalog
 
 from . import sessions
 from .throttle import Throttle
@@ -191,3 +192,17 @@ def customers(access: Access | None = None) -> CustomerService:
 def import_context(access, progress=None) -> ImportContext:
     return ImportContext(db=person_db(access), access=access, numbers=current_app.extensions["numbers"],
                          progress=progress, directory=directory())
+
+
+def open_view(name: str, hint: str = ""):
+    """(Access, ViewDef) of the view `name` for the person signed in: 404 when there is no such
+    view (`hint` says where the list is), 403 with the reason when the person may not open it."""
+    access = current_access()
+    vd = catalog.get(name)
+    if vd is None:
+        abort(404, f"There is no view called {name!r}.{hint}")
+    refusal = vd.refusal(access)
+    if refusal:
+        abort(403, refusal)
+    return access, vd
+

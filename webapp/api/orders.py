@@ -37,21 +37,10 @@ def _cursor(name: str = "after"):
     return key
 
 
-def _view(name: str):
-    access = services.current_access()
-    vd = catalog.get(name)
-    if vd is None:
-        abort(404, f"There is no view called {name!r}; GET /api/v1/views lists them.")
-    refusal = vd.refusal(access)
-    if refusal:
-        abort(403, refusal)
-    return access, vd
-
-
 @bp.get("/orders")
 @api_auth_required
 def list_orders():
-    access, vd = _view(request.args.get("view", "all_orders"))
+    access, vd = services.open_view(request.args.get("view", "all_orders"), " GET /api/v1/views lists them.")
     page = read_page(services.person_db(access), vd, access, after=_cursor(), limit=limit_arg(vd.page_size))
     return jsonify({"view": vd.name, "rows": [{"id": r["id"], **(r.get("value") or {})} for r in page.rows],
                     "next": encode_cursor(page.next_after), "prev": encode_cursor(page.prev_before)})
@@ -89,7 +78,7 @@ def list_views():
 @bp.get("/views/<name>/export")
 @api_auth_required
 def export_view(name):
-    access, vd = _view(name)
+    access, vd = services.open_view(name, " GET /api/v1/views lists them.")
     fmt = request.args.get("format", "csv")
     shape = request.args.get("shape", "rows")
     numbers = [n.strip() for n in request.args.get("numbers", "").split(",") if n.strip()] or None
