@@ -12,14 +12,12 @@ from __future__ import annotations
 import secrets
 import time
 
-from oms.core.ttl_cache import TTLCache
+from oms.core import memories
 from oms.identity import people
 
 LIFETIME_SECONDS = 12 * 3600     # a session lasts a working day at most, however active
 RECHECK_SECONDS = 300            # staff: the directory is asked again this often
-SIGNED_OUT_SECONDS = 60          # how late a sign-out may reach another worker
-
-_signed_out = TTLCache(SIGNED_OUT_SECONDS, max_items=50_000)   # person name -> ids of signed-out sessions
+SIGNED_OUT_SECONDS = memories.SIGNED_OUT_SECONDS   # how late a sign-out may reach another worker
 
 
 def begin(record: dict, now: float | None = None) -> dict:
@@ -34,10 +32,10 @@ def ended(server, record: dict, now: float | None = None) -> str | None:
     now = time.time() if now is None else now
     if not record.get("sid") or now - record.get("issued", 0) > LIFETIME_SECONDS:
         return "Your session has expired; sign in again."
-    gone = _signed_out.get(record["name"])
+    gone = memories.signed_out.get(record["name"])
     if gone is None:
         gone = people.signed_out(server, record["name"])
-        _signed_out.put(record["name"], gone)
+        memories.signed_out.put(record["name"], gone)
     if record["sid"] in gone:
         return "You signed out of this session; sign in again."
     return None
@@ -51,4 +49,4 @@ def end(server, record: dict) -> None:
     """Sign this session out, in every worker."""
     if record.get("sid"):
         people.sign_out(server, record["name"], record["sid"], record.get("issued", time.time()) + LIFETIME_SECONDS)
-        _signed_out.discard(record["name"])
+        memories.signed_out.discard(record["name"])

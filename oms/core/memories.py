@@ -7,8 +7,7 @@ Not memories of data, so not here: the group commit of a server's writes (oms/st
 CouchServer.group) and the placement batchers (oms/fulfilment/placement.py, one per server,
 database and identity) hold a write only until it is sent. The web app keeps its own per app
 (Flask's app.extensions): the system identity, resolved and mirrored once a minute
-(webapp/services.py), and verified API credentials for a minute; webapp/sessions.py keeps the
-sessions signed out in this process, a record of its own rather than a copy of the database."""
+(webapp/services.py), and verified API credentials for a minute."""
 from __future__ import annotations
 
 import threading
@@ -227,6 +226,13 @@ def forget_acl_documents() -> None:
         acl_documents.clear()
 
 
+# The sessions each person signed out (people.signed_out: ids recorded on the person's _users
+# document), as webapp/sessions.py last read them. Stale by at most SIGNED_OUT_SECONDS for a
+# sign-out made in another process; none for this process's own (it forgets the person at once).
+SIGNED_OUT_SECONDS = 60
+signed_out = TTLCache(SIGNED_OUT_SECONDS, max_items=50_000)   # person name -> ids of signed-out sessions
+
+
 def forget_all() -> None:
     """Every memory of this process emptied: the next read of each thing goes to the database."""
     profiles.clear()
@@ -236,3 +242,4 @@ def forget_all() -> None:
     replicator_copies.clear()
     schedulers.clear()
     forget_acl_documents()
+    signed_out.clear()

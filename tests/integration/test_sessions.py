@@ -10,6 +10,7 @@ import pytest
 
 from oms.devstack.ldap_demo import DEMO_PASSWORD, ssha
 from tests.conftest import WebClient
+from oms.core import memories
 from webapp import sessions
 
 
@@ -45,7 +46,7 @@ def test_a_sign_out_reaches_another_worker_within_its_memory(app, monkeypatch):
     from oms.identity import people
     people.sign_out(app.extensions["couch"], user["name"], user["sid"], user["issued"] + sessions.LIFETIME_SECONDS)
     # (another worker's sign-out: this one still remembers the old list for up to a minute)
-    sessions._signed_out.discard(user["name"])      # ... that minute passed
+    memories.signed_out.discard(user["name"])      # ... that minute passed
     assert replay(app, kept).get("/views/all_orders").status_code == 302
 
 
