@@ -17,16 +17,18 @@ So on a cluster a write counts only once it is settled:
    there is a conflict left by an earlier race; it is resolved by keeping CouchDB's winner and
    deleting the others (their writers were never told they succeeded: they are still settling,
    and find their revision gone);
-3. it is settled when one live leaf is left and it descends from our revision *and* from a
-   revision every copy holds (ours when every copy took it; else the leaf, handed to every copy
-   as replication would hand it).
+3. it is settled when one live leaf is left, it carries our write (is it, or descends from it
+   with no deletion between: see `carries`; a write is known by an id of its own in its body,
+   `write`), and it descends from a revision every copy holds (ours when every copy took it;
+   else the leaf, handed to every copy as replication would hand it).
 
 A write whose revision is gone raises Conflict, exactly as a 409 would: the caller reads again
 and decides again. While a copy is down no write can be taken by every copy: these claims wait
 and then answer 503 (Unavailable) rather than risk a second owner.
 
-The one identity that writes such a document also resolves it, so it must be allowed to delete
-it: stock and the order-number counter are written by Editors and up (validate_doc_update)."""
+The identity that writes a claim (stock, the order-number counter: Editors and up, by
+validate_doc_update) also resolves it, so it may delete the losing leaves. A writer that may not
+delete (an import creating orders) leaves them for the conflicts view: CouchDB's winner decides."""
 from __future__ import annotations
 
 import contextlib
@@ -35,7 +37,7 @@ import random
 import time
 import uuid
 
-from .couch import Conflict, CouchError, Database, Unavailable, row_error
+from .couch import Conflict, CouchError, Database, Forbidden, Unavailable, row_error
 
 SETTLE_SECONDS = 20.0
 
@@ -67,58 +69,18 @@ def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
             out.append(row_error(row))
             continue
         try:
-            out.append(settle(db, doc["_id"], row["rev"], row["rev"] if _taken(rows) else None,
+            out.append(settle(db, doc["_id"], row["rev"], doc["write"], row["rev"] if _taken(rows) else None,
                               first_look=seen.get(doc["_id"])))
         except CouchError as exc:
             out.append(exc)
     return out
 
 
-def settle(db: Database, doc_id: str, ours: str, taken_by_all: str | None, sleep=time.sleep,
-           clock=time.monotonic, first_look: list[dict] | None = None) -> dict:
-    """Wait until the document's one live leaf descends from `ours` and from a revision every
-    copy took (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when `ours` lost.
-    `first_look`: the leaves already read from every copy after the write, if any."""
-    deadline = clock() + SETTLE_SECONDS
-    for attempt in itertools.count():
-        leaves = first_look if first_look is not None and attempt == 0 else db.leaves(doc_id)
-        live = [leaf for leaf in leaves if not leaf.get("_deleted")]
-        if not any(descends(leaf, ours) for leaf in live):
-            raise Conflict("Document update conflict")
-        if len(live) > 1:
-            # A conflict: keep CouchDB's winner, delete the rest (ours too, if it lost), and look
-            # again: a deletion that failed (someone wrote on that leaf meanwhile) shows there.
-            keep = winner(live)
-            _delete(db, [leaf for leaf in live if leaf is not keep])
-            continue
-        leaf = live[0]
-        if taken_by_all and descends(leaf, taken_by_all):
-            return _plain(leaf)
-        if clock() > deadline:
-            raise Unavailable(f"{doc_id} could not be written to every copy of the database; try again in a moment")
-        # Some copy had not taken our revision (202): hand it the leaf itself, with its history
-        # (new_edits=false, as replication does: no new revision, so nothing to race with), until
-        # every copy answers that it holds it.
-        try:
-            rows = db.bulk([leaf], new_edits=False)
-        except Unavailable:
-            rows = []
-        if _taken(rows) and not any("error" in row for row in rows):
-            taken_by_all = leaf["_rev"]
-            continue
-        for row in rows:
-            if row.get("error") == "forbidden":
-                raise row_error(row)
-        sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
-    raise AssertionError("unreachable")
-
-
 def create_all(db: Database, docs: list[dict]) -> list[dict]:
     """Create `docs` (new documents that another writer may be creating at the same moment under
     the same id) in one request; result rows in order, where a create that another one beat
-    reads as a 409. On a cluster both creates can be taken, each by some copies (202): the one
-    CouchDB shows once they meet is the one that stands, the other is reported as the conflict
-    (deleted, when this writer may delete; otherwise left for the conflicts view)."""
+    reads as a 409. On a cluster both creates can be taken, each by some copies (202): they are
+    settled as any claim, and the one that stands is the one CouchDB shows once they meet."""
     for doc in docs:
         _mark(doc)   # two writers creating the same content would otherwise make one revision, both "created"
     rows = db.bulk(docs)
@@ -127,34 +89,91 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
     seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "rev" in row)
     out = []
     for doc, row in zip(docs, rows):
-        if "rev" in row and not _stands(db, doc["_id"], row["rev"], seen[doc["_id"]]):
-            row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
+        if "rev" in row:
+            try:
+                settle(db, doc["_id"], row["rev"], doc["write"], None, first_look=seen[doc["_id"]])
+            except Conflict:
+                row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
+            except CouchError as exc:
+                row = {"id": doc["_id"], "error": "unavailable" if isinstance(exc, Unavailable) else "refused",
+                       "reason": exc.reason}
         out.append(row)
     return out
 
 
-def _stands(db: Database, doc_id: str, ours: str, leaves: list[dict]) -> bool:
-    """Does our create stand? The document's other live leaves are resolved as `settle` resolves
-    them (CouchDB's winner kept, the rest deleted) until one is left: ours stands when that one
-    descends from it. Descends, not is: someone may already have moved our version on, reading
-    it from a copy that had no other yet. Ours, when it lost, is deleted (when this writer may)."""
-    for _ in range(6):
+def settle(db: Database, doc_id: str, ours: str, mark: str, taken_by_all: str | None, sleep=time.sleep,
+           clock=time.monotonic, first_look: list[dict] | None = None) -> dict:
+    """Wait until the document's one live leaf carries our write (`ours`, the revision the write
+    was answered with; `mark`, the write's own id) and descends from a revision every copy took
+    (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when our write lost.
+    `first_look`: the leaves already read from every copy after the write, if any.
+
+    Our write can stand under another revision id than `ours`: a copy that held the document
+    deleted (a conflict resolved a moment ago) took the same write as a new revision on top of
+    that deletion. So a leaf is ours by the write's id in its body, not by its revision id."""
+    deadline = clock() + SETTLE_SECONDS
+    for attempt in itertools.count():
+        leaves = first_look if first_look is not None and attempt == 0 else db.leaves(doc_id)
         live = [leaf for leaf in leaves if not leaf.get("_deleted")]
-        mine = [leaf for leaf in live if descends(leaf, ours)]
-        if not mine:
-            return False
-        keep = winner(live)
-        if len(live) == 1:
-            return True
+        if not any(leaf.get("write") == mark or descends(leaf, ours) for leaf in live):
+            raise Conflict("Document update conflict")
+        leaf = winner(live)
+        if len(live) > 1:
+            # A conflict: keep CouchDB's winner, delete the rest (ours too, if it lost), and look
+            # again: a deletion that failed (someone wrote on that leaf meanwhile) shows there.
+            # A writer not allowed to delete leaves them for the conflicts view: the winner decides.
+            try:
+                _delete(db, [other for other in live if other is not leaf])
+                continue
+            except Forbidden:
+                pass
+        if not carries(db, doc_id, leaf, mark):
+            with contextlib.suppress(CouchError):
+                _delete(db, [other for other in live if other is not leaf and other.get("write") == mark])
+            raise Conflict("Document update conflict")
+        if taken_by_all and descends(leaf, taken_by_all):
+            return _plain(leaf)
+        if clock() > deadline:
+            raise Unavailable(f"{doc_id} could not be written to every copy of the database; try again in a moment")
+        # Some copy had not taken our revision (202): hand it the leaf itself, with its history
+        # (new_edits=false, as replication does: no new revision, so nothing to race with), until
+        # every copy answers that it holds it. validate_doc_update judges such a write against
+        # whatever that copy holds (another create's deletion, say) and may refuse it; the
+        # copies' own replication, which no validation stops, brings it there: look again.
         try:
-            _delete(db, [leaf for leaf in live if leaf is not keep])
-        except CouchError:   # not this writer's to delete: CouchDB's winner decides
-            break
-        leaves = db.leaves(doc_id)
-    if descends(keep, ours):
+            rows = db.bulk([leaf], new_edits=False)
+        except Unavailable:
+            rows = []
+        if _taken(rows) and not any("error" in row for row in rows):
+            taken_by_all = leaf["_rev"]
+            continue
+        sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+    raise AssertionError("unreachable")
+
+
+ANCESTORS = 8   # how far back a leaf's history is searched for our write, when others moved it on
+
+
+def carries(db: Database, doc_id: str, leaf: dict, mark: str) -> bool:
+    """Does the live `leaf` carry our write: is it our write, or does it descend from our write
+    with no deletion between? Descending from our revision is not enough: a resolver deletes a
+    losing leaf, and a create on a deleted document continues its deletion's history, so a leaf
+    written by someone who never saw our write can descend from it. The leaf's ancestors are read
+    only when it is not ours itself (someone moved it on). One the copies no longer hold
+    (compacted) ends the search as lost: a Conflict makes the writer read again and decide again,
+    a wrong "stands" would give a claim twice."""
+    if leaf.get("write") == mark:
         return True
-    with contextlib.suppress(CouchError):   # (someone allowed to delete resolves it otherwise)
-        _delete(db, mine)
+    history = leaf.get("_revisions") or {}
+    start, ids = history.get("start", 0), history.get("ids") or []
+    ancestors = [f"{start - k}-{h}" for k, h in enumerate(ids[1:ANCESTORS + 1], start=1)]
+    bodies = db.revisions(doc_id, ancestors)
+    for rev in ancestors:
+        body = bodies.get(rev)
+        if body is None or body.get("_deleted"):
+            return False
+        if body.get("write") == mark:
+            return True
     return False
 
 

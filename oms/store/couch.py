@@ -6,6 +6,7 @@ client with their own basic-auth credentials, so CouchDB's validate_doc_update s
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from http.cookiejar import DefaultCookiePolicy
@@ -355,6 +356,18 @@ class Database:
         except NotFound:
             return []
         return [row["ok"] for row in r.json() if "ok" in row]
+
+    def revisions(self, doc_id: str, revs: list[str]) -> dict[str, dict | None]:
+        """These revisions of the document as the copies hold them (open_revs=[...], read from every
+        copy): per revision its body (a deletion carries `_deleted`), or None once compaction
+        dropped it or no copy has it."""
+        if not revs:
+            return {}
+        r = self._raw("GET", "/" + quote(doc_id, safe=":"),
+                      params={"open_revs": json.dumps(revs), "r": self.copies()},
+                      headers={"Accept": "application/json"})
+        found = {row["ok"]["_rev"]: row["ok"] for row in r.json() if "ok" in row}
+        return {rev: found.get(rev) for rev in revs}
 
     def leaves_of(self, doc_ids: Iterable[str]) -> dict[str, list[dict]]:
         """`leaves` of several documents in one request (_bulk_get names no revision, so every
