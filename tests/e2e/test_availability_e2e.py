@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 from .conftest import shot
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 from views import catalog
 from views.reader import read
 

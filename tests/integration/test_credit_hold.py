@@ -8,7 +8,7 @@ import pytest
 
 from oms.core.errors import InvalidInput
 from oms.store.couch import Forbidden
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def place(fulfil, customer, sku, qty, price="100.00", **more):

@@ -9,7 +9,7 @@ import json
 
 from oms.core.errors import InvalidInput
 from oms.interchange.feeds import import_stock, parse
-from tests.links_fixtures import agent, unique  # noqa: F401
+from tests.fulfilment_fixtures import agent, unique  # noqa: F401
 
 
 def basic(name):

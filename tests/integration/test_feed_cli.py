@@ -3,7 +3,7 @@ rows it did not take, and changes nothing when run again."""
 from click.testing import CliRunner
 
 from oms.cli.main import main
-from tests.links_fixtures import agent, unique  # noqa: F401
+from tests.fulfilment_fixtures import agent, unique  # noqa: F401
 
 
 def test_the_feed_commands_apply_a_file_and_report_bad_rows(tmp_path, settings, agent, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 from oms.ordering import workflow
 from oms.ordering.orders import OrderService
 from oms.store.couch import Conflict, Forbidden
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def test_a_stale_order_write_is_a_conflict_not_a_rule_broken(fulfil, new_customer, new_sku):

@@ -7,7 +7,7 @@ import uuid
 
 from oms.core import memories
 from oms.wms import stock
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def _stock_in_a_new_warehouse(agent, sku: str, qty: int) -> str:

@@ -9,7 +9,7 @@ from oms.core import memories
 from oms.fulfilment import placement
 from oms.store.couch import Conflict
 from oms.wms.stock import StockService
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 
 def submitted(customer: str, *lines) -> dict:

@@ -7,7 +7,7 @@ import time
 
 from oms.core import memories
 from oms.crm.customers import CustomerService
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def _profile_written_elsewhere(agent, ext: str, **changes) -> None:

@@ -21,7 +21,7 @@ from oms.store.couch import CouchServer
 from oms.store.numbers import NumberAllocator
 from oms.wms import stock as stock_module
 from oms.wms.stock import StockService, hold_key
-from tests.links_fixtures import agent, new_sku, stock_doc  # noqa: F401
+from tests.fulfilment_fixtures import agent, new_sku, stock_doc  # noqa: F401
 
 from .test_import import claim_docs, orders_csv
 

@@ -18,7 +18,7 @@ import requests
 from oms.devstack.embedded import free_port
 from oms.wms import stock as stock_module
 from oms.wms.stock import StockService, hold_key
-from tests.links_fixtures import agent, new_customer, new_sku, stock_doc  # noqa: F401
+from tests.fulfilment_fixtures import agent, new_customer, new_sku, stock_doc  # noqa: F401
 
 CLIENTS = int(os.environ.get("OMS_RACE_CLIENTS", "50"))
 UNITS = 100

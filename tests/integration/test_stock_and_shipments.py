@@ -10,7 +10,7 @@ import pytest
 from oms.core.errors import InvalidInput
 from oms.store.couch import Conflict, Forbidden
 from oms.wms.stock import hold_key
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku, stock_doc  # noqa: F401
 
 
 def basic(name):

@@ -1,4 +1,4 @@
-"""Fixtures for the CRM/WMS link tests (imported by those test modules): the system identity,
+"""Fixtures for the tests of customers, stock and fulfilment (imported by those test modules): the system identity,
 throw-away customers and SKUs (unique per test, so tests sharing the session database never
 meet), and services as the demo people with the hand-offs."""
 from __future__ import annotations

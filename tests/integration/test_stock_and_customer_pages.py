@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.links_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 
 
 def test_the_availability_fragment_answers_each_line(web, new_sku):
