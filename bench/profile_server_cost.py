@@ -125,7 +125,7 @@ def main(n: int = 100) -> None:
             assert r.status_code < 300, r.text
             return r
 
-        credit = base + "_design/oms/_view/credit_exposure_by_customer"
+        credit = base + "_design/credit/_view/credit_exposure_by_customer"
         measure("API: an order placed as submitted, alone", lambda i: api(i + 10))
 
         def eight_at_once(i):   # a placement pass settles the orders submitted together

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from couch_design.deploy import HERE, compile_design
+from couch_design.deploy import HERE, compile_design, design_folders
 
 HARNESS = Path(__file__).parent / "js" / "run_design.js"
 
@@ -15,6 +15,16 @@ HARNESS = Path(__file__).parent / "js" / "run_design.js"
 @functools.cache
 def ddoc() -> dict:
     return compile_design(HERE / "oms")
+
+
+@functools.cache
+def ddoc_of(view: str) -> dict:
+    """The compiled design document that holds `view` (the orders views live in several)."""
+    for folder in design_folders():
+        compiled = compile_design(folder)
+        if view in compiled.get("views", {}):
+            return compiled
+    raise KeyError(f"no design document holds the view {view}")
 
 
 def run(cases: list[dict], design: dict | None = None) -> list[dict]:
@@ -35,14 +45,14 @@ def validate(new_doc, old_doc, name: str | None, roles: list[str]) -> dict:
 
 def map_doc(view: str, doc: dict) -> list[list]:
     """[[key, value], ...] that the real map.js of `view` emits for `doc`."""
-    res = run([{"kind": "map", "view": view, "doc": doc}])[0]
+    res = run([{"kind": "map", "view": view, "doc": doc}], ddoc_of(view))[0]
     if not res.get("ok"):
         raise RuntimeError(res)
     return res["emitted"]
 
 
 def reduce_values(view: str, values: list, rereduce: bool = False):
-    res = run([{"kind": "reduce", "view": view, "values": values, "rereduce": rereduce}])[0]
+    res = run([{"kind": "reduce", "view": view, "values": values, "rereduce": rereduce}], ddoc_of(view))[0]
     if not res.get("ok"):
         raise RuntimeError(res)
     return res["value"]
