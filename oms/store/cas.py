@@ -17,9 +17,8 @@ So on a cluster a write counts only once it is settled:
    there is a conflict left by an earlier race; it is resolved by keeping CouchDB's winner and
    deleting the others (their writers were never told they succeeded: they are still settling,
    and find their revision gone);
-3. it is settled when one live leaf is left, it carries our write (is it, or descends from it
-   with no deletion between: see `carries`; a write is known by an id of its own in its body,
-   `write`), and it descends from a revision every copy holds (ours when every copy took it;
+3. it is settled when one live leaf is left, it carries our write (is it, by an id of its own
+   in its body, `write`; or descends from it: see `carries`), and it descends from a revision every copy holds (ours when every copy took it;
    else the leaf, handed to every copy as replication would hand it).
 
 A write whose revision is gone raises Conflict, exactly as a 409 would: the caller reads again
@@ -60,6 +59,7 @@ def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
         _mark(doc)
     if db.copies() == 1:
         return db.save_all(docs)
+    creates = {doc["_id"] for doc in docs if not doc.get("_rev")}
     rows = db.bulk(docs)
     # Every written document's leaves in one read: most settle on this first look.
     seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "error" not in row)
@@ -70,7 +70,7 @@ def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
             continue
         try:
             out.append(settle(db, doc["_id"], row["rev"], doc["write"], row["rev"] if _taken(rows) else None,
-                              first_look=seen.get(doc["_id"])))
+                              first_look=seen.get(doc["_id"]), create=doc["_id"] in creates))
         except CouchError as exc:
             out.append(exc)
     return out
@@ -91,7 +91,7 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
     for doc, row in zip(docs, rows):
         if "rev" in row:
             try:
-                settle(db, doc["_id"], row["rev"], doc["write"], None, first_look=seen[doc["_id"]])
+                settle(db, doc["_id"], row["rev"], doc["write"], None, first_look=seen[doc["_id"]], create=True)
             except Conflict:
                 row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
             except CouchError as exc:
@@ -102,11 +102,12 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
 
 
 def settle(db: Database, doc_id: str, ours: str, mark: str, taken_by_all: str | None, sleep=time.sleep,
-           clock=time.monotonic, first_look: list[dict] | None = None) -> dict:
+           clock=time.monotonic, first_look: list[dict] | None = None, create: bool = False) -> dict:
     """Wait until the document's one live leaf carries our write (`ours`, the revision the write
     was answered with; `mark`, the write's own id) and descends from a revision every copy took
     (`taken_by_all`, if known yet); returns that leaf. Raises Conflict when our write lost.
-    `first_look`: the leaves already read from every copy after the write, if any.
+    `first_look`: the leaves already read from every copy after the write, if any; `create`: the
+    write was a create (decided on no revision).
 
     Our write can stand under another revision id than `ours`: a copy that held the document
     deleted (a conflict resolved a moment ago) took the same write as a new revision on top of
@@ -127,7 +128,7 @@ def settle(db: Database, doc_id: str, ours: str, mark: str, taken_by_all: str | 
                 continue
             except Forbidden:
                 pass
-        if not carries(db, doc_id, leaf, mark):
+        if not carries(db, doc_id, leaf, ours, mark, create):
             with contextlib.suppress(CouchError):
                 _delete(db, [other for other in live if other is not leaf and other.get("write") == mark])
             raise Conflict("Document update conflict")
@@ -151,30 +152,30 @@ def settle(db: Database, doc_id: str, ours: str, mark: str, taken_by_all: str | 
     raise AssertionError("unreachable")
 
 
-ANCESTORS = 8   # how far back a leaf's history is searched for our write, when others moved it on
+def carries(db: Database, doc_id: str, leaf: dict, ours: str, mark: str, create: bool) -> bool:
+    """Does the live `leaf` carry our write (`ours`, the revision it was answered with; `mark`, its
+    own id)? It does when it is our write (by its id: the same write may stand under another
+    revision id on a copy that took it on top of a deletion), or descends from our revision.
 
-
-def carries(db: Database, doc_id: str, leaf: dict, mark: str) -> bool:
-    """Does the live `leaf` carry our write: is it our write, or does it descend from our write
-    with no deletion between? Descending from our revision is not enough: a resolver deletes a
-    losing leaf, and a create on a deleted document continues its deletion's history, so a leaf
-    written by someone who never saw our write can descend from it. The leaf's ancestors are read
-    only when it is not ours itself (someone moved it on). One the copies no longer hold
-    (compacted) ends the search as lost: a Conflict makes the writer read again and decide again,
-    a wrong "stands" would give a claim twice."""
+    Descending is not enough for a create: a resolver deletes a losing create, and a create on a
+    deleted document continues the deletion's history, so a leaf written by someone who never saw
+    our create can descend from it. The revision after ours is read then: a deletion there means
+    ours lost. (An update cannot meet this: it was decided on a live revision, losing leaves are
+    deleted only while another live one stands, and a document is created again only where no
+    live leaf is left, which a claim's documents, created once, never are.) A revision the copies
+    hold no body of (compaction drops the bodies of revisions that are no longer leaves) is taken
+    as no deletion."""
     if leaf.get("write") == mark:
         return True
-    history = leaf.get("_revisions") or {}
-    start, ids = history.get("start", 0), history.get("ids") or []
-    ancestors = [f"{start - k}-{h}" for k, h in enumerate(ids[1:ANCESTORS + 1], start=1)]
-    bodies = db.revisions(doc_id, ancestors)
-    for rev in ancestors:
-        body = bodies.get(rev)
-        if body is None or body.get("_deleted"):
-            return False
-        if body.get("write") == mark:
-            return True
-    return False
+    if not descends(leaf, ours):
+        return False
+    history = leaf["_revisions"]
+    gen, start = int(ours.partition("-")[0]), history["start"]
+    if not create or start == gen:
+        return True
+    after = f"{gen + 1}-{history['ids'][start - gen - 1]}"
+    body = db.revisions(doc_id, [after]).get(after)
+    return not (body and body.get("_deleted"))
 
 
 def descends(leaf: dict, rev: str) -> bool:
