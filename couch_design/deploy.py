@@ -98,14 +98,26 @@ def security_object(acl_rules: dict) -> dict:
             "members": {"names": [], "roles": members}}
 
 
+# Design documents this project no longer ships. Deploy removes them from a database deployed
+# before: a design document left behind keeps its views indexing and, worse, its
+# validate_doc_update judging every write.
+RETIRED = ("_design/integration",)
+
+
 def deploy(db, progress=print) -> dict[str, str]:
-    """Create the database if needed, push every design and the security object, seed the ACL
-    document. Idempotent. Returns {what: outcome}."""
+    """Create the database if needed, push every design (and remove the retired ones) and the
+    security object, seed the ACL document. Idempotent. Returns {what: outcome}."""
     rules = load_rules()
     outcome = {"database": "created" if db.create() else "exists"}
     for folder in design_folders():
         compiled = compile_design(folder)
         outcome[compiled["_id"]] = push(db, compiled, progress)
+    for ddoc_id in RETIRED:
+        old = db.get_or_none(ddoc_id)
+        if old is not None:
+            db.delete(ddoc_id, old["_rev"])
+            outcome[ddoc_id] = "removed"
+            progress(f"{ddoc_id}: removed (no longer part of the design)")
     wanted = security_object(rules["acl"])
     current = db.get_security()
     if {k: current.get(k) for k in ("admins", "members")} != wanted:

@@ -43,7 +43,7 @@ def webhook_off(hook_id):
 @login_required
 def runs():
     access = require_manager("manage the automation")
-    res = services.person_db(access).view("integration", "agent_runs_by_time", descending=True, limit=100,
+    res = services.person_db(access).view("automation", "agent_runs_by_time", descending=True, limit=100,
                                           include_docs=True)
     return render_template("agent_runs.html", runs=[r["doc"] for r in res["rows"] if r.get("doc")],
                            views=catalog.visible_to(access))

@@ -6,7 +6,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var schema = require('lib/schema');
   var acl = require('lib/acl_rules');
   var partners = require('lib/validate_partner');
-  var integration = require('lib/integration');  // integration and agent documents
+  var records = require('lib/records');  // the desk's own records: claims, tokens, events, agents' logs
 
   function _err(msg) { throw({forbidden: msg}); }
 
@@ -25,7 +25,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'counter') return validateCounter();
   // A cluster resolves a conflict on import claims by deleting the losing version; the deletion
   // carries the claims it deletes and is checked as a write, so no claim changes or goes.
-  if (newDoc._deleted && type === 'ref_claims') return integration.validate(newDoc, oldDoc, userCtx, _err);
+  if (newDoc._deleted && type === 'ref_claims') return records.validate(newDoc, oldDoc, userCtx, _err);
   if (newDoc._deleted) {
     if (!admin && level < L('editor')) {
       _err('Only an Editor or above may delete documents' + (type === 'order' ? '; cancel the order instead.' : '.'));
@@ -34,7 +34,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   }
 
   if (type === 'order') require('lib/validate_order_links').validate(newDoc, oldDoc, userCtx, _err);
-  if (type === 'order' && !oldDoc && newDoc.imported) return integration.validateImportedOrder(newDoc, userCtx, _err);
+  if (type === 'order' && !oldDoc && newDoc.imported) return records.validateImportedOrder(newDoc, userCtx, _err);
   if (type === 'order') return validateOrder();
   if (type === 'acl') return validateAcl();
   if (type === 'order_version') return validateVersion();
@@ -42,7 +42,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'stock') return require('lib/validate_stock').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'customer') return require('lib/validate_customer').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'shipment') return require('lib/validate_shipment').validate(newDoc, oldDoc, userCtx, _err);
-  if (integration.handles(type)) return integration.validate(newDoc, oldDoc, userCtx, _err);
+  if (records.handles(type)) return records.validate(newDoc, oldDoc, userCtx, _err);
   if (admin) return;
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
 

@@ -23,7 +23,7 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
         if not state.get("open") or not limit:
             continue
         cutoff = clk.iso(now - dt.timedelta(hours=limit))
-        rows = ctx.db.view("integration", "orders_open_by_stage", start_key=[status],
+        rows = ctx.db.view("automation", "orders_open_by_stage", start_key=[status],
                            end_key=[status, cutoff, {}])["rows"]
         for row in rows:
             if row["value"]["escalated"]:

@@ -14,7 +14,7 @@ from .base import AgentContext, RunLog, agent_rules, notify
 def run(ctx: AgentContext, runlog: RunLog) -> None:
     days = agent_rules()["expiry"]["draft_days"]
     cutoff = clk.iso(ctx.now() - dt.timedelta(days=days))
-    rows = ctx.db.view("integration", "orders_open_by_stage", start_key=["draft"], end_key=["draft", cutoff, {}])["rows"]
+    rows = ctx.db.view("automation", "orders_open_by_stage", start_key=["draft"], end_key=["draft", cutoff, {}])["rows"]
     svc = ctx.orders()
     for row in rows:
         value = row["value"]

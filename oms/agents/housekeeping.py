@@ -14,7 +14,7 @@ BATCH = 500
 
 def run(ctx: AgentContext, runlog: RunLog) -> None:
     cutoff = clk.iso(ctx.now() - dt.timedelta(days=agent_rules()["housekeeping"]["idempotency_days"]))
-    rows = ctx.db.view("integration", "idempotency_by_time", end_key=[cutoff, {}], limit=BATCH, include_docs=True)["rows"]
+    rows = ctx.db.view("automation", "idempotency_by_time", end_key=[cutoff, {}], limit=BATCH, include_docs=True)["rows"]
     gone = [{"_id": r["id"], "_rev": r["doc"]["_rev"], "_deleted": True} for r in rows if r.get("doc")]
     if not gone:
         return

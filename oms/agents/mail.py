@@ -31,7 +31,7 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
         runlog.note("no SMTP server configured (OMS_SMTP_HOST): e-mail is off")
         return
     cfg = agent_rules()["mail"]
-    rows = ctx.db.view("integration", "notifications_mail_pending", limit=BATCH, include_docs=True)["rows"]
+    rows = ctx.db.view("automation", "notifications_mail_pending", limit=BATCH, include_docs=True)["rows"]
     cache: dict = {}
     for row in rows:
         doc = row.get("doc")

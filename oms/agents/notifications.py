@@ -17,7 +17,7 @@ def principals(access: Access) -> list[str]:
 def _range(db: Database, principal: str, before: list | None, limit: int, since: str | None = None) -> list[dict]:
     start = [principal, *before] if before else [principal, {}]
     end = [principal, since] if since else [principal]
-    rows = db.view("integration", "notifications_by_recipient", start_key=start, end_key=end,
+    rows = db.view("automation", "notifications_by_recipient", start_key=start, end_key=end,
                    descending=True, limit=limit + 1)["rows"]
     return [r for r in rows if not before or r["key"][1:] != before]
 

@@ -139,7 +139,7 @@ def events_page(db, access, after: list | None, limit: int):
         opts = {"limit": limit + 1, "include_docs": True}
         if start is not None:
             opts["start_key"] = start
-        rows = db.view("integration", "events_by_time", **opts)["rows"]
+        rows = db.view("automation", "events_by_time", **opts)["rows"]
         fresh = [r for r in rows if start is None or r["key"] != start]
         for r in fresh:
             doc = r.get("doc")

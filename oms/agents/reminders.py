@@ -31,7 +31,7 @@ def queue(ctx: AgentContext, access: Access, cache: dict) -> list[dict]:
     rows = []
     for s in states:
         if s not in cache:
-            cache[s] = ctx.db.view("integration", "orders_open_by_stage", start_key=[s], end_key=[s, {}])["rows"]
+            cache[s] = ctx.db.view("automation", "orders_open_by_stage", start_key=[s], end_key=[s, {}])["rows"]
         rows += [dict(r["value"], status=s, entered=r["key"][1]) for r in cache[s]]
     visible = [r for r in rows if access.may_read(r)]
     return sorted(visible, key=lambda r: (r.get("priority", 3), r["entered"], r["number"]))

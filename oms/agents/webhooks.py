@@ -65,7 +65,7 @@ def list_hooks(db: Database) -> list[dict]:
 
 def run(ctx: AgentContext, runlog: RunLog) -> None:
     now = ctx.now_iso()
-    rows = ctx.db.view("integration", "deliveries_due", end_key=[now, {}], limit=BATCH)["rows"]
+    rows = ctx.db.view("automation", "deliveries_due", end_key=[now, {}], limit=BATCH)["rows"]
     hooks: dict[str, dict | None] = {}
     for row in rows:
         _deliver_one(ctx, runlog, row["id"], hooks)

@@ -12,7 +12,7 @@ DXL as Domino writes it (docs/import-export.md has the mapping table):
       <item name='X' [names|readers|authors='true']><text>|<number>|<datetime>|<textlist>|<numberlist>|<datetimelist>
     </document>
 An order keeps its Notes history as legacy entries followed by one "import" entry, written as the
-system identity or a Manager (validate_doc_update: lib/integration.js validateImportedOrder).
+system identity or a Manager (validate_doc_update: lib/records.js validateImportedOrder).
 Orders are claimed by their Notes UNID, so importing the same export again adds nothing."""
 from __future__ import annotations
 

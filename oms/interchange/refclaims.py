@@ -21,7 +21,7 @@ holds at most 110 claims (a prefix and 0-2 digits), so it stays small however bi
   writer makes it conflict (409; PouchDB Server may answer 403 instead, as it validates against
   the current revision first): the document is read again, a reference claimed meanwhile is
   adopted (its number, not ours, and no second order), the rest is written again.
-- validate_doc_update (lib/integration.js, ref_claims): a claim once written never changes or
+- validate_doc_update (lib/records.js, ref_claims): a claim once written never changes or
   goes, a new one names its writer (as every write, it is made as the importing person), and a
   reference sits in the document its prefix names.
 - Replication (offline sites): two sites that add claims to one document make a CouchDB
@@ -42,7 +42,7 @@ _DIGITS = frozenset("0123456789")
 
 def prefix_of(ref: str) -> str:
     """`ref` without its last two digits (fewer if it ends in fewer). ASCII digits only, as in
-    lib/integration.js (JavaScript would count other digits differently)."""
+    lib/records.js (JavaScript would count other digits differently)."""
     i = len(ref)
     while i > 0 and i > len(ref) - 2 and ref[i - 1] in _DIGITS:
         i -= 1

@@ -143,7 +143,7 @@ def list_comments(svc: OrderService, number: str, after: list | None = None, lim
     order = svc.get(number)
     parent = order["_id"]
     start = [parent, *after] if after else [parent]
-    res = svc.db.view("integration", "comments_by_parent", start_key=start, end_key=[parent, {}],
+    res = svc.db.view("oms", "comments_by_parent", start_key=start, end_key=[parent, {}],
                       limit=limit + 2, include_docs=True)
     rows = [r for r in res["rows"] if not after or r["key"][1:] != after]
     more = len(rows) > limit

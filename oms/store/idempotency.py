@@ -11,7 +11,7 @@ create, carrying what makes the create deterministic (e.g. the order number rese
 - the same key with a different request body is refused (422), never silently mapped.
 Only successful outcomes are stored: a refused request may be retried with the same key.
 
-Records are ordinary documents written as the acting person (validate_doc_update: lib/integration.js),
+Records are ordinary documents written as the acting person (validate_doc_update: lib/records.js),
 never as the CouchDB admin. The housekeeping agent deletes them after `idempotency_days`."""
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def test_escalation_flags_orders_past_their_stage_limit_raises_priority_and_noti
     shipped = world.get("late_shipped")
     assert shipped["escalation"]["stage"] == "shipped" and shipped["priority"] == 3   # priority frozen when shipped
     assert "escalation" not in world.get("fresh_submitted") and "escalation" not in world.get("young_draft")
-    notes = world.admin.view("integration", "notifications_by_recipient", start_key=["[Credit]"], end_key=["[Credit]", {}],
+    notes = world.admin.view("automation", "notifications_by_recipient", start_key=["[Credit]"], end_key=["[Credit]", {}],
                              include_docs=True)["rows"]
     assert [n["doc"]["order"] for n in notes] == [world.orders["late_submitted"]]
     assert "overdue in Submitted" in notes[0]["doc"]["subject"]

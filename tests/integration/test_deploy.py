@@ -42,3 +42,17 @@ def test_security_names_every_level_from_depositor_as_member(admin_db):
     assert "level:depositor" in sec["members"]["roles"]
     assert "level:no_access" not in sec["members"]["roles"]
     assert sec["admins"]["roles"] == ["level:manager", "level:designer"]
+
+
+def test_a_retired_design_document_is_removed_with_its_validation(server, settings):
+    # A database deployed before keeps a design document the project no longer ships: its
+    # validate_doc_update would go on refusing writes the current rules allow.
+    db = server.admin(settings.db_name + "_retiretest")
+    deploy.deploy(db, progress=lambda *_: None)
+    retired = deploy.RETIRED[0]
+    db.save({"_id": retired, "language": "javascript", "validate_doc_update":
+             "function (newDoc) { if (newDoc.type === 'customer') throw({forbidden: 'old rules'}); }"})
+    outcome = deploy.deploy(db, progress=lambda *_: None)
+    assert outcome[retired] == "removed" and db.get_or_none(retired) is None
+    db.save({"_id": "customer:R1", "type": "customer", "name": "R"})   # no longer judged by the retired rules
+    assert retired not in deploy.deploy(db, progress=lambda *_: None)

@@ -1,4 +1,5 @@
-// Validation of the integration and agent documents, called from one dispatch line in
+// Validation of the desk's own records (import claims, idempotency records, API tokens, webhooks,
+// events, deliveries, notifications, agents' logs), called from one dispatch line in
 // validate_doc_update. Each rule says who may write the document and what may change, so a
 // client with a password cannot forge an event, a token or an agent's log. ES5: runs in CouchDB.
 var access = require('lib/access');

@@ -1,4 +1,4 @@
-"""validate_doc_update for the integration and agent documents (lib/integration.js), run as the
+"""validate_doc_update for the desk's own records (lib/records.js), run as the
 real JavaScript under node: who may write tokens, events, deliveries, notifications, run logs,
 idempotency records, and orders imported with their history."""
 from __future__ import annotations
