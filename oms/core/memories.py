@@ -6,8 +6,14 @@ afresh. `forget_all()` empties them all (tests that must start from what the dat
 Not memories of data, so not here: the group commit of a server's writes (oms/store/couch.py,
 CouchServer.group) and the placement batchers (oms/fulfilment/placement.py, one per server,
 database and identity) hold a write only until it is sent. The web app keeps its own per app
-(Flask's app.extensions): the system identity, resolved and mirrored once a minute
-(webapp/services.py), and verified API credentials for a minute."""
+(Flask's app.extensions), each with its bound where it is made:
+- the system identity, resolved and mirrored once a minute (webapp/services.py);
+- verified API credentials, for a minute (webapp/services.py);
+- the API tokens whose CouchDB account this process wrote (webapp/tokens.py): it decides only
+  whether to write the account again, never whether a token is good (its document, read on every
+  request, says that);
+- the views' category totals (views/totals.py): checked against the database's update sequence
+  on every ask, a stale figure shown only while it is recounted."""
 from __future__ import annotations
 
 import threading
