@@ -36,9 +36,9 @@ test: install install-browser
 	$(BIN)/pytest -q -ra
 
 # The fast lane while working: the unit tests (pure logic, the design documents under node)
-# without the slow ones, one worker per core; no server is started. `make test` stays the whole suite.
+# without the slow ones; no server is started. `make test` stays the whole suite.
 test-fast: install
-	$(BIN)/pytest -q -n auto -m "unit and not slow" tests/unit
+	$(BIN)/pytest -q -m "unit and not slow" tests/unit
 
 # The same suite against a CouchDB 3 server or cluster of yours (its admin; each run makes its
 # own databases and leaves none behind). OMS_COUCHDB_NODES: the cluster's nodes, comma-separated,

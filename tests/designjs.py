@@ -1,10 +1,12 @@
 """Run the real design-document JavaScript (compiled as deploy compiles it) under node."""
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from couch_design.deploy import HERE, compile_design, design_folders
@@ -18,24 +20,45 @@ def ddoc() -> dict:
 
 
 @functools.cache
+def _designs() -> tuple[dict, ...]:
+    return tuple(compile_design(folder) for folder in design_folders())
+
+
 def ddoc_of(view: str) -> dict:
-    """The compiled design document that holds `view` (the orders views live in several)."""
-    for folder in design_folders():
-        compiled = compile_design(folder)
+    """The compiled design document that holds `view` (the views live in several)."""
+    for compiled in _designs():
         if view in compiled.get("views", {}):
             return compiled
     raise KeyError(f"no design document holds the view {view}")
 
 
+_harness_lock = threading.Lock()
+_harness: list[subprocess.Popen] = []   # the one node process this test process keeps
+
+
+def _serving() -> subprocess.Popen:
+    """The harness (node, --serve), started on first use and again if it ended."""
+    if not _harness or _harness[0].poll() is not None:
+        node = shutil.which("node")
+        if not node:
+            raise RuntimeError("node is needed to run the design documents' JavaScript")
+        proc = subprocess.Popen([node, str(HARNESS), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, bufsize=1)
+        atexit.register(proc.kill)
+        _harness[:] = [proc]
+    return _harness[0]
+
+
 def run(cases: list[dict], design: dict | None = None) -> list[dict]:
-    node = shutil.which("node")
-    if not node:
-        raise RuntimeError("node is needed to run the design documents' JavaScript")
-    proc = subprocess.run([node, str(HARNESS)], input=json.dumps({"ddoc": design or ddoc(), "cases": cases}),
-                          capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr)
-    return json.loads(proc.stdout)
+    request = json.dumps({"ddoc": design or ddoc(), "cases": cases})
+    with _harness_lock:
+        proc = _serving()
+        proc.stdin.write(request + "\n")
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+    if not answer:
+        raise RuntimeError(proc.stderr.read())
+    return json.loads(answer)
 
 
 def validate(new_doc, old_doc, name: str | None, roles: list[str]) -> dict:

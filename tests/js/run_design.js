@@ -5,6 +5,8 @@
 //                                  {"kind": "filter", "filter": name, "doc", "query"} |
 //                                  {"kind": "call", "module": "lib/x", "fn": name, "args": [...]}]}
 // stdout: one result per case: {"ok": true, ...} or {"forbidden": msg} / {"error": msg}.
+// With --serve: one such request per line of stdin, its results as one line of stdout, until
+// stdin ends (the test process keeps one harness instead of starting node per call).
 'use strict';
 var vm = require('vm');
 
@@ -26,9 +28,9 @@ function compile(src, sandbox) {
   return vm.runInNewContext('(' + src + ')', sandbox);
 }
 
-var input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-var ddoc = input.ddoc;
-var out = input.cases.map(function (c) {
+function runAll(input) {
+ var ddoc = input.ddoc;
+ return input.cases.map(function (c) {
   try {
     if (c.kind === 'validate') {
       compile(ddoc.validate_doc_update, {require: makeRequire(ddoc), JSON: JSON})(c.newDoc, c.oldDoc || null, c.userCtx, {});
@@ -54,5 +56,13 @@ var out = input.cases.map(function (c) {
     if (e && e.forbidden) return {forbidden: e.forbidden};
     return {error: String(e && e.stack || e)};
   }
-});
-process.stdout.write(JSON.stringify(out));
+ });
+}
+
+if (process.argv[2] === '--serve') {
+  require('readline').createInterface({input: process.stdin}).on('line', function (line) {
+    process.stdout.write(JSON.stringify(runAll(JSON.parse(line))) + '\n');
+  });
+} else {
+  process.stdout.write(JSON.stringify(runAll(JSON.parse(require('fs').readFileSync(0, 'utf8')))));
+}
