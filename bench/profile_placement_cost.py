@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future
 
 from oms.fulfilment import placement
-from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.handoffs import SystemIdentity
 from oms.fulfilment.service import FulfilmentService
 from oms.identity import acl, people
 from oms.store.numbers import NumberAllocator
@@ -48,7 +48,7 @@ def main(passes: int, per_pass: int = PER_PASS) -> None:
         db = server.as_person(s.db_name, "sally", people.couch_password(s.secret_key, "sally"))
         system, system_db = people.as_system(server, s.secret_key, s.db_name, entries)
         numbers = NumberAllocator()
-        agent = SystemAgent(system, system_db, numbers)
+        agent = SystemIdentity(system, system_db, numbers)
         sally = FulfilmentService(db, access, numbers, lambda: agent)
 
         def one_pass(k: int) -> None:

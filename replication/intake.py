@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from oms.fulfilment.handoffs import SystemAgent, settle
+from oms.fulfilment.handoffs import SystemIdentity, settle
 from oms.store.couch import Conflict, CouchError, Database, NotFound
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ CHECKPOINT = "_local/oms-partner-intake"
 BATCH = 200
 
 
-def place_arrivals(agent: SystemAgent) -> list[dict]:
+def place_arrivals(agent: SystemIdentity) -> list[dict]:
     """Place the partner orders that arrived submitted since the last call. Returns what became
     of each: [{"number", "outcome", "status"}]."""
     db = agent.db
@@ -48,7 +48,7 @@ def place_arrivals(agent: SystemAgent) -> list[dict]:
             return out
 
 
-def _place(agent: SystemAgent, arrived: dict) -> dict:
+def _place(agent: SystemIdentity, arrived: dict) -> dict:
     number = arrived["number"]
     order = arrived
     try:

@@ -11,7 +11,7 @@ import threading
 
 from oms.core.clock import utcnow
 from oms.core.config import Settings
-from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.handoffs import SystemIdentity
 from oms.identity import people
 from oms.store.couch import CouchError, CouchServer
 from oms.store.numbers import NumberAllocator
@@ -42,7 +42,7 @@ class Watcher:
                 log.warning("partner %s: audit failed: %s", record["id"], exc.reason)
         entries = self.server.admin(self.settings.db_name).get("acl")["entries"]
         access, db = people.as_system(self.server, self.settings.secret_key, self.settings.db_name, entries)
-        out["placed"] = intake.place_arrivals(SystemAgent(access, db, self.numbers))
+        out["placed"] = intake.place_arrivals(SystemIdentity(access, db, self.numbers))
         for doc_id in conflicts.conflicted_orders(db):
             revs: tuple = ()
             try:

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from oms.crm.customers import CustomerService
-from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.handoffs import SystemIdentity
 from oms.fulfilment.service import FulfilmentService
 from oms.identity import people
 from oms.store.numbers import NumberAllocator
@@ -22,9 +22,9 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def agent(server, settings, acl_entries) -> SystemAgent:
+def agent(server, settings, acl_entries) -> SystemIdentity:
     access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries)
-    return SystemAgent(access, db, NUMBERS)
+    return SystemIdentity(access, db, NUMBERS)
 
 
 @pytest.fixture(scope="session")

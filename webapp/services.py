@@ -13,7 +13,7 @@ from flask import abort, current_app, g, session
 from oms.core import memories
 from oms.core.ttl_cache import TTLCache
 from oms.crm.customers import CustomerService
-from oms.fulfilment.handoffs import SystemAgent
+from oms.fulfilment.handoffs import SystemIdentity
 from oms.fulfilment.service import FulfilmentService
 from oms.identity import acl, people
 from oms.identity.acl import Access
@@ -158,7 +158,7 @@ _agent_lock = threading.Lock()
 AGENT_TTL = 60.0
 
 
-def agent() -> SystemAgent:
+def agent() -> SystemIdentity:
     app = current_app._get_current_object()
     ext = app.extensions
     with _agent_lock:
@@ -168,7 +168,7 @@ def agent() -> SystemAgent:
     s = settings()
     entries = admin_db().get("acl").get("entries", [])  # the ACL document, as at sign-in
     access, db = people.as_system(couch(), app.config["SECRET_KEY"], s.db_name, entries)
-    made = SystemAgent(access, db, ext["numbers"])
+    made = SystemIdentity(access, db, ext["numbers"])
     with _agent_lock:
         ext["oms_agent"] = (time.monotonic() + AGENT_TTL, made)
     return made

@@ -113,7 +113,7 @@ def feed():
 
 
 def _system_agent():
-    from oms.fulfilment.handoffs import SystemAgent
+    from oms.fulfilment.handoffs import SystemIdentity
     from oms.identity import people
     from oms.store.couch import CouchServer
     from oms.store.numbers import NumberAllocator
@@ -123,7 +123,7 @@ def _system_agent():
     server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
     entries = server.admin(s.db_name).get("acl")["entries"]
     access, db = people.as_system(server, s.secret_key, s.db_name, entries)
-    return SystemAgent(access, db, NumberAllocator())
+    return SystemIdentity(access, db, NumberAllocator())
 
 
 def _report(report: dict) -> None:

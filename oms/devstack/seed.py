@@ -59,7 +59,7 @@ def _links(server: CouchServer, settings: Settings, entries, numbers, progress):
     """Customer profiles (as the CRM feed brings them) and stock (as the WMS feed brings it),
     written by the system identity; returns it for the orders' hand-offs."""
     from oms.crm.customers import CustomerService
-    from oms.fulfilment.handoffs import SystemAgent
+    from oms.fulfilment.handoffs import SystemIdentity
     from oms.wms.stock import StockService
     access, db = people.as_system(server, settings.secret_key, settings.db_name, entries)
     progress("seeding demo customer profiles and stock ...")
@@ -69,7 +69,7 @@ def _links(server: CouchServer, settings: Settings, entries, numbers, progress):
     descriptions = {sku: desc for sku, desc, _ in PRODUCTS}
     for sku, warehouse, on_hand in STOCK:
         StockService(db, access).set_count(sku, warehouse, on_hand, descriptions.get(sku))
-    return SystemAgent(access, db, numbers)
+    return SystemIdentity(access, db, numbers)
 
 
 def seed(server: CouchServer, settings: Settings, orders: int = 60, progress=print) -> int:

@@ -45,8 +45,9 @@ def backorder_states() -> list[str]:
 
 
 @dataclass
-class SystemAgent:
-    """The system identity's services, for automatic hand-offs."""
+class SystemIdentity:
+    """What the system identity acts on (its orders, stock and customers services), for the
+    automatic hand-offs: the identity the server's own work is done as, never the CouchDB admin."""
     access: Access
     db: Database
     numbers: NumberAllocator
@@ -99,7 +100,7 @@ def allocate(order: dict, orders: OrderService, stock: StockService, customer: d
         raise
 
 
-def allocate_backorders(sku: str, agent: SystemAgent, limit: int = 500) -> list[dict]:
+def allocate_backorders(sku: str, agent: SystemIdentity, limit: int = 500) -> list[dict]:
     """Stock of `sku` arrived: serve the orders waiting for it, most urgent first, then oldest
     (view backorders_by_priority), until none is free. Returns what each order got."""
     stock, orders = agent.stock, agent.orders
@@ -160,7 +161,7 @@ def serve_backorder(number, line_no, sku, orders: OrderService, stock: StockServ
     return n
 
 
-def credit_decision(order: dict, agent: SystemAgent) -> dict:
+def credit_decision(order: dict, agent: SystemIdentity) -> dict:
     """submitted -> approved (within the limit, when the rule says so) or credit_hold (with the
     reason), decided by the system identity on the revision it read and the profile as it is."""
     # One decision per customer at a time in this process, each written before the next reads the
@@ -179,7 +180,7 @@ def credit_decision(order: dict, agent: SystemAgent) -> dict:
                                    changes={"credit": record, "priority": prio})
 
 
-def settle(order: dict, agent: SystemAgent) -> dict:
+def settle(order: dict, agent: SystemIdentity) -> dict:
     """Run the hand-offs the order's state calls for, until it rests with a person (one order
     alone; orders placed together settle in a placement pass)."""
     for _ in range(4):
@@ -214,7 +215,7 @@ def release(order: dict, stock: StockService) -> list[dict]:
 # -- the person's service ------------------------------------------------------------------------
 
 
-def receive(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, qty: int,
+def receive(stock: StockService, agent: SystemIdentity, sku: str, warehouse: str, qty: int,
             description: str | None = None) -> tuple[dict, list[dict]]:
     """A receipt (by a Warehouse person, or the WMS feed as the system identity), then the
     automatic allocation of the SKU's backorders as the system identity."""
@@ -222,7 +223,7 @@ def receive(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, q
     return doc, allocate_backorders(doc["sku"], agent)
 
 
-def count(stock: StockService, agent: SystemAgent, sku: str, warehouse: str, on_hand: int,
+def count(stock: StockService, agent: SystemIdentity, sku: str, warehouse: str, on_hand: int,
           description: str | None = None) -> tuple[dict, list[dict]]:
     """A stock count from the WMS: set on_hand; more free stock serves backorders."""
     doc = stock.set_count(sku, warehouse, on_hand, description)

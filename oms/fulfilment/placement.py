@@ -55,7 +55,7 @@ from oms.wms.stock import (
     stock_by_sku,
 )
 
-from .handoffs import SystemAgent, allocation_changes, order_priority, settle
+from .handoffs import SystemIdentity, allocation_changes, order_priority, settle
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def place(order: dict, db: Database, agent: SystemAgent) -> tuple[dict, list[dict]]:
+def place(order: dict, db: Database, agent: SystemIdentity) -> tuple[dict, list[dict]]:
     """Write a new submitted `order` as the person of `db` and settle it, with the others placed at
     this moment. Returns the order as the hand-offs left it and each line's availability answer
     (what it holds once allocated). Raises what the person's write raised (403, 409)."""
@@ -92,7 +92,7 @@ def place(order: dict, db: Database, agent: SystemAgent) -> tuple[dict, list[dic
     return batcher.submit((order, db, agent))
 
 
-def _run(items: list[tuple[dict, Database, SystemAgent]]) -> list:
+def _run(items: list[tuple[dict, Database, SystemIdentity]]) -> list:
     # The newest caller's agent: the system identity's ACL entry as this process last resolved it.
     return _Pass(items[-1][2], [(order, db) for order, db, _ in items]).run()
 
@@ -100,7 +100,7 @@ def _run(items: list[tuple[dict, Database, SystemAgent]]) -> list:
 class _Pass:
     """One pass over a batch of submitted orders."""
 
-    def __init__(self, agent: SystemAgent, placed: list[tuple[dict, Database]]):
+    def __init__(self, agent: SystemIdentity, placed: list[tuple[dict, Database]]):
         self.agent, self.db, self.clock = agent, agent.db, agent.clock
         self.placed = placed
         self.orders = [order for order, _ in placed]   # each order's latest revision as this pass knows it

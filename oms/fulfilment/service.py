@@ -18,7 +18,7 @@ from oms.wms.stock import StockService, held
 
 from .handoffs import (
     RELEASING,
-    SystemAgent,
+    SystemIdentity,
     allocate,
     backorder_states,
     order_priority,
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class FulfilmentService(OrderService):
     """OrderService with the CRM/WMS links: what a person does through the web or the API.
 
-    `agent` is a callable returning the SystemAgent (made lazily: drafts never need it)."""
+    `agent` is a callable returning the SystemIdentity (made lazily: drafts never need it)."""
 
     def __init__(self, db: Database, access: Access, numbers: NumberAllocator, agent, clock=utcnow):
         super().__init__(db, access, numbers, clock)
@@ -42,7 +42,7 @@ class FulfilmentService(OrderService):
         self.availability: list[dict] | None = None   # the placement answer of the last create()
 
     @property
-    def agent(self) -> SystemAgent:
+    def agent(self) -> SystemIdentity:
         if self._agent is None:
             self._agent = self._agent_factory()
         return self._agent
