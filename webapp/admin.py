@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from oms.core import rules
-from oms.core.errors import InvalidInput
+from oms.core.errors import Forbidden, InvalidInput
 
 from . import services
 from .auth import login_required, require_manager
@@ -51,7 +51,7 @@ def acl():
             db.save(doc)  # as the Manager: the server checks the level again
             services.forget_acl()
             return redirect(url_for("admin.acl"), 303)
-        except InvalidInput as exc:
+        except (InvalidInput, Forbidden) as exc:   # (Forbidden: the server's own reason, e.g. no Manager left)
             error = exc.reason
     return render_template("acl.html", doc=doc, error=error, levels=rules.acl()["levels"],
                            titles=rules.acl()["level_titles"], roles=rules.acl()["roles"],

@@ -174,6 +174,12 @@ function (newDoc, oldDoc, userCtx, secObj) {
         _err('ACL entry ' + i + ' needs a name and a level from ' + acl.levels.join(', ') + '.');
       }
     }
+    var kept = false;
+    for (var j = 0; j < newDoc.entries.length; j++) kept = kept || newDoc.entries[j].level === acl.required_level;
+    if (!kept) {
+      _err('The ACL must keep at least one ' + acl.level_titles[acl.required_level] +
+           ' entry: without one nobody could change the ACL again.');
+    }
   }
 
   function validateVersion() {

@@ -87,3 +87,23 @@ def test_bad_acl_input_is_refused_with_a_reason(web):
     form["level-0"] = "overlord"
     r = web.c.post("/admin/acl", data=form)
     assert r.status_code == 400 and "level must be one of" in r.get_data(as_text=True)
+
+
+def test_a_manager_cannot_lock_every_manager_out(web, admin_db, person):
+    # The managers group lowered to Reader on the page: no Manager would be left to undo it.
+    before = admin_db.get("acl")
+    web.login("mia")
+    form = acl_form(web)
+    i = next(k.split("-")[1] for k, v in form.items() if k.startswith("name-") and v == "managers")
+    form[f"level-{i}"] = "reader"
+    r = web.c.post("/admin/acl", data=form)
+    assert r.status_code == 400
+    assert "must keep at least one Manager" in r.get_data(as_text=True)
+    assert admin_db.get("acl")["_rev"] == before["_rev"]
+    # the same ACL written straight to the database as the Manager is refused by the server
+    _, db = person("mia")
+    doc = db.get("acl")
+    doc["entries"] = [dict(e, level="reader") if e["level"] == "manager" else e for e in doc["entries"]]
+    with pytest.raises(Forbidden, match="must keep at least one Manager"):
+        db.save(doc)
+    assert admin_db.get("acl")["_rev"] == before["_rev"]
