@@ -60,20 +60,7 @@ def save_all(db: Database, docs: list[dict]) -> list[dict | CouchError]:
     if db.copies() == 1:
         return db.save_all(docs)
     creates = {doc["_id"] for doc in docs if not doc.get("_rev")}
-    rows = db.bulk(docs)
-    # Every written document's leaves in one read: most settle on this first look.
-    seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "error" not in row)
-    out: list[dict | CouchError] = []
-    for doc, row in zip(docs, rows):
-        if "error" in row:
-            out.append(row_error(row))
-            continue
-        try:
-            out.append(settle(db, doc["_id"], row["rev"], doc["write"], row["rev"] if _taken(rows) else None,
-                              first_look=seen.get(doc["_id"]), create=doc["_id"] in creates))
-        except CouchError as exc:
-            out.append(exc)
-    return out
+    return _settle_written(db, docs, db.bulk(docs), creates)
 
 
 def create_all(db: Database, docs: list[dict]) -> list[dict]:
@@ -86,18 +73,33 @@ def create_all(db: Database, docs: list[dict]) -> list[dict]:
     rows = db.bulk(docs)
     if _taken(rows):   # (always, on one copy)
         return rows
-    seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "rev" in row)
     out = []
-    for doc, row in zip(docs, rows):
-        if "rev" in row:
-            try:
-                settle(db, doc["_id"], row["rev"], doc["write"], None, first_look=seen[doc["_id"]], create=True)
-            except Conflict:
-                row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
-            except CouchError as exc:
-                row = {"id": doc["_id"], "error": "unavailable" if isinstance(exc, Unavailable) else "refused",
-                       "reason": exc.reason}
+    for doc, row, outcome in zip(docs, rows, _settle_written(db, docs, rows, {doc["_id"] for doc in docs})):
+        if isinstance(outcome, Conflict) and "error" not in row:
+            row = {"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."}
+        elif isinstance(outcome, CouchError) and "error" not in row:
+            row = {"id": doc["_id"], "error": "unavailable" if isinstance(outcome, Unavailable) else "refused",
+                   "reason": outcome.reason}
         out.append(row)
+    return out
+
+
+def _settle_written(db: Database, docs: list[dict], rows, creates: set[str]) -> list[dict | CouchError]:
+    """Per document of a _bulk_docs on a cluster, in order: the document as it now stands,
+    settled, or the error a single write of it would have raised (its row's, or the settling's).
+    `creates`: the ids written as creates."""
+    # Every written document's leaves in one read: most settle on this first look.
+    seen = db.leaves_of(doc["_id"] for doc, row in zip(docs, rows) if "error" not in row)
+    out: list[dict | CouchError] = []
+    for doc, row in zip(docs, rows):
+        if "error" in row:
+            out.append(row_error(row))
+            continue
+        try:
+            out.append(settle(db, doc["_id"], row["rev"], doc["write"], row["rev"] if _taken(rows) else None,
+                              first_look=seen[doc["_id"]], create=doc["_id"] in creates))
+        except CouchError as exc:
+            out.append(exc)
     return out
 
 
