@@ -205,7 +205,7 @@ class Database:
         if self.copies() == 1:
             return seq
         ref = self.server.change_refs.get(self.name)
-        if ref is not None and (ref == seq or not self.changed_since(ref)):
+        if self.still_at(ref, seq):
             return ref
         self.server.change_refs[self.name] = seq
         return seq
