@@ -168,13 +168,13 @@ def main(n: int = 100) -> None:
         measure("raw: _all_docs key range with docs", lambda i: ok(raw.post(base + "_all_docs", json={
             "start_key": "stock:SKU-001:", "end_key": "stock:SKU-001:\ufff0", "include_docs": True}, auth=auth)))
         measure("raw: credit view, 4 customers by key (no change)", lambda i: ok(raw.post(credit, json={
-            "keys": [f"customer:C000{c}" for c in range(1, 5)], "group": True}, auth=auth)))
+            "keys": [[f"customer:C000{c}", "EUR"] for c in range(1, 5)], "group": True}, auth=auth)))
 
         params = quorums[like_for_like(quorums)]
 
         def write_then_view(i):
             ok(raw.put(base + (d := fresh_order())["_id"], json=d, params=params, auth=auth))
-            ok(raw.post(credit, json={"keys": ["customer:C0001"], "group": True}, auth=auth))
+            ok(raw.post(credit, json={"keys": [["customer:C0001", "EUR"]], "group": True}, auth=auth))
         measure("raw: PUT, then the credit view (index update)", write_then_view)
 
 

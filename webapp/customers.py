@@ -40,7 +40,7 @@ def show(ref):
     svc = services.customers()
     doc = svc.get(ref)
     by_state = svc.open_orders(doc["_id"])
-    exposure = svc.exposure_cents(doc["_id"], by_state)
+    exposure = svc.exposure_cents(doc)
     headroom = credit_check(doc, 0, exposure)
     return _page("customer.html", c=doc, ext=external_id(doc["_id"]), by_state=by_state, exposure=exposure,
                  headroom=headroom, rules=credit_rules(), tier_points=priority_rules()["tier_points"],

@@ -13,6 +13,7 @@ from oms.core.errors import InvalidInput
 from oms.core.inputs import optional_text
 from oms.core.memories import forget_customer
 from oms.core.money import format_cents, to_cents
+from oms.crm.exposure import order_value
 from oms.identity.acl import Access
 from oms.store.couch import Conflict, Database, NotFound
 
@@ -22,11 +23,15 @@ BALANCE_MAX = 10**12
 CUSTOMER_ID = schema.pattern("order", "customer.id")   # customer:<the CRM's id>
 TIERS = ("gold", "silver", "bronze")
 PROFILE_FIELDS = ("name", "tier", "credit_limit_cents", "open_balance_cents", "days_late", "contacts",
-                  "partner", "credit_hold", "currency")
+                  "partner", "credit_hold", "currency", "bill_to", "ship_tos")
+ADDRESS_FIELDS = ("id", "name", "street", "city", "postcode", "country")
 # Input spellings a feed may use besides the stored field names (money as "12.50" strings).
 _MONEY_ALIASES = {"credit_limit": "credit_limit_cents", "open_balance": "open_balance_cents"}
 _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_phone": "phone"}
-_ACCEPTED = set(PROFILE_FIELDS) | set(_MONEY_ALIASES) | set(_CONTACT_COLUMNS) | {"id", "external_id", "_id", "type"}
+# A feed's flat columns for the bill-to address (bill_to_city, ...), besides a nested bill_to.
+_BILL_TO_COLUMNS = {f"bill_to_{k}": k for k in ADDRESS_FIELDS if k != "id"}
+_ACCEPTED = (set(PROFILE_FIELDS) | set(_MONEY_ALIASES) | set(_CONTACT_COLUMNS) | set(_BILL_TO_COLUMNS)
+             | {"id", "external_id", "_id", "type"})
 
 
 def priority_rules() -> dict:
@@ -136,7 +141,58 @@ def profile_from_input(data: dict) -> dict:
     single = {_CONTACT_COLUMNS[k]: v for k, v in sent.items() if k in _CONTACT_COLUMNS}
     if single:
         out["contacts"] = [single]
+    flat = {_BILL_TO_COLUMNS[k]: v for k, v in sent.items() if k in _BILL_TO_COLUMNS}
+    if "bill_to" in sent or flat:
+        out["bill_to"] = address_from_input(sent.get("bill_to", flat), "bill_to")
+    if "ship_tos" in sent:
+        ship_tos = sent["ship_tos"]
+        if not isinstance(ship_tos, list):
+            raise InvalidInput('ship_tos must be a list like [{"id": "MAIN", "name": "Acme, Goods in", '
+                               '"city": "Hamburg", "country": "DE"}]')
+        out["ship_tos"] = [address_from_input(a, f"ship_tos[{i}]", needs_id=True) for i, a in enumerate(ship_tos)]
+        ids = [a["id"] for a in out["ship_tos"]]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("each ship-to address needs an id of its own")
     return out
+
+
+def address_from_input(raw, where: str, needs_id: bool = False) -> dict:
+    """An address as a feed, the API or a form sends it: text fields, the country as its
+    two-letter code (upper-cased); the schema (rules/schema.json) judges lengths and patterns."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(f'{where} must be an address like {{"name": "Acme Ltd", "street": "1 Harbour Road", '
+                           f'"city": "Hamburg", "postcode": "20457", "country": "DE"}}')
+    unknown = sorted(set(raw) - set(ADDRESS_FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)} in {where}; allowed: {', '.join(ADDRESS_FIELDS)}")
+    out = {}
+    for k in ADDRESS_FIELDS:
+        value = optional_text(raw.get(k), f"{where}.{k}")
+        if value:
+            out[k] = value.upper() if k in ("country", "id") else value
+    for k in ("name", "city", "country"):
+        if k not in out:
+            raise InvalidInput(f"{where}.{k} is required")
+    if needs_id and "id" not in out:
+        raise InvalidInput(f'{where}.id is required, a short code like "MAIN"')
+    return out
+
+
+def ship_to_of(customer: dict, ship_to_id: str | None) -> dict | None:
+    """The customer's ship-to address with this id; without one, the first ship-to, else the
+    bill-to address; None when the profile holds no address at all."""
+    ship_tos = customer.get("ship_tos") or []
+    if ship_to_id:
+        wanted = str(ship_to_id).strip().upper()
+        found = next((a for a in ship_tos if a.get("id") == wanted), None)
+        if found is None:
+            known = ", ".join(a["id"] for a in ship_tos) or "none"
+            raise InvalidInput(f"{customer.get('name', 'the customer')} has no ship-to address {ship_to_id!r} "
+                               f"(theirs: {known})")
+        return dict(found)
+    if ship_tos:
+        return dict(ship_tos[0])
+    return dict(customer["bill_to"]) if customer.get("bill_to") else None
 
 
 def row_id(data: dict) -> str:
@@ -291,6 +347,9 @@ class CustomerService:
             problem = schema.check(new, "customer")
             if problem:
                 raise InvalidInput(f"customer {external_id(doc_id)}: {problem}")
+            if current is not None and currency_of(new) != currency_of(current) and self.exposure_cents(current):
+                raise InvalidInput(f"customer {external_id(doc_id)} has open orders in {currency_of(current)}: "
+                                   f"their currency can change to {currency_of(new)} once those are invoiced or cancelled")
             new["updated_at"], new["updated_by"] = self.clock(), self.access.name
             try:
                 saved = self.db.save(new)
@@ -331,29 +390,34 @@ class CustomerService:
                            reduce=True, group_level=2)
         return {r["key"][1]: r["value"] for r in res["rows"]}
 
-    def exposure_cents(self, ref: str, by_state: dict[str, int] | None = None) -> int:
-        """Value of the customer's orders in the states that count as exposure: from `by_state`
-        (open_orders(), when the caller has it), else one row of credit_exposure_by_customer."""
-        if by_state is not None:
-            return sum(v for s, v in by_state.items() if s in credit_rules()["exposure_states"])
-        return exposure_by_customer(self.db, [customer_id(ref)])[customer_id(ref)]
+    def exposure_cents(self, customer: dict) -> int:
+        """What the customer's orders in the states that count as exposure are worth, in the
+        customer's currency: one row of credit_exposure_by_customer."""
+        return exposure_by_customer(self.db, {customer["_id"]: currency_of(customer)})[customer["_id"]]
 
     def check(self, order: dict, customer: dict | None = None) -> CreditDecision:
         """`customer`: the profile as read for this very order, if the caller has it."""
         customer = customer or self.get(order["customer"]["id"])
-        return credit_check(customer, order["totals"]["net_cents"], self.exposure_cents(customer["_id"]))
+        return credit_check(customer, order_value(order), self.exposure_cents(customer))
 
 
-def exposure_by_customer(db, customer_ids: list[str]) -> dict[str, int]:
-    """Each customer's credit exposure from open orders, in one query by key (a customer with
-    none has no row: 0). Asked on every submitted order: by key, never by range with a grouped
-    reduce, which PouchDB Server recomputes row by row (bench/README.md). The view has a design
-    document of its own: CouchDB brings every view of a design document up to date before it
-    answers a query of one, and this one is asked on every order."""
-    out = dict.fromkeys(customer_ids, 0)
-    if customer_ids:
-        for r in db.view("credit", "credit_exposure_by_customer", keys=list(customer_ids), group=True)["rows"]:
-            out[r["key"]] = r["value"]
+def currency_of(customer: dict) -> str:
+    return (customer.get("currency") or "EUR").upper()
+
+
+def exposure_by_customer(db, currencies: dict[str, str]) -> dict[str, int]:
+    """Each customer's credit exposure from open orders in their own currency (`currencies`:
+    customer id -> currency), in one query by key (a customer with none has no row: 0). Asked
+    on every submitted order: by key, never by range with a grouped reduce, which PouchDB Server
+    recomputes row by row (bench/README.md). The view has a design document of its own: CouchDB
+    brings every view of a design document up to date before it answers a query of one, and
+    this one is asked on every order. An order is always in its customer's currency (orders.py),
+    and a customer's currency changes only while none of their orders counts (upsert)."""
+    out = dict.fromkeys(currencies, 0)
+    if currencies:
+        keys = [[cid, cur] for cid, cur in currencies.items()]
+        for r in db.view("credit", "credit_exposure_by_customer", keys=keys, group=True)["rows"]:
+            out[r["key"][0]] = r["value"]
     return out
 
 

@@ -15,6 +15,14 @@ from __future__ import annotations
 from oms.core import memories, rules
 
 
+def order_value(order: dict) -> int:
+    """What an order adds to its customer's exposure: the gross total (tax and shipping
+    included) of a priced order, else its net total; credit_exposure_by_customer reads it so."""
+    totals = order["totals"]
+    gross = totals.get("gross_cents")
+    return gross if isinstance(gross, int) else totals["net_cents"]
+
+
 def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:
     """May a remembered exposure decide `order_cents` more for `customer` (approve it)?"""
     limit = customer.get("credit_limit_cents")

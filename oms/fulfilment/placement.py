@@ -197,13 +197,20 @@ class _Pass:
     def _exposure(self, cids: list[str]) -> dict[str, int]:
         """The customers' exposure from the view, remembered as of the moment it was asked."""
         asked_at = memories.exposure.clock()
-        figures = crm.exposure_by_customer(self.db, cids)
+        # An order is in its customer's currency (oms/ordering/orders.py), so the batch says it
+        # before the profiles are read; a remembered customer that rides along is asked in the
+        # currency of its remembered profile, or not at all.
+        currency = {o["customer"]["id"]: o.get("currency") or "EUR" for o in self.orders}
+        for cid in cids:
+            if cid not in currency and (profile := memories.profiles.get((self.db.name, cid))):
+                currency[cid] = crm.currency_of(profile)
+        figures = crm.exposure_by_customer(self.db, {cid: currency[cid] for cid in cids if cid in currency})
         memories.exposure.store(self.db.name, figures, asked_at)
         return figures
 
     def _placing(self, cid: str) -> int:
         """What this pass may approve for the customer: its submitted orders together."""
-        return sum(o["totals"]["net_cents"] for i, o in enumerate(self.orders)
+        return sum(exposure.order_value(o) for i, o in enumerate(self.orders)
                    if o["customer"]["id"] == cid and i not in self.refused)
 
     def _decide_credit(self, profiles: dict[str, dict], figures: dict[str, int]) -> dict[int, dict]:
@@ -220,13 +227,13 @@ class _Pass:
             if order["status"] != "submitted" or customer is None:
                 self.alone.add(i)
                 continue
-            decision = crm.credit_check(customer, order["totals"]["net_cents"], figures[customer["_id"]])
+            decision = crm.credit_check(customer, exposure.order_value(order), figures[customer["_id"]])
             if decision.ok and not auto:
                 continue
             changes = {"credit": decision.record(me.name, now, "auto_approved" if decision.ok else "held"),
                        "priority": order_priority(customer, order, self.clock).value}
             if decision.ok:
-                figures[customer["_id"]] += order["totals"]["net_cents"]
+                figures[customer["_id"]] += exposure.order_value(order)
                 decided[i] = workflow.apply(me, order, "approve", now, changes=changes)
             else:
                 decided[i] = workflow.apply(me, order, "hold_credit", now, "Credit check: " + decision.sentence(), changes)
@@ -309,7 +316,7 @@ class _Pass:
                 doc["_rev"] = row["rev"]
                 self.orders[i] = doc
                 if doc["status"] != "credit_hold":   # approved: it counts from now on
-                    memories.exposure.add(self.db.name, doc["customer"]["id"], doc["totals"]["net_cents"])
+                    memories.exposure.add(self.db.name, doc["customer"]["id"], exposure.order_value(doc))
 
     def _give_back(self, i: int) -> None:
         self.agent.stock.undo(self.orders[i]["number"], self.claims.pop(i, []))

@@ -12,7 +12,7 @@ from oms.core.inputs import optional_text
 from oms.core.memories import profiles
 from oms.core.money import to_cents, to_qty
 from oms.crm import exposure
-from oms.crm.customers import is_customer_ref
+from oms.crm.customers import is_customer_ref, ship_to_of
 from oms.identity.acl import Access
 from oms.store.couch import Conflict, Database, Forbidden, NotFound
 from oms.store.numbers import NumberAllocator
@@ -52,7 +52,35 @@ def order_id(number: str) -> str:
 
 
 _ALLOWED_INPUT = {"customer", "lines", "currency", "promised_date", "notes", "status", "readers",
-                  "authors", "priority", "external_ref"}
+                  "authors", "priority", "external_ref", "ship_to", "customer_po", "requested_date"}
+
+
+def _currency(data: dict, customer: dict) -> str:
+    """The customer's currency: every order of a customer is in it, so that what they owe is
+    never a sum of different currencies."""
+    theirs = (customer.get("currency") or "EUR").upper()
+    asked = optional_text(data.get("currency"), "currency", example="EUR")
+    if asked and asked.upper() != theirs:
+        raise InvalidInput(f"{customer.get('name', 'this customer')} buys in {theirs}: an order of theirs cannot be in "
+                           f"{asked.upper()}")
+    return theirs
+
+
+def _addresses(data: dict, customer: dict) -> dict:
+    """Bill-to from the customer's profile; ship-to chosen by the id of one of the customer's
+    ship-to addresses (the first when none is named): an order never carries an address the
+    customer's profile does not hold."""
+    out = {}
+    ship_to_id = data.get("ship_to")
+    if isinstance(ship_to_id, dict):
+        ship_to_id = ship_to_id.get("id")
+    ship_to_id = optional_text(ship_to_id, "ship_to", example="MAIN")
+    ship_to = ship_to_of(customer, ship_to_id)
+    if ship_to:
+        out["ship_to"] = ship_to
+    if customer.get("bill_to"):
+        out["bill_to"] = dict(customer["bill_to"])
+    return out
 
 
 def new_order(data: dict, number: str, access: Access, customer: dict, now: str) -> dict:
@@ -68,14 +96,15 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str)
         "_id": order_id(number), "type": "order", "number": number,
         "customer": {"id": customer["_id"], "name": customer["name"]},
         "lines": lines, "totals": totals(lines),
-        "currency": (optional_text(data.get("currency"), "currency", example="EUR") or customer.get("currency") or "EUR").upper(),
+        "currency": _currency(data, customer),
         "status": status, "priority": data.get("priority", 3), "version": 1,
         "created_by": access.name, "created_at": now, "updated_by": access.name, "updated_at": now,
         # Notes Authors field: the creator and their roles may edit it later as Authors.
         "authors": data.get("authors") or [access.name, *[r for r in access.roles if r == "[Sales]"]],
         "history": [workflow.history_entry(access, now, "create", None, status)],
     }
-    for field in ("promised_date", "notes", "external_ref"):
+    doc.update(_addresses(data, customer))
+    for field in ("promised_date", "notes", "external_ref", "customer_po", "requested_date"):
         value = optional_text(data.get(field), field)
         if value:
             doc[field] = value

@@ -16,7 +16,7 @@ USER_CTX = {"name": EDITOR.name, "roles": EDITOR.couch_roles()}
 SAMPLE = {"notes": "n", "promised_date": "2027-01-31", "priority": 1, "readers": ["erin"],
           "authors": ["erin"], "currency": "USD", "customer": {"id": "customer:C0002", "name": "Globex"},
           "credit": {"ok": True}, "allocations": [], "backorders": [], "invoice": {"no": "I1"},
-          "shipped": [], "ship_to": "x", "return": {"r": 1}, "partner": "acme", "created_by": "mallory",
+          "shipped": [], "ship_to": {"name": "Globex, Goods in", "city": "Lyon", "country": "FR"}, "return": {"r": 1}, "partner": "acme", "created_by": "mallory",
           "number": "SO-999999"}
 
 

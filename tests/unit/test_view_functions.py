@@ -178,6 +178,8 @@ def test_credit_exposure_counts_only_the_states_the_credit_rules_name():
     emitted = {s: map_doc("credit_exposure_by_customer", order_doc("SO-000042", status=s))
                for s in load_rules()["workflow"]["states"]}
     assert {s for s, rows in emitted.items() if rows} == set(states)
-    net = order_doc("SO-000042")["totals"]["net_cents"]
-    assert emitted[states[0]] == [[order_doc("SO-000042")["customer"]["id"], net]]
+    order = order_doc("SO-000042")
+    assert emitted[states[0]] == [[[order["customer"]["id"], order["currency"]], order["totals"]["net_cents"]]]
+    priced = dict(order, status=states[0], totals={**order["totals"], "gross_cents": 4321})
+    assert map_doc("credit_exposure_by_customer", priced) == [[[order["customer"]["id"], order["currency"]], 4321]]
     assert map_doc("credit_exposure_by_customer", {"_id": "customer:C1", "type": "customer"}) == []

@@ -51,7 +51,7 @@ def get_customer(ref):
     svc = services.customers()
     doc = svc.get(ref)
     by_state = svc.open_orders(doc["_id"])
-    return jsonify({**doc, "open_orders_cents": svc.exposure_cents(doc["_id"], by_state),
+    return jsonify({**doc, "open_orders_cents": svc.exposure_cents(doc),
                     "orders_by_state_cents": by_state})
 
 
