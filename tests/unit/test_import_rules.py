@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("oms.identity",),
     ("couch_design",),
     ("oms.store",),
+    ("oms.catalog",),
     ("oms.core",),
 ]
 PACKAGES = [p for layer in LAYERS for p in layer]

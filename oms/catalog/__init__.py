@@ -1,0 +1,1 @@
+"""The catalog: products, price lists, prices, tax and price approval (rules/pricing.json)."""
