@@ -24,7 +24,7 @@ import requests
 from oms.identity import people
 from oms.interchange.pipeline import BATCH
 
-from .common import Report, app_server, fresh_stack, like_for_like, raw_quorums, size
+from .common import Report, app_server, fresh_stack, like_for_like, products, raw_quorums, size
 
 ROUNDS = size(2, 1)
 
@@ -36,6 +36,7 @@ def run(report: Report) -> None:
         admin = stack.server().admin(s.db_name)
         admin.bulk([{"_id": f"customer:C{i:04d}", "type": "customer", "name": f"Customer {i}", "currency": "EUR"}
                     for i in range(1, 51)])
+        admin.bulk(products(f"SKU-{i:03d}" for i in range(300)))
         records = [{"external_ref": f"EXT-{i:07d}", "customer": f"C{1 + i % 50:04d}", "status": "draft",
                     "lines": [{"sku": f"SKU-{i % 300:03d}", "qty": 1 + i % 5, "unit_price": "12.50"},
                               {"sku": f"SKU-{(i * 7) % 300:03d}", "qty": 2, "unit_price": "3.99"}]}

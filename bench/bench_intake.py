@@ -14,7 +14,7 @@ import requests
 
 from oms.identity import people
 
-from .common import Report, ServerMeter, app_cpu_ms, app_server, fresh_stack, like_for_like, raw_quorums, size
+from .common import Report, ServerMeter, app_cpu_ms, app_server, fresh_stack, like_for_like, products, raw_quorums, size
 
 CLIENTS = 8
 # A catalogue, as a business has: each order takes two of these SKUs in turn, so orders contend for
@@ -76,6 +76,7 @@ def seed(admin, skus=SKUS, customers=CUSTOMERS) -> None:
     # enough stock that every line is reserved in full, in two warehouses
     admin.bulk([{"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
                  "on_hand": 1_000_000, "reserved": 0, "holds": {}} for sku in skus for wh in ("MAIN", "EAST")])
+    admin.bulk(products(skus))
 
 
 def run(report: Report) -> None:

@@ -36,7 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Report, fresh_stack, wait_for_index  # noqa: E402
+from bench.common import Report, fresh_stack, products, wait_for_index  # noqa: E402
+from oms.catalog.products import Book  # noqa: E402
 from oms.identity.acl import Access  # noqa: E402
 from oms.ordering.orders import new_order  # noqa: E402
 from oms.store.couch import CouchServer  # noqa: E402
@@ -50,10 +51,11 @@ def template(customer: dict, partner: str | None) -> dict:
     """One order as the product makes it (oms.ordering.orders.new_order); every seeded order copies it.
     A partner's order looks as PartnerService.place writes it (partner, authors)."""
     who = Access(f"alice@{partner}", "author", ("[Partner]",)) if partner else Access("sally", "author", ("[Sales]",))
+    book = Book({p["sku"]: p for p in products(["WID-100", "GAD-310"])}, ())
     doc = new_order({"status": "submitted", "notes": "bench order",
                      "lines": [{"sku": "WID-100", "qty": 3, "unit_price": "4.50"},
                                {"sku": "GAD-310", "qty": 1, "unit_price": "39.90"}]},
-                    "SO-000000", who, customer, NOW)
+                    "SO-000000", who, customer, NOW, book)
     if partner:
         doc["partner"] = partner
         doc["authors"] = [who.name, "[Sales]"]

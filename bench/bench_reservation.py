@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import drop_databases, like_for_like, raw_quorums  # noqa: E402
 from oms.core.config import Settings, scratch_secret  # noqa: E402
+from oms.catalog.products import ProductService  # noqa: E402
 from oms.crm.customers import CustomerService  # noqa: E402
 from oms.devstack import runtime  # noqa: E402
 from oms.devstack.embedded import free_port  # noqa: E402
@@ -123,6 +124,7 @@ def hot_claims(stock: StockService, clients: int, units: int) -> tuple[float, in
 
 def race(url: str, agent_db, customer: str, clients: int, units: int, each: int) -> tuple[float, dict]:
     sku = f"RACE-{uuid.uuid4().hex[:8].upper()}"
+    ProductService(agent_db[1], agent_db[0]).upsert(sku, {"description": "Raced part", "list_prices": {"EUR": "1.00"}})
     StockService(agent_db[1], agent_db[0]).set_count(sku, "MAIN", units)
     local = threading.local()
 

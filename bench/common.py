@@ -243,3 +243,11 @@ class Report:
 
     def finish(self) -> None:
         print(json.dumps(self.ratios), flush=True)
+
+
+def products(skus, eur_cents: int = 450) -> list[dict]:
+    """Catalog products for the SKUs a benchmark orders, so every order is priced and taxed as
+    the desk prices it (a list price in EUR, the standard tax class)."""
+    return [{"_id": f"product:{sku}", "type": "product", "sku": sku, "description": f"Bench product {sku}",
+             "unit": "each", "list_prices": {"EUR": eur_cents}, "tax_class": "standard", "status": "active"}
+            for sku in skus]

@@ -14,7 +14,7 @@ import uuid
 
 from oms.interchange import pipeline
 
-from .common import fresh_stack
+from .common import fresh_stack, products
 from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
 
 
@@ -25,6 +25,7 @@ def main(n: int, random_refs: bool = False) -> None:
     with fresh_stack() as stack:
         s = stack.settings
         admin = stack.server().admin(s.db_name)
+        admin.bulk(products(f"SKU-{i:03d}" for i in range(300)))
         admin.bulk([{"_id": f"customer:C{i:04d}", "type": "customer", "name": f"Customer {i}", "currency": "EUR"}
                     for i in range(1, 51)])
         from webapp import create_app

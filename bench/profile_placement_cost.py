@@ -18,7 +18,7 @@ from oms.identity import acl, people
 from oms.store.numbers import NumberAllocator
 
 from .bench_intake import CUSTOMERS, SKUS
-from .common import fresh_stack
+from .common import fresh_stack, products
 from .profile_server_cost import RequestCost, server_cpu_ms, server_pids
 
 PER_PASS = 8
@@ -42,6 +42,7 @@ def main(passes: int, per_pass: int = PER_PASS) -> None:
                      "tier": "gold", "credit_limit_cents": 10**10, "open_balance_cents": 0} for c in CUSTOMERS])
         admin.bulk([{"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
                      "on_hand": 10**6, "reserved": 0, "holds": {}} for sku in SKUS for wh in ("MAIN", "EAST")])
+        admin.bulk(products(SKUS))
         entries = admin.get("acl")["entries"]
         access = acl.resolve(entries, "sally", ["sales"])
         people.mirror(server, s.secret_key, access)

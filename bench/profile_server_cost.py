@@ -18,7 +18,7 @@ import requests
 from oms.identity import people
 from oms.store import couch
 
-from .common import fresh_stack, like_for_like, raw_quorums, server_cpu_ms, server_pids
+from .common import fresh_stack, like_for_like, products, raw_quorums, server_cpu_ms, server_pids
 
 __all__ = ["RequestCost", "server_cpu_ms", "server_pids"]
 
@@ -84,6 +84,7 @@ def main(n: int = 100) -> None:
                      "credit_limit_cents": 10**10} for i in range(1, 51)])
         admin.bulk([{"_id": f"stock:SKU-{i:03d}:{wh}", "type": "stock", "sku": f"SKU-{i:03d}", "warehouse": wh,
                      "on_hand": 10**6, "reserved": 0, "holds": {}} for i in range(100) for wh in ("MAIN", "EAST")])
+        admin.bulk(products(f"SKU-{i:03d}" for i in range(100)))
         from webapp import create_app
         client = create_app(settings=s).test_client()
         sally = ("sally", "demo")

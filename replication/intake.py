@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 
+from oms.core.errors import InvalidInput
+from oms.core.money import format_cents
 from oms.fulfilment.handoffs import SystemIdentity, settle
 from oms.store.couch import Conflict, CouchError, Database, NotFound
 
@@ -69,6 +71,12 @@ def _place(agent: SystemIdentity, arrived: dict) -> dict:
         if order["customer"].get("name") != customer.get("name"):
             order = agent.orders.act_on(order, "edit", "The customer's name as the centre knows it.",
                                         {"customer": dict(order["customer"], name=customer["name"])})
+        refusal, priced = _priced_by_centre(agent, order)
+        if refusal:
+            done = agent.orders.act_on(order, "cancel", refusal)
+            return {"number": number, "outcome": "refused", "status": done["status"], "reason": refusal}
+        if priced:
+            order = agent.orders.act_on(order, "edit", "Priced by the centre from its catalog.", priced)
         done = settle(order, agent)
         return {"number": number, "outcome": "placed", "status": done["status"]}
     except Conflict:
@@ -78,6 +86,24 @@ def _place(agent: SystemIdentity, arrived: dict) -> dict:
     except CouchError as exc:
         log.warning("partner order %s not placed: %s", number, exc.reason)
         return {"number": number, "outcome": "stopped", "status": order["status"], "reason": exc.reason}
+
+
+def _priced_by_centre(agent: SystemIdentity, order: dict) -> tuple[str | None, dict | None]:
+    """(why the centre refuses the order's prices, or None; the lines and totals as the centre
+    prices them when they differ from the order's in anything but the price, or None). A partner
+    charges its customers the centre's prices: those of the customer's price lists."""
+    try:
+        lines, totals = agent.orders.reprice(order, [{"sku": l["sku"], "qty": l["qty"]} for l in order["lines"]])
+    except InvalidInput as exc:
+        return f"The centre refused this order: {exc.reason}.", None
+    for mine, theirs in zip(lines, order["lines"]):
+        if mine["unit_price_cents"] != theirs.get("unit_price_cents"):
+            return (f"The centre refused this order: line {theirs.get('line')} ({mine['sku']}) is priced "
+                    f"{format_cents(theirs.get('unit_price_cents'))}; the centre's price for "
+                    f"{order['customer']['name']} is {format_cents(mine['unit_price_cents'])}."), None
+    if lines == order["lines"] and totals == order["totals"]:
+        return None, None
+    return None, {"lines": lines, "totals": totals}
 
 
 def _save_mark(db: Database, mark: dict) -> None:

@@ -320,8 +320,11 @@ class PartnerService:
     """What a partner's person does, in the partner's database and as that person (CouchDB checks
     who; the centre decides later what). Python checks the same rules first for a quick 400."""
 
-    def __init__(self, db: Database, person: PartnerPerson, numbers, clock=utcnow):
-        self.db, self.person, self.numbers, self.clock = db, person, numbers, clock
+    def __init__(self, db: Database, person: PartnerPerson, numbers, catalog, clock=utcnow):
+        """`catalog(skus) -> Book`: the centre's products and price lists, read by the app (a
+        partner's database holds no catalog): a partner's order is priced as the centre prices
+        it, from the price lists of the customer it orders for."""
+        self.db, self.person, self.numbers, self.catalog, self.clock = db, person, numbers, catalog, clock
 
     def _need(self, what: str, sentence: str) -> None:
         if not self.person.may(what):
@@ -375,8 +378,16 @@ class PartnerService:
         if not customer or customer.get("type") != "customer" or customer.get("partner") != self.person.partner:
             raise InvalidInput(f"unknown customer {ref!r}; choose one of your customers")
         now = self.clock()
-        new_order(data, number_prefix(self.person.partner) + "000000", self.person.access(), customer, now)
-        doc = new_order(data, self.numbers.next(self.db), self.person.access(), customer, now)
+        # The centre's price, always: a partner does not set prices (its customers' price lists do).
+        data["lines"] = [{k: v for k, v in l.items() if k != "unit_price"} if isinstance(l, dict) else l
+                         for l in data.get("lines") or []] if isinstance(data.get("lines"), list) else data.get("lines")
+        from oms.ordering.orders import skus_of
+        book = self.catalog(skus_of(data.get("lines")))
+        new_order(data, number_prefix(self.person.partner) + "000000", self.person.access(), customer, now, book)
+        doc = new_order(data, self.numbers.next(self.db), self.person.access(), customer, now, book)
+        if doc["status"] != R()["new_order_status"]:   # above the value ceiling: the centre decides
+            doc["status"] = doc["history"][0]["to"] = R()["new_order_status"]
+            doc["history"][0].pop("reason", None)
         doc["partner"] = self.person.partner
         doc["authors"] = [self.person.name, "[Sales]"]
         return self.db.save(doc)

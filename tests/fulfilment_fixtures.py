@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from oms.catalog.products import ProductService
 from oms.crm.customers import CustomerService
 from oms.fulfilment.handoffs import SystemIdentity
 from oms.fulfilment.service import FulfilmentService
@@ -32,17 +33,23 @@ def new_customer(agent):
     """new_customer(tier="silver", **profile) -> external id of a fresh customer."""
     def make(tier: str = "silver", name: str | None = None, **profile) -> str:
         ext = unique("T")
-        CustomerService(agent.db, agent.access).upsert(ext, {"name": name or f"Test {ext}", "tier": tier,
-                                                             "currency": "EUR", **profile})
+        # Shipped to the US (no tax in the rulebook) unless a test says otherwise: what such a
+        # customer owes is what its lines add up to, as the credit tests count it.
+        CustomerService(agent.db, agent.access).upsert(ext, {
+            "name": name or f"Test {ext}", "tier": tier, "currency": "EUR",
+            "ship_tos": [{"id": "MAIN", "name": f"Test {ext}", "city": "Boston", "country": "US"}], **profile})
         return ext
     return make
 
 
 @pytest.fixture(scope="session")
 def new_sku(agent):
-    """new_sku(on_hand, warehouse="MAIN", **more warehouses) -> a fresh SKU with that stock."""
+    """new_sku(on_hand, warehouse="MAIN", **more warehouses) -> a fresh SKU with that stock, a
+    product at a list price of 0.01 in every currency (so any price a test gives is no discount)."""
     def make(on_hand: int = 0, warehouse: str = "MAIN", **others) -> str:
         sku = unique("T")
+        ProductService(agent.db, agent.access).upsert(sku, {"description": f"Test product {sku}",
+                                                            "list_prices": {"EUR": 1, "GBP": 1, "USD": 1}})
         svc = StockService(agent.db, agent.access)
         svc.set_count(sku, warehouse, on_hand)
         for wh, n in others.items():

@@ -60,3 +60,25 @@ def _write(db, docs):
     bad = [r for r in res if r.get("error")]
     if bad:
         raise AssertionError(f"bulk write refused {len(bad)} orders, e.g. {bad[0]}")
+
+
+def product_doc(sku: str, prices=None, tax_class: str = "standard", status: str = "active", **fields) -> dict:
+    """A catalog product as the Products page writes it (list prices net, in cents by currency)."""
+    return {"_id": f"product:{sku}", "type": "product", "sku": sku, "description": fields.pop("description", f"Product {sku}"),
+            "unit": "each", "list_prices": prices or {"EUR": 100, "GBP": 90, "USD": 110}, "tax_class": tax_class,
+            "status": status, **fields}
+
+
+def repriced(doc: dict, line_index: int, unit_cents: int) -> dict:
+    """`doc` with one line's unit price changed and everything that follows from it (amount, tax,
+    totals) made consistent, as a client that knows the rulebook would write it: so that what a
+    test sees refused is the rule it is about, not a sum that does not add up."""
+    from oms.catalog import pricing
+    from oms.ordering.orders import totals
+    line = doc["lines"][line_index]
+    line["unit_price_cents"], line["amount_cents"] = unit_cents, line["qty"] * unit_cents
+    country = (doc.get("ship_to") or {}).get("country")
+    if "tax_rate_bp" in line:
+        line["tax_cents"] = pricing.tax_cents(line["amount_cents"], line["tax_rate_bp"])
+    doc["totals"] = totals(doc["lines"], country, doc["totals"].get("shipping_cents", 0))
+    return doc

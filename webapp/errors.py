@@ -39,7 +39,9 @@ def problem(status: int, detail: str, **extra):
 def init_app(app) -> None:
     @app.errorhandler(InvalidInput)
     def invalid(exc):
-        return problem(400, exc.reason)
+        # Every problem by the field it belongs to, so a client can show each beside its field.
+        extra = {"errors": [{"field": k, "message": v} for k, v in exc.fields.items()]} if exc.fields else {}
+        return problem(400, exc.reason, **extra)
 
     @app.errorhandler(KeyMismatch)
     def key_mismatch(exc):

@@ -101,7 +101,7 @@ def partner_required(view):
         from replication.partners import PartnerPerson
         person = PartnerPerson(me["name"], me["partner"], me["level"])
         db = partner_session.partner_db(server, person, me["cookie"])
-        g.partner_service = PartnerService(db, person, _numbers(person.partner))
+        g.partner_service = PartnerService(db, person, _numbers(person.partner), services.central_catalog)
         try:
             return view(*args, **kwargs)
         except Unauthorized:
@@ -241,7 +241,7 @@ def partner_api_auth(view):
             return resp
         from replication.partners import database_name
         db = services.couch().as_person(database_name(person.partner), person.name, auth.password or "")
-        g.partner_service = PartnerService(db, person, _numbers(person.partner))
+        g.partner_service = PartnerService(db, person, _numbers(person.partner), services.central_catalog)
         return view(*args, **kwargs)
     return wrapped
 

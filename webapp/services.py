@@ -174,6 +174,13 @@ def agent() -> SystemIdentity:
     return made
 
 
+def central_catalog(skus):
+    """The centre's catalog for these SKUs (products and price lists), read as the system
+    identity: what partners' orders are priced from (their databases hold no catalog)."""
+    from oms.catalog import products
+    return products.book(agent().db, skus)
+
+
 def fulfilment(access: Access | None = None) -> FulfilmentService:
     access = access or current_access()
     return FulfilmentService(person_db(access), access, current_app.extensions["numbers"], agent)
@@ -187,6 +194,18 @@ def stock(access: Access | None = None) -> StockService:
 def customers(access: Access | None = None) -> CustomerService:
     access = access or current_access()
     return CustomerService(person_db(access), access)
+
+
+def products(access: Access | None = None):
+    from oms.catalog.products import ProductService
+    access = access or current_access()
+    return ProductService(person_db(access), access)
+
+
+def price_lists(access: Access | None = None):
+    from oms.catalog.products import PriceListService
+    access = access or current_access()
+    return PriceListService(person_db(access), access)
 
 
 def import_context(access, progress=None) -> ImportContext:

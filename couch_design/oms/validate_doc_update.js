@@ -42,6 +42,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'stock') return require('lib/validate_stock').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'customer') return require('lib/validate_customer').validate(newDoc, oldDoc, userCtx, _err);
   if (type === 'shipment') return require('lib/validate_shipment').validate(newDoc, oldDoc, userCtx, _err);
+  if (require('lib/validate_catalog').handles(type)) return require('lib/validate_catalog').validate(newDoc, oldDoc, userCtx, _err);
   if (records.handles(type)) return records.validate(newDoc, oldDoc, userCtx, _err);
   if (admin) return;
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
@@ -49,6 +50,11 @@ function (newDoc, oldDoc, userCtx, secObj) {
   function validateOrder() {
     var problem = schema.check(newDoc, 'order') || schema.checkOrderSums(newDoc);
     if (problem) _err('Invalid order: ' + problem + '.');
+    if (!admin) {
+      var approval = require('lib/pricing').approvalProblem(newDoc, oldDoc, acl.levels[level], userCtx.roles,
+                                                            workflow.mayTake(workflow.transition('approve_price'), userCtx));
+      if (approval) _err(approval);
+    }
 
     if (!oldDoc) {
       if (!admin) {

@@ -194,11 +194,11 @@ def best_price(product: dict, price_lists: list[dict], customer: dict | None, qt
 
 # ------------------------------------------------------------------ discounts and approval
 
-def discount_bp(list_unit_cents: int, unit_cents: int) -> int:
-    """How far `unit_cents` is below `list_unit_cents`, in basis points, rounded UP: so comparing
+def discount_bp(list_price_cents: int, unit_cents: int) -> int:
+    """How far `unit_cents` is below `list_price_cents`, in basis points, rounded UP: so comparing
     it with a whole-bp limit is exact (14.991% is 1500 and within a 1500 limit; 15.001% is 1501
     and beyond it). A price at or above the list price, or a list price of 0, is no discount."""
-    base, unit = _unit(list_unit_cents, "list_unit_cents"), _unit(unit_cents, "unit_price_cents")
+    base, unit = _unit(list_price_cents, "list_price_cents"), _unit(unit_cents, "unit_price_cents")
     if base == 0 or unit >= base:
         return 0
     return ((base - unit) * 10000 + base - 1) // base
@@ -215,15 +215,15 @@ def discount_limit_bp(level: str, roles) -> int:
 
 def lines_beyond_limit(lines: list[dict], level: str, roles) -> list[int]:
     """Indexes of the lines discounted beyond the person's limit. Each line: "unit_price_cents"
-    and "list_unit_cents", the price the desk offered (best_price): prices from price lists are
+    and "list_price_cents", the price the desk offered (best_price): prices from price lists are
     already agreed, only what the person takes off them counts."""
     limit = discount_limit_bp(level, roles)
     return [i for i, line in enumerate(lines)
-            if discount_bp(line.get("list_unit_cents"), line.get("unit_price_cents")) > limit]
+            if discount_bp(line.get("list_price_cents"), line.get("unit_price_cents")) > limit]
 
 
 def needs_price_approval(lines: list[dict], level: str, roles) -> bool:
-    """Some line is discounted beyond the person's limit: the rulebook's price_approval_role decides."""
+    """Some line is discounted beyond the person's limit: the order waits in price approval."""
     return bool(lines_beyond_limit(lines, level, roles))
 
 
@@ -318,3 +318,40 @@ def check_pricelist(doc: dict) -> list[str]:
                 seen.add(qty)
             problems.append(_price_problem(f"{where}[{k}].unit_cents", brk.get("unit_cents")))
     return [p for p in problems if p]
+
+
+# ------------------------------------------------------------------ an order's tax, as the server checks it
+
+def order_tax_problem(doc: dict) -> str | None:
+    """The first thing wrong with a priced order's tax and totals, as validate_doc_update says it
+    (lib/pricing.js orderTaxProblem): each line's rate is its tax class's for the ship-to country,
+    its tax is its amount at that rate (per line, half-up), and totals add net, shipping and tax
+    to gross. An order kept from before the catalog (no gross total, no line tax) has none."""
+    totals, lines = doc.get("totals") or {}, doc.get("lines") or []
+    taxed = [i for i, l in enumerate(lines) if "tax_cents" in l or "tax_rate_bp" in l or "tax_class" in l]
+    if "gross_cents" not in totals:
+        if taxed or "tax_cents" in totals:
+            return "totals.gross_cents is required on an order whose lines carry tax"
+        return None
+    country = (doc.get("ship_to") or {}).get("country")
+    tax_sum = 0
+    for i, line in enumerate(lines):
+        cls = line.get("tax_class")
+        if cls not in pricing_rules()["tax_classes"]:
+            return f"lines[{i}].tax_class must be one of {', '.join(pricing_rules()['tax_classes'])}, not {_js(cls)}"
+        rate = tax_rate_bp(cls, country)
+        if line.get("tax_rate_bp") != rate:
+            return (f"lines[{i}].tax_rate_bp must be {rate} ({cls} shipped to {country or 'the home country'}), "
+                    f"not {_js(line.get('tax_rate_bp'))}")
+        want = tax_cents(line["amount_cents"], rate)
+        if line.get("tax_cents") != want:
+            return f"lines[{i}].tax_cents must be amount_cents at {rate} bp = {want}, not {_js(line.get('tax_cents'))}"
+        tax_sum += want
+    shipping = totals.get("shipping_cents", 0)
+    tax_sum += tax_cents(shipping, tax_rate_bp(pricing_rules()["default_tax_class"], country))
+    if totals.get("tax_cents") != tax_sum:
+        return f"totals.tax_cents must be the lines' tax and shipping's = {tax_sum}, not {_js(totals.get('tax_cents'))}"
+    gross = totals["net_cents"] + shipping + tax_sum
+    if totals["gross_cents"] != gross:
+        return f"totals.gross_cents must be net + shipping + tax = {gross}, not {_js(totals['gross_cents'])}"
+    return None

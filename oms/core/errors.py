@@ -44,8 +44,11 @@ class Unavailable(CouchError):
 
 
 class InvalidInput(Exception):
-    """Bad input from a person or a client (HTTP 400)."""
+    """Bad input from a person or a client (HTTP 400). `fields`: every problem found, by the
+    input field it belongs to ("customer", "lines[1].qty"), so that a form shows each beside its
+    field, all at once; `reason` is the first of them, or the only problem."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, fields: dict[str, str] | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.fields = dict(fields or {})

@@ -44,6 +44,21 @@ def remember_customer(db_name: str, doc: dict) -> None:
 
 
 
+# -- the catalog as order entry prices from it (oms/catalog/products.py book()) --------------------
+# Products and price lists change seldom and every order line reads them, so each process keeps
+# what it read for CATALOG_SECONDS. A price another process changed reaches this one's order entry
+# within that time; an order priced in between carries the price it was offered (the line keeps
+# its list price and source), which is what a quote at that moment said. This process's own
+# catalog writes forget everything at once (forget_catalog).
+# Stale by at most: CATALOG_SECONDS for other processes' writes; none for this process's own.
+CATALOG_SECONDS = 30.0
+catalog = TTLCache(CATALOG_SECONDS, max_items=100_000)   # (db, sku) -> product doc, {} for none; (db, None) -> price lists
+
+
+def forget_catalog(db_name: str | None = None) -> None:
+    catalog.clear()
+
+
 # -- stock documents as last read or written (placement claims on them) ---------------------------
 # Stale by at most StockMemory.SECONDS; a stale one costs a retry (409), never a wrong claim.
 class StockMemory:
@@ -242,6 +257,7 @@ signed_out = TTLCache(SIGNED_OUT_SECONDS, max_items=50_000)   # person name -> i
 def forget_all() -> None:
     """Every memory of this process emptied: the next read of each thing goes to the database."""
     profiles.clear()
+    catalog.clear()
     stock.clear()
     warehouses.clear()
     exposure.clear()

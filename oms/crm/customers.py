@@ -383,6 +383,31 @@ class CustomerService:
         docs = docs[:limit]
         return docs, (docs[-1]["_id"] if more and docs else None)
 
+    def search(self, text: str, limit: int = 10) -> list[dict]:
+        """Customers whose CRM id or a word of whose name starts with what was typed, each with
+        their credit state as order entry shows it beside the name (credit_state)."""
+        words = (text or "").strip().lower().split()
+        if not words:
+            return []
+        first = words[0][:40]
+        res = self.db.view("crm", "customers_by_word", start_key=first, end_key=first + "\ufff0", limit=limit * 4)
+        found: dict[str, dict] = {}
+        for r in res["rows"]:
+            v = r["value"]
+            if all(w in f"{v['id']} {v['name']}".lower() for w in words[1:]):
+                found.setdefault(v["id"], v)
+        hits = sorted(found.values(), key=lambda v: v["name"].lower())[:limit]
+        if not hits:
+            return []
+        docs = {r["key"]: r.get("doc") for r in self.db.all_docs(keys=[f"customer:{h['id']}" for h in hits],
+                                                                   include_docs=True)["rows"]}
+        figures = exposure_by_customer(self.db, {f"customer:{h['id']}": h["currency"] for h in hits})
+        out = []
+        for h in hits:
+            doc = docs.get(f"customer:{h['id']}") or {}
+            out.append({**h, "credit": credit_state(doc, figures.get(f"customer:{h['id']}", 0))})
+        return out
+
     def open_orders(self, ref: str) -> dict[str, int]:
         """Value of the customer's orders per state (a grouped _sum over one customer's range)."""
         cid = customer_id(ref)
@@ -399,6 +424,23 @@ class CustomerService:
         """`customer`: the profile as read for this very order, if the caller has it."""
         customer = customer or self.get(order["customer"]["id"])
         return credit_check(customer, order_value(order), self.exposure_cents(customer))
+
+
+def credit_state(customer: dict, exposure_cents: int) -> dict:
+    """How a customer stands for credit, as order entry shows it: "ok", "near" (above the rules'
+    warning share of the limit), "over" or "hold" (on hold in the CRM or paying too late), with
+    what is still free under the limit."""
+    decision = credit_check(customer, 0, exposure_cents)
+    limit = customer.get("credit_limit_cents")
+    used = (customer.get("open_balance_cents") or 0) + exposure_cents
+    free = None if limit is None else limit - used
+    if not decision.ok:
+        state = "over" if free is not None and free < 0 and not customer.get("credit_hold") else "hold"
+    elif limit and used >= limit * float(credit_rules()["warn_share"]):
+        state = "near"
+    else:
+        state = "ok"
+    return {"state": state, "free_cents": free, "limit_cents": limit, "reasons": list(decision.reasons)}
 
 
 def currency_of(customer: dict) -> str:

@@ -2,6 +2,7 @@
 demo, each with a customer of its own and one order placed in its own database. Idempotent."""
 from __future__ import annotations
 
+from oms.catalog import products
 from oms.core.config import Settings
 from oms.store.couch import CouchServer
 from replication.partners import PartnerPerson, Partners, PartnerService, database_name, partner_numbers
@@ -30,9 +31,10 @@ def seed_partners(server: CouchServer, settings: Settings, progress=print) -> li
         db = server.as_person(database_name(pid), name, DEMO_PASSWORD)
         if not db.view("partner", "orders", limit=1)["rows"]:
             _wait_for(db, f"customer:{customers[0][0]}")
-            service = PartnerService(db, PartnerPerson(name, pid, level), partner_numbers(pid))
+            service = PartnerService(db, PartnerPerson(name, pid, level), partner_numbers(pid),
+                                     lambda skus: products.book(central, skus))
             service.place({"customer": customers[0][0], "notes": "Demo order placed by the partner",
-                           "lines": [{"sku": "WID-100", "qty": 12, "unit_price": "4.50"}]})
+                           "lines": [{"sku": "WID-100", "qty": 12}]})
     return [pid for pid, *_ in PARTNERS]
 
 

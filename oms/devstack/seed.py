@@ -18,9 +18,38 @@ CUSTOMERS = [
     ("C0005", "Stark Industries", "gold"), ("C0006", "Wayne Enterprises", "gold"),
     ("C0007", "Hooli", "bronze"), ("C0008", "Soylent GmbH", "silver"),
 ]
-PRODUCTS = [("WID-100", "Widget, small", "4.50"), ("WID-200", "Widget, large", "12.00"),
-            ("GAD-310", "Gadget", "39.90"), ("GIZ-400", "Gizmo", "7.25"),
-            ("SPR-010", "Sprocket", "0.80"), ("BOLT-M8", "Bolt M8", "0.15")]
+# The catalog: (sku, description, list price EUR, GBP, tax class). Sprockets and bolts are spare
+# parts at the reduced rate; everything else pays the standard rate of the ship-to country.
+PRODUCTS = [("WID-100", "Widget, small", "4.50", "3.90", "standard"),
+            ("WID-200", "Widget, large", "12.00", "10.40", "standard"),
+            ("GAD-310", "Gadget", "39.90", "34.50", "standard"),
+            ("GIZ-400", "Gizmo", "7.25", "6.30", "standard"),
+            ("SPR-010", "Sprocket", "0.80", "0.70", "reduced"),
+            ("BOLT-M8", "Bolt M8", "0.15", "0.13", "reduced"),
+            ("TOOL-KIT", "Tool kit, withdrawn", "24.00", "21.00", "standard")]
+WITHDRAWN = {"TOOL-KIT"}
+# Two price lists: gold customers' prices with quantity breaks (net), and Soylent's own prices,
+# agreed with tax included.
+PRICE_LISTS = [
+    ("GOLD", {"name": "Gold customers", "currency": "EUR", "tier": "gold", "valid_from": "2026-01-01",
+              "items": {"WID-100": [{"min_qty": 1, "unit_cents": 420}, {"min_qty": 20, "unit_cents": 395}],
+                        "WID-200": [{"min_qty": 1, "unit_cents": 1120}, {"min_qty": 10, "unit_cents": 1050}],
+                        "GAD-310": [{"min_qty": 1, "unit_cents": 3690}]}}),
+    ("SOYLENT", {"name": "Soylent GmbH (prices with tax)", "currency": "EUR", "customer": "customer:C0008",
+                 "prices_include_tax": True, "valid_from": "2026-06-01", "valid_to": "2027-05-31",
+                 "items": {"GIZ-400": [{"min_qty": 1, "unit_cents": 785}],
+                           "SPR-010": [{"min_qty": 100, "unit_cents": 79}]}}),
+]
+# Where the demo customers are: (city, postcode, country, currency) of their head office, which
+# is also their first ship-to address; Stark and Acme ship to a second site too.
+PLACES = {
+    "C0001": ("Hamburg", "20457", "DE", "EUR"), "C0002": ("Lyon", "69002", "FR", "EUR"),
+    "C0003": ("Rotterdam", "3011", "NL", "EUR"), "C0004": ("Leeds", "LS1 4AP", "GB", "GBP"),
+    "C0005": ("Munich", "80331", "DE", "EUR"), "C0006": ("Paris", "75008", "FR", "EUR"),
+    "C0007": ("Utrecht", "3511", "NL", "EUR"), "C0008": ("Berlin", "10115", "DE", "EUR"),
+}
+SECOND_SITES = {"C0001": ("EAST", "Acme Ltd, East depot", "Leipzig", "04109", "DE"),
+                "C0005": ("NL", "Stark Industries Benelux", "Eindhoven", "5611", "NL")}
 # The CRM side of the demo customers: credit limits and payment behaviour (in EUR cents). Initech
 # is near its limit and Hooli pays late, so some of their orders land on credit hold.
 PROFILES = {
@@ -58,18 +87,37 @@ def _service(server: CouchServer, settings: Settings, name: str, entries, number
 def _links(server: CouchServer, settings: Settings, entries, numbers, progress):
     """Customer profiles (as the CRM feed brings them) and stock (as the WMS feed brings it),
     written by the system identity; returns it for the orders' hand-offs."""
+    from oms.catalog.products import PriceListService, ProductService
     from oms.crm.customers import CustomerService
     from oms.fulfilment.handoffs import SystemIdentity
     from oms.wms.stock import StockService
     access, db = people.as_system(server, settings.secret_key, settings.db_name, entries)
     progress("seeding demo customer profiles and stock ...")
     CustomerService(db, access).import_rows(
-        [{"id": cid, "name": name, "tier": tier, "currency": "EUR", **PROFILES.get(cid, {})}
+        [{"id": cid, "name": name, "tier": tier, **PROFILES.get(cid, {}), **_addresses(cid, name)}
          for cid, name, tier in CUSTOMERS])
-    descriptions = {sku: desc for sku, desc, _ in PRODUCTS}
+    progress("seeding the demo catalog: products and price lists ...")
+    catalog = ProductService(db, access)
+    for sku, desc, eur, gbp, tax_class in PRODUCTS:
+        catalog.upsert(sku, {"description": desc, "list_prices": {"EUR": eur, "GBP": gbp}, "tax_class": tax_class,
+                             "status": "withdrawn" if sku in WITHDRAWN else "active"})
+    for ref, price_list in PRICE_LISTS:
+        PriceListService(db, access).put(ref, price_list)
+    descriptions = {sku: desc for sku, desc, *_ in PRODUCTS}
     for sku, warehouse, on_hand in STOCK:
         StockService(db, access).set_count(sku, warehouse, on_hand, descriptions.get(sku))
     return SystemIdentity(access, db, numbers)
+
+
+def _addresses(cid: str, name: str) -> dict:
+    city, postcode, country, currency = PLACES[cid]
+    office = {"name": name, "street": "1 Market Square", "city": city, "postcode": postcode, "country": country}
+    ship_tos = [{"id": "MAIN", **office, "name": f"{name}, Goods in"}]
+    if cid in SECOND_SITES:
+        site, site_name, site_city, site_postcode, site_country = SECOND_SITES[cid]
+        ship_tos.append({"id": site, "name": site_name, "street": "7 Depot Road", "city": site_city,
+                         "postcode": site_postcode, "country": site_country})
+    return {"currency": currency, "bill_to": office, "ship_tos": ship_tos}
 
 
 def seed(server: CouchServer, settings: Settings, orders: int = 60, progress=print) -> int:
@@ -85,8 +133,8 @@ def seed(server: CouchServer, settings: Settings, orders: int = 60, progress=pri
                 for name in {"sally", *(who for who, _, _ in PATH)}}
     rnd = random.Random(7)
     for i in range(orders):
-        lines = [{"sku": sku, "description": desc, "qty": rnd.randint(1, 40), "unit_price": price}
-                 for sku, desc, price in rnd.sample(PRODUCTS, rnd.randint(1, 4))]
+        on_sale = [p for p in PRODUCTS if p[0] not in WITHDRAWN]
+        lines = [{"sku": sku, "qty": rnd.randint(1, 40)} for sku, *_ in rnd.sample(on_sale, rnd.randint(1, 4))]
         doc = services["sally"].create({"customer": rnd.choice(CUSTOMERS)[0], "lines": lines,
                                         "promised_date": f"2026-12-{rnd.randint(1, 28):02d}"})
         for who, action, reason in PATH[: rnd.randint(0, len(PATH))]:

@@ -41,6 +41,7 @@ from oms.core.memories import remember_customer, turn
 from oms.crm import customers as crm
 from oms.crm import exposure
 from oms.ordering import workflow
+from oms.ordering.orders import order_problem
 from oms.store import cas
 from oms.store.batching import Batcher
 from oms.store.couch import CouchError, Database
@@ -298,7 +299,7 @@ class _Pass:
         """The decided revisions in one request. An order whose write failed (someone changed it
         meanwhile, or it was refused) gives back what it claimed and settles alone."""
         for i, doc in list(decided.items()):
-            problem = schema.order_problem(doc)
+            problem = order_problem(doc)
             if problem:
                 log.warning("hand-off for %s refused before writing: %s", doc["number"], problem)
                 del decided[i]

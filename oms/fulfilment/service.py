@@ -10,7 +10,7 @@ from oms.core.errors import InvalidInput
 from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import workflow
-from oms.ordering.orders import OrderService, build_lines, totals
+from oms.ordering.orders import OrderService
 from oms.store.couch import Conflict, Database, Forbidden
 from oms.store.numbers import NumberAllocator
 from oms.wms.shipments import ShipmentService
@@ -60,20 +60,20 @@ class FulfilmentService(OrderService):
         if not isinstance(data, dict):
             raise InvalidInput("the order must be a JSON object")
         customer = self.customer(data.get("customer"))
-        lines = build_lines(data.get("lines"))
+        doc = self.build(data, number, customer)
         # A submitted order's availability, credit and allocation are settled with the orders
         # placed at the same moment (oms/fulfilment/placement.py), on a fresh profile and fresh stock.
-        submitted = data.get("status") == "submitted"
-        answers = [] if submitted else self.stock.availability(lines)
+        # One waiting for price approval is placed once its prices are approved.
+        submitted = doc["status"] == "submitted"
+        answers = [] if submitted else self.stock.availability(doc["lines"])
         if data.get("priority") is None:
-            draft = {"totals": totals(lines), "promised_date": data.get("promised_date")}
             short = any(a.status != "available" for a in answers)
-            data = {**data, "priority": order_priority(customer, draft, self.clock, short).value}
+            doc["priority"] = order_priority(customer, doc, self.clock, short).value
         if submitted:   # written with the orders placed at this moment, then settled with them
-            doc, self.availability = place(self.build(data, number, customer), self.db, self.agent)
+            doc, self.availability = place(doc, self.db, self.agent)
             return doc
         self.availability = [a.as_dict() for a in answers]
-        return super().create(data, number=number, customer=customer)
+        return self.db.save(doc)
 
     # acting
     def act(self, number_or_id: str, action: str, reason: str | None = None,

@@ -299,7 +299,7 @@ def _order_builder(ctx: ImportContext, n: Note, names: Names, source: str, unmap
         if i < len(descs) and descs[i]:
             line["description"] = descs[i]
         raw.append(line)
-    lines = orders.build_lines(raw)
+    lines = orders.legacy_lines(raw)
     prio_raw = _num(it.get("Priority"))
     priority = int(float(prio_raw)) if prio_raw is not None else 3
     if not 1 <= priority <= 5:
@@ -339,7 +339,7 @@ def _order_builder(ctx: ImportContext, n: Note, names: Names, source: str, unmap
             doc["notes"] = _text(it, "Notes")[:4000]
         if status == "cancelled":
             doc["cancel_reason"] = next((h.get("reason") for h in reversed(history) if h.get("reason")), "cancelled in Notes")
-        problem = orders.schema.order_problem(doc)
+        problem = orders.order_problem(doc)
         if problem:
             raise InvalidInput(problem)
         return doc

@@ -12,9 +12,9 @@ from oms.core.errors import InvalidInput
 
 from . import xmlformat
 from .csvtext import read_cell
-from .records import ImportRefused, Record
+from .records import ImportRefused, Record, record_ref
 
-KINDS = ("customers", "stock", "orders")   # the order they are applied in: orders need customers
+KINDS = ("customers", "products", "stock", "orders")   # the order they are applied in: orders need customers and products
 
 
 def format_from_name(name: str) -> str:
@@ -63,6 +63,7 @@ ORDER_COLUMNS = ("external_ref", "customer", "currency", "promised_date", "prior
 CUSTOMER_COLUMNS = ("id", "name", "tier", "currency", "credit_limit", "open_balance", "days_late", "partner",
                     "credit_hold", "contact_name", "contact_email", "contact_phone")
 STOCK_COLUMNS = ("sku", "warehouse", "on_hand")
+PRODUCT_COLUMNS = ("sku", "description", "unit", "tax_class", "status", "price_eur", "price_gbp", "price_usd")
 
 
 def infer_kind(fields: Iterable[str]) -> str | None:
@@ -71,6 +72,8 @@ def infer_kind(fields: Iterable[str]) -> str | None:
         return "stock"
     if {"external_ref", "sku", "qty"} <= f:
         return "orders"
+    if "sku" in f and ("description" in f or any(k.startswith("price_") for k in f) or "list_prices" in f):
+        return "products"
     if "name" in f and ("id" in f or "customer_id" in f):
         return "customers"
     return None
@@ -91,7 +94,7 @@ def read_csv(text: str, kind: str | None = None) -> list[Record]:
                             "sku, qty, unit_price; customers id, name; stock sku, warehouse, on_hand")
     # "number" is written by exports (oms/interchange/exporting.py) and ignored here: we number orders ourselves
     known = {"orders": ORDER_COLUMNS + ("number",), "customers": CUSTOMER_COLUMNS + ("customer_id",),
-             "stock": STOCK_COLUMNS}[kind]
+             "stock": STOCK_COLUMNS, "products": PRODUCT_COLUMNS}[kind]
     unknown = [h for h in header if h and h not in known]
     if unknown:
         raise ImportRefused(f"unknown column(s) {', '.join(unknown)} for {kind}; known: {', '.join(known)}")
@@ -111,9 +114,7 @@ def read_csv(text: str, kind: str | None = None) -> list[Record]:
         raise ImportRefused(f"line {reader.line_num}: {exc}") from None
     if kind == "orders":
         return _group_order_rows(rows)
-    return [Record(kind, line, row, (row.get("id") or row.get("customer_id") if kind == "customers"
-                                      else f"{row.get('sku', '')}:{row.get('warehouse', '')}"))
-            for line, row in rows]
+    return [Record(kind, line, row, record_ref(kind, row)) for line, row in rows]
 
 
 def _group_order_rows(rows: list[tuple[int, dict]]) -> list[Record]:
@@ -318,12 +319,7 @@ def _json_record(obj, kind: str | None, line: int) -> Record:
         return Record(kind or "orders", line, {"__error__": "each record must be a JSON object"})
     k = kind or obj.get("kind") or infer_kind(obj.keys()) or ("orders" if "lines" in obj else None)
     if k not in KINDS:
-        return Record("orders", line, {"__error__": "cannot tell whether this is an order, customer or stock record"})
+        return Record("orders", line, {"__error__": "cannot tell whether this is an order, customer, product or stock record"})
     data = {key: v for key, v in obj.items() if key != "kind"}
-    if k == "orders":
-        ref = data.get("external_ref")
-    elif k == "customers":
-        ref = data.get("id") or data.get("customer_id")
-    else:
-        ref = f"{data.get('sku', '')}:{data.get('warehouse', '')}"
+    ref = record_ref(k, data)
     return Record(k, line, data, ref if isinstance(ref, str) else None)

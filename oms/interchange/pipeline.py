@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from queue import Empty, Queue
 from typing import Callable, Iterable, Protocol
 
+from oms.core import memories
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.inputs import whole_number
+from oms.catalog import products
 from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import orders
@@ -362,11 +364,12 @@ class OrderHandler:
                     customers.update(_prefetch(ctx.db, wanted))
                     asked.update(wanted)
                 claims, refused = [], 0
+                book = products.book(ctx.db, [sku for r in chunk for sku in orders.skus_of(r.data.get("lines"))])
                 for rec in chunk:
                     try:
                         data = self.normalize(rec)
                         customer = _customer_from(customers, data.get("customer"))
-                        doc = orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock())
+                        doc = orders.new_order(data, "SO-000000", ctx.access, customer, ctx.clock(), book)
                     except InvalidInput as exc:
                         report.problem(rec, exc.reason)
                         refused += 1
@@ -532,7 +535,31 @@ class StockHandler(_UpsertHandler):
                 "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved
 
 
-HANDLERS: dict[str, Handler] = {"orders": OrderHandler(), "customers": CustomerHandler(), "stock": StockHandler()}
+class ProductHandler(_UpsertHandler):
+    """Products keyed by SKU: `product:<SKU>`, read as the Products page and the API read them
+    (products.product_from_input); validate_doc_update decides who may change the catalog."""
+    kind = "products"
+
+    def apply(self, ctx: ImportContext, records: list[Record], report: Report) -> None:
+        super().apply(ctx, records, report)
+        memories.forget_catalog(ctx.db.name)   # the orders of the same file are priced with them
+
+    @staticmethod
+    def to_doc(data: dict) -> dict:
+        if "__error__" in data:
+            raise InvalidInput(data["__error__"])
+        sku = products.row_sku(data)
+        fields = products.product_from_input({k: v for k, v in data.items() if k != "sku"})
+        return {"_id": f"product:{sku}", "type": "product", "sku": sku, **fields}
+
+    @staticmethod
+    def defaults() -> dict:
+        return {"unit": "each", "status": "active", "list_prices": {},
+                "tax_class": products.pricing.pricing_rules()["default_tax_class"]}
+
+
+HANDLERS: dict[str, Handler] = {"orders": OrderHandler(), "customers": CustomerHandler(), "products": ProductHandler(),
+                                "stock": StockHandler()}
 
 
 # ---------------------------------------------------------------- running an import

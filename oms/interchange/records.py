@@ -19,3 +19,15 @@ class Record:
     line: int
     data: dict
     ref: str | None = None
+
+
+def record_ref(kind: str, row: dict):
+    """What a record of `kind` is known by in the report: a customer's id, a product's SKU, a
+    stock level's SKU and warehouse, an order's external reference."""
+    if kind == "customers":
+        return row.get("id") or row.get("customer_id")
+    if kind == "products":
+        return row.get("sku")
+    if kind == "orders":
+        return row.get("external_ref")
+    return f"{row.get('sku', '')}:{row.get('warehouse', '')}"

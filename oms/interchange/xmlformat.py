@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.sax
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from .records import ImportRefused, Record
+from .records import ImportRefused, Record, record_ref
 
 NAMESPACE = "urn:orderdesk:exchange:1"
 ROOT = "orderdesk"
@@ -112,7 +112,8 @@ def parse(data: bytes, *, allow_doctype: bool = False):
 
 
 # ---------------------------------------------------------------- reading our format
-_KIND_OF = {"orders": ("order", "orders"), "customers": ("customer", "customers"), "stock": ("item", "stock")}
+_KIND_OF = {"orders": ("order", "orders"), "customers": ("customer", "customers"), "stock": ("item", "stock"),
+            "products": ("product", "products")}
 
 
 def read_records(data: bytes, kind: str | None = None):
@@ -122,7 +123,7 @@ def read_records(data: bytes, kind: str | None = None):
     records = []
     for section in root.children:
         if section.tag not in _KIND_OF:
-            raise ImportRefused(f"line {section.line}: unknown section <{section.tag}>; expected orders, customers or stock")
+            raise ImportRefused(f"line {section.line}: unknown section <{section.tag}>; expected orders, customers, products or stock")
         if kind and section.tag != kind:
             raise ImportRefused(f"the file holds {section.tag} but {kind} were asked for")
         element, k = _KIND_OF[section.tag]
@@ -130,10 +131,8 @@ def read_records(data: bytes, kind: str | None = None):
             if node.tag != element:
                 records.append(Record(k, node.line, {"__error__": f"<{section.tag}> holds <{element}> elements, not <{node.tag}>"}))
                 continue
-            data_ = {"orders": _order, "customers": _customer, "stock": _stock}[k](node)
-            ref = (data_.get("external_ref") if k == "orders" else data_.get("id") if k == "customers"
-                   else f"{data_.get('sku', '')}:{data_.get('warehouse', '')}")
-            records.append(Record(k, node.line, data_, ref))
+            data_ = {"orders": _order, "customers": _customer, "stock": _stock, "products": _product}[k](node)
+            records.append(Record(k, node.line, data_, record_ref(k, data_)))
     return records
 
 
@@ -174,6 +173,20 @@ def _customer(node: Node) -> dict:
     contacts = [{k: v for k, v in c.attrs.items() if k in ("name", "email", "phone")} for c in node.findall("contact")]
     if contacts:
         data["contacts"] = contacts
+    return data
+
+
+def _product(node: Node) -> dict:
+    """<product sku="WID-100" unit="each" tax-class="standard" status="active">
+         <description>Widget</description><price currency="EUR">4.50</price></product>"""
+    data = {"sku": node.attrs.get("sku", "")}
+    for attr, key in (("description", "description"), ("unit", "unit"), ("tax-class", "tax_class"), ("status", "status")):
+        v = _attr_or_child(node, attr)
+        if v not in (None, ""):
+            data[key] = v
+    prices = {p.attrs.get("currency", ""): p.text.strip() for p in node.findall("price")}
+    if prices:
+        data["list_prices"] = prices
     return data
 
 

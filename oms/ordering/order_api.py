@@ -18,7 +18,8 @@ def validate_new(svc: OrderService, data) -> None:
     """The checks create() makes, without taking a number (so bad input burns none)."""
     if not isinstance(data, dict):
         raise InvalidInput("the order must be a JSON object")
-    new_order(data, "SO-000000", svc.access, svc.customer(data.get("customer")), svc.clock())
+    new_order(data, "SO-000000", svc.access, svc.customer(data.get("customer")), svc.clock(),
+              svc.book(data.get("lines")))
 
 
 def create_order(svc: OrderService, data: dict, key: str | None, fp: str,
@@ -85,8 +86,8 @@ def act(svc: OrderService, number: str, body: dict) -> dict:
     if action == "amend":  # keeps the old version, gives back stock, runs credit/stock again
         return svc.amend(number, changes.get("lines"), body.get("reason"), rev=body.get("rev"))
     if "lines" in changes:
-        lines = orders.build_lines(changes["lines"])
-        changes = dict(changes, lines=lines, totals=orders.totals(lines))
+        lines, totals = svc.reprice(svc.get(number), changes["lines"])
+        changes = dict(changes, lines=lines, totals=totals)
     return svc.act(number, action, body.get("reason"), changes, body.get("rev"))
 
 

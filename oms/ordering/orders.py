@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import uuid
 
-from oms.core import schema
+from oms.core import rules, schema
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.inputs import optional_text
 from oms.core.memories import profiles
-from oms.core.money import to_cents, to_qty
+from oms.core.money import format_cents, to_cents, to_qty
+from oms.catalog import pricing
+from oms.catalog import products
+from oms.catalog.products import Book
 from oms.crm import exposure
 from oms.crm.customers import is_customer_ref, ship_to_of
 from oms.identity.acl import Access
@@ -20,26 +23,153 @@ from oms.store.numbers import NumberAllocator
 from . import workflow
 
 
-def build_lines(raw_lines) -> list[dict]:
+def _quantity(value, where: str) -> int:
+    qty = to_qty(value, f"{where}: quantity")
+    most = rules.schema()["order"]["lines[].qty"]["max"]
+    if not 1 <= qty <= most:
+        shown = qty if abs(qty) < 10**12 else "a number that large"
+        raise InvalidInput(f"{where}: quantity must be a whole number from 1 to {most:,}, not {shown}")
+    return qty
+
+
+def read_lines(raw_lines) -> list[dict]:
+    """The lines as sent ({sku, qty, unit_price?, description?}), checked one by one; every problem
+    is collected (InvalidInput.fields, keyed "lines[i].field") and raised together. A line
+    without a unit price takes the price the catalog offers (price_lines)."""
     if not isinstance(raw_lines, list) or not raw_lines:
-        raise InvalidInput("lines needs at least 1 item: [{\"sku\": \"WID-100\", \"qty\": 3, \"unit_price\": \"12.50\"}]")
-    lines = []
+        raise InvalidInput("an order needs at least one line: a product and a quantity",
+                           {"lines": "an order needs at least one line: a product and a quantity"})
+    most = rules.schema()["order"]["lines"]["max_items"]
+    if len(raw_lines) > most:
+        raise InvalidInput(f"an order holds at most {most} lines, not {len(raw_lines)}",
+                           {"lines": f"an order holds at most {most} lines, not {len(raw_lines)}"})
+    lines, problems = [], {}
     for i, raw in enumerate(raw_lines):
+        where = f"Line {i + 1}"
         if not isinstance(raw, dict):
-            raise InvalidInput(f"lines[{i}] must be an object with sku, qty and unit_price")
-        sku = (optional_text(raw.get("sku"), f"lines[{i}].sku", example="WID-100") or "").upper()
-        qty = to_qty(raw.get("qty"), f"lines[{i}].qty")
-        price = to_cents(raw.get("unit_price"), f"lines[{i}].unit_price")
-        line = {"line": i + 1, "sku": sku, "qty": qty, "unit_price_cents": price, "amount_cents": qty * price}
-        description = optional_text(raw.get("description"), f"lines[{i}].description")
-        if description:
-            line["description"] = description
+            problems[f"lines[{i}]"] = f"{where} must be an object with sku, qty and unit_price"
+            continue
+        line: dict = {"line": i + 1}
+        for field, read in (("sku", lambda v: (optional_text(v, f"{where}: the product", example="WID-100") or "").upper()),
+                            ("qty", lambda v: _quantity(v, where)),
+                            ("unit_price", lambda v: None if v in (None, "") else to_cents(v, f"{where}: unit price")),
+                            ("description", lambda v: optional_text(v, f"{where}: description"))):
+            try:
+                line[field] = read(raw.get(field))
+            except InvalidInput as exc:
+                problems[f"lines[{i}].{field}"] = exc.reason
+        if "sku" in line and not line["sku"]:
+            problems[f"lines[{i}].sku"] = f"{where}: choose a product (its SKU, e.g. WID-100)"
         lines.append(line)
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), problems)
     return lines
 
 
-def totals(lines: list[dict]) -> dict:
+def price_lines(lines: list[dict], book: Book, customer: dict, currency: str, country: str | None,
+                today: str) -> list[dict]:
+    """Each line priced from the catalog: it must name an active product; its unit price is the
+    one a person gave, else the best the customer's price lists offer (pricing.best_price); it
+    keeps what was offered (list_price_cents, price_source), so a discount can be judged, and
+    its tax by the ship-to country. Every problem is collected and raised together."""
+    out, problems = [], {}
+    for i, line in enumerate(lines):
+        where, sku = f"Line {line['line']}", line["sku"]
+        product = book.product(sku)
+        if product is None:
+            problems[f"lines[{i}].sku"] = f"{where}: {sku} is not a product we sell"
+            continue
+        if product.get("status") != "active":
+            problems[f"lines[{i}].sku"] = f"{where}: {sku} ({product['description']}) is withdrawn and can no longer be ordered"
+            continue
+        try:
+            offer, source = pricing.best_price(product, list(book.price_lists), customer, line["qty"], currency,
+                                               today, country)
+        except InvalidInput:
+            problems[f"lines[{i}].sku"] = f"{where}: {sku} has no price in {currency}"
+            continue
+        unit = offer if line.get("unit_price") is None else line["unit_price"]
+        priced = pricing.price_line(line["qty"], unit, product["tax_class"], country)
+        out.append({"line": line["line"], "sku": sku, "description": line.get("description") or product["description"],
+                    "qty": line["qty"], "unit_price_cents": unit, "list_price_cents": offer, "price_source": source,
+                    "amount_cents": priced["amount_cents"], "tax_class": product["tax_class"],
+                    "tax_rate_bp": priced["tax_rate_bp"], "tax_cents": priced["tax_cents"]})
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), problems)
+    return out
+
+
+def totals(lines: list[dict], country: str | None = None, shipping_cents: int = 0) -> dict:
+    """An order's sums. Priced lines (with their tax) give net, shipping, tax and gross by the
+    rulebook's rounding (oms/catalog/pricing.py); lines kept from before the catalog (a legacy
+    Notes import) only net and quantity."""
+    if lines and all("tax_cents" in l for l in lines):
+        t = pricing.order_totals(lines, country, shipping_cents)
+        return {"net_cents": t["net_cents"], "qty": t["qty"], "shipping_cents": t["shipping_cents"],
+                "tax_cents": t["tax_cents"], "gross_cents": t["gross_cents"]}
     return {"net_cents": sum(l["amount_cents"] for l in lines), "qty": sum(l["qty"] for l in lines)}
+
+
+def skus_of(raw_lines) -> list[str]:
+    """The SKUs input lines name, as read_lines reads them (for fetching their products first)."""
+    if not isinstance(raw_lines, list):
+        return []
+    return [l["sku"].strip().upper() for l in raw_lines if isinstance(l, dict) and isinstance(l.get("sku"), str)]
+
+
+def order_problem(doc: dict) -> str | None:
+    """The first thing validate_doc_update would refuse in an order's shape and sums (tax too)."""
+    return schema.order_problem(doc) or pricing.order_tax_problem(doc)
+
+
+def quote(svc: "OrderService", data) -> dict:
+    """What `data` would become as a new order by this person, priced, taxed and totalled, and
+    why it would wait for price approval; nothing is written and no number is taken."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the order must be a JSON object")
+    customer = svc.customer(data.get("customer"))
+    wanted = {**data, "status": "submitted"}
+    doc = new_order(wanted, "SO-000000", svc.access, customer, svc.clock(), svc.book(data.get("lines")))
+    keep = ("customer", "currency", "ship_to", "bill_to", "lines", "totals")
+    return {**{k: doc[k] for k in keep if k in doc},
+            "needs_price_approval": approval_needs(doc, svc.access)}
+
+
+def legacy_lines(raw_lines) -> list[dict]:
+    """Lines of an order kept from another system (a Notes DXL import): the prices it had, no
+    catalog and no tax; such an order is history, not a new sale."""
+    out = []
+    for line in read_lines(raw_lines):
+        unit = line.get("unit_price")
+        if unit is None:
+            raise InvalidInput(f"Line {line['line']}: unit price is required")
+        item = {"line": line["line"], "sku": line["sku"], "qty": line["qty"], "unit_price_cents": unit,
+                "amount_cents": line["qty"] * unit}
+        if line.get("description"):
+            item["description"] = line["description"]
+        out.append(item)
+    return out
+
+
+def approval_needs(doc: dict, access: Access) -> list[str]:
+    """Why this order, priced by this person, needs price approval (empty: it does not): a line
+    discounted beyond their limit (rules/pricing.json), or an order value above the ceiling."""
+    reasons = []
+    offered = [{"unit_price_cents": l["unit_price_cents"], "list_price_cents": l.get("list_price_cents", 0)}
+               for l in doc["lines"]]
+    limit = pricing.discount_limit_bp(access.level, access.roles)
+    for i in pricing.lines_beyond_limit(offered, access.level, access.roles):
+        line = doc["lines"][i]
+        off = pricing.discount_bp(line["list_price_cents"], line["unit_price_cents"])
+        reasons.append(f"line {line['line']} ({line['sku']}) is {off / 100:g}% below the offered price; "
+                       f"you may give up to {limit / 100:g}%")
+    gross = doc["totals"].get("gross_cents")
+    may_approve = workflow.may_take(access, workflow.transition("approve_price"))
+    if gross is not None and not may_approve and pricing.beyond_ceiling(gross, doc["currency"]):
+        ceiling = pricing.pricing_rules()["order_ceiling_cents"][doc["currency"]]
+        reasons.append(f"the order's value {format_cents(gross)} {doc['currency']} is above the "
+                       f"{format_cents(ceiling)} {doc['currency']} that needs approval")
+    return reasons
 
 
 def version_id(doc: dict) -> str:
@@ -52,7 +182,7 @@ def order_id(number: str) -> str:
 
 
 _ALLOWED_INPUT = {"customer", "lines", "currency", "promised_date", "notes", "status", "readers",
-                  "authors", "priority", "external_ref", "ship_to", "customer_po", "requested_date"}
+                  "authors", "priority", "external_ref", "ship_to", "customer_po", "requested_date", "shipping"}
 
 
 def _currency(data: dict, customer: dict) -> str:
@@ -83,41 +213,62 @@ def _addresses(data: dict, customer: dict) -> dict:
     return out
 
 
-def new_order(data: dict, number: str, access: Access, customer: dict, now: str) -> dict:
-    """The first revision of an order from input `data` (API JSON or the web form)."""
+def new_order(data: dict, number: str, access: Access, customer: dict, now: str, book: Book) -> dict:
+    """The first revision of an order from input `data` (API JSON, the web form, an import, a
+    partner), priced from `book` (the catalog). Every problem with the input is collected and
+    raised together (InvalidInput.fields). Asked to be submitted with a discount beyond the
+    person's limit or above the value ceiling, it starts in price approval instead."""
     if not isinstance(data, dict):
         raise InvalidInput("the order must be a JSON object")
     unknown = sorted(set(data) - _ALLOWED_INPUT)
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_ALLOWED_INPUT))}")
     status = data.get("status") or "draft"
-    lines = build_lines(data.get("lines"))
+    if status not in ("draft", "submitted"):
+        raise InvalidInput(f"a new order starts as draft or submitted, not {status!r}", {"status": "draft or submitted"})
+    problems: dict[str, str] = {}
+
+    def collect(field: str, read):
+        try:
+            return read()
+        except InvalidInput as exc:
+            problems.update(exc.fields or {field: exc.reason})
+            return None
+
+    currency = collect("currency", lambda: _currency(data, customer))
+    addresses = collect("ship_to", lambda: _addresses(data, customer)) or {}
+    shipping = collect("shipping", lambda: 0 if data.get("shipping") in (None, "") else to_cents(data["shipping"], "shipping"))
+    lines = collect("lines", lambda: read_lines(data.get("lines")))
+    country = (addresses.get("ship_to") or {}).get("country")
+    if lines and currency:
+        lines = collect("lines", lambda: price_lines(lines, book, customer, currency, country, now[:10]))
+    texts = {}
+    for field in ("promised_date", "notes", "external_ref", "customer_po", "requested_date"):
+        texts[field] = collect(field, lambda field=field: optional_text(data.get(field), field))
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), problems)
     doc = {
         "_id": order_id(number), "type": "order", "number": number,
         "customer": {"id": customer["_id"], "name": customer["name"]},
-        "lines": lines, "totals": totals(lines),
-        "currency": _currency(data, customer),
+        "lines": lines, "totals": totals(lines, country, shipping or 0),
+        "currency": currency,
         "status": status, "priority": data.get("priority", 3), "version": 1,
         "created_by": access.name, "created_at": now, "updated_by": access.name, "updated_at": now,
         # Notes Authors field: the creator and their roles may edit it later as Authors.
         "authors": data.get("authors") or [access.name, *[r for r in access.roles if r == "[Sales]"]],
-        "history": [workflow.history_entry(access, now, "create", None, status)],
     }
-    doc.update(_addresses(data, customer))
-    for field in ("promised_date", "notes", "external_ref", "customer_po", "requested_date"):
-        value = optional_text(data.get(field), field)
-        if value:
-            doc[field] = value
+    doc.update(addresses)
+    doc.update({k: v for k, v in texts.items() if v})
     if data.get("readers"):
         doc["readers"] = data["readers"]
-    problem = schema.order_problem(doc)
+    if status == "submitted" and approval_needs(doc, access):
+        status = doc["status"] = "price_approval"
+    doc["history"] = [workflow.history_entry(access, now, "create", None, status,
+                                             reason="; ".join(approval_needs(doc, access)) or None)]
+    problem = order_problem(doc)
     if problem:
         raise InvalidInput(problem)
-    if status not in ("draft", "submitted"):
-        raise InvalidInput(f"a new order starts as draft or submitted, not {status!r}")
     return doc
-
-
 
 
 class OrderService:
@@ -156,10 +307,22 @@ class OrderService:
             raise Forbidden(f"As {self.access.level_title} you may not create orders; Depositors and Authors may.")
         customer = customer or self.customer(data.get("customer"))
         # Built and checked before taking a number, so bad input never burns one.
-        doc = new_order(data, "SO-000000", self.access, customer, self.clock())
+        doc = new_order(data, "SO-000000", self.access, customer, self.clock(), self.book(data.get("lines")))
         number = number or self.numbers.next(self.db)
         doc.update(_id=order_id(number), number=number)
         return doc
+
+    def book(self, raw_lines) -> Book:
+        """The catalog the lines name (products and price lists), as order entry prices them."""
+        return products.book(self.db, skus_of(raw_lines))
+
+    def reprice(self, doc: dict, raw_lines) -> tuple[list[dict], dict]:
+        """New lines for an order as it stands (its customer, currency and ship-to): (lines, totals)."""
+        customer = self.customer(doc["customer"]["id"])
+        country = (doc.get("ship_to") or {}).get("country")
+        lines = price_lines(read_lines(raw_lines), self.book(raw_lines), customer, doc["currency"], country,
+                            self.clock()[:10])
+        return lines, totals(lines, country, (doc.get("totals") or {}).get("shipping_cents", 0))
 
     def get(self, number_or_id: str) -> dict:
         """The order, or NotFound: an order whose Readers field leaves this person out does not
@@ -184,8 +347,14 @@ class OrderService:
         reading it again: a newer revision on the server makes the write a Conflict."""
         if doc.get("type") != "order" or not self.access.may_read(doc):
             raise NotFound(f"no order {doc.get('number')}")
+        if action == "approve_price":
+            changes = {**(changes or {}), "price_approval": {"by": self.access.name, "at": self.clock(),
+                                                             "reasons": approval_needs(doc, Access("", "author", ()))}}
+        if action == "submit" and approval_needs(doc, self.access):
+            # Beyond this person's discount limit or the value ceiling: the step is to ask.
+            action, reason = "ask_price_approval", "; ".join(approval_needs(doc, self.access))
         new = workflow.apply(self.access, doc, action, self.clock(), reason, changes)
-        problem = schema.order_problem(new)
+        problem = order_problem(new)
         if problem:  # bad input is a 400 here, before validate_doc_update would refuse it (403)
             raise InvalidInput(problem)
         saved = self.db.save(new)
@@ -201,7 +370,7 @@ class OrderService:
             raise Conflict("the order changed since you opened it; reload and try again")
         if not (reason or "").strip():
             raise InvalidInput('"Amend" needs a reason')
-        lines = build_lines(lines_input)
+        lines, new_totals = self.reprice(doc, lines_input)
         for old in doc["lines"]:
             shipped = old.get("shipped_qty", 0)
             if not shipped:
@@ -212,13 +381,17 @@ class OrderService:
             new["shipped_qty"] = shipped
         # What was reserved for the old lines is given back (allocations cleared) and decided anew.
         # The new revision is decided and checked first, so a refused amendment keeps no version.
-        changes = {"lines": lines, "totals": totals(lines), "version": doc["version"] + 1,
+        changes = {"lines": lines, "totals": new_totals, "version": doc["version"] + 1,
                    "previous_versions": [*doc.get("previous_versions", []), version_id(doc)],
                    "allocations": None, "backorders": None}
         new_doc = workflow.apply(self.access, doc, "amend", self.clock(), reason, changes)
-        problem = schema.order_problem(new_doc)
+        problem = order_problem(new_doc)
         if problem:
             raise InvalidInput(problem)
+        needs = approval_needs(new_doc, self.access)
+        if needs:
+            raise InvalidInput("This amendment needs price approval, which an amendment cannot ask for: "
+                               + "; ".join(needs))
         self._keep_version(doc, reason)
         return self.db.save(new_doc)
 

@@ -25,7 +25,7 @@ def test_an_upload_shows_what_went_in_and_what_did_not_without_leaving_the_page(
     page.click("button:has-text('Import')")
     report = page.locator("#import-report .import-report")
     expect(report).to_contain_text("1 created")
-    expect(report).to_contain_text("lines[0].qty must be a whole number")
+    expect(report).to_contain_text("Line 1: quantity must be a whole number")
     expect(page).to_have_url(re.compile(r"/transfer$"))     # swapped in place, no navigation
     shot(page, "import-report")
     assert not [e for e in errors if "Content Security Policy" in e], errors

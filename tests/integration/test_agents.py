@@ -41,6 +41,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+from tests.viewdata import product_doc  # noqa: E402
+
+
 class World:
     """A fresh database with customers and orders placed by the demo people at fixed times."""
 
@@ -50,7 +53,8 @@ class World:
         self.admin = server.admin(self.name)
         deploy(self.admin, progress=lambda *_: None)
         self.admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": n, "currency": "EUR"}
-                         for c, n in (("C1", "Acme Ltd"), ("C2", "Globex"))])
+                         for c, n in (("C1", "Acme Ltd"), ("C2", "Globex"))]
+                        + [product_doc("WID-100", {"EUR": 450})])
         self.entries = self.admin.get("acl")["entries"]
         self.numbers = NumberAllocator()
         self.directory = Directory(settings.ldap_url, settings.ldap_base_dn, settings.ldap_bind_dn,

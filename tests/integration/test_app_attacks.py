@@ -72,7 +72,8 @@ def test_numbers_in_other_scripts_or_with_underscores_are_refused(app, admin_db,
         "customer": "C0001", "external_ref": ref, "lines": [{"sku": "WID-100", "qty": qty, "unit_price": price}]},
         headers=basic("sally"))
     assert r.status_code == 400, r.get_data(as_text=True)
-    assert "lines[0]" in r.get_json()["detail"]
+    assert r.get_json()["detail"].startswith("Line 1: ")
+    assert [e["field"] for e in r.get_json()["errors"]] == ["lines[0].unit_price" if price != "12.50" else "lines[0].qty"]
     assert _orders_of(admin_db, ref) == []
 
 

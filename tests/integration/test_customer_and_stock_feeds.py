@@ -9,7 +9,7 @@ import json
 
 from oms.core.errors import InvalidInput
 from oms.interchange.feeds import import_stock, parse
-from tests.fulfilment_fixtures import agent, unique  # noqa: F401
+from tests.fulfilment_fixtures import agent, new_sku, unique  # noqa: F401
 
 
 def basic(name):
@@ -126,9 +126,8 @@ def test_the_availability_api_answers_per_line_without_reserving(app, agent):
     assert agent.db.get(f"stock:{sku}:MAIN")["reserved"] == 0
 
 
-def test_placing_an_order_through_the_api_answers_availability_per_line(app, agent):
-    sku = unique("AV")
-    agent.stock.set_count(sku, "MAIN", 4)
+def test_placing_an_order_through_the_api_answers_availability_per_line(app, agent, new_sku):
+    sku = new_sku(4)
     r = app.test_client().post("/api/v1/orders", headers=basic("sally"),
                                json={"customer": "C0001", "lines": [{"sku": sku, "qty": 6, "unit_price": "1.00"}]})
     assert r.status_code == 201

@@ -70,8 +70,8 @@ def test_a_selection_of_whole_orders_exports_in_the_import_format(person, servic
     records = read_records(xml.encode(), "xml")
     assert [r.data["external_ref"] for r in records] == [a["number"], b["external_ref"]]
     assert records[0].data["notes"] == "a & <b>"
-    assert records[0].data["lines"] == [{"sku": "WID-100", "qty": "2", "unit_price": "4.50"},
-                                        {"sku": "GAD-310", "qty": "1", "unit_price": "39.90"}]
+    assert records[0].data["lines"] == [{"sku": "WID-100", "qty": "2", "unit_price": "4.50", "description": "Widget, small"},
+                                        {"sku": "GAD-310", "qty": "1", "unit_price": "39.90", "description": "Gadget"}]
     csv_text = text_of(exporting.export(db, access, vd, "csv", "orders", [a["number"]]))
     csv_records = read_records(csv_text.encode(), "csv")
     assert csv_records[0].data["lines"][1]["sku"] == "GAD-310"
@@ -104,7 +104,7 @@ def test_the_upload_page_imports_a_file_and_shows_what_went_in_and_what_did_not(
                  csrf_from="/transfer")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "1 created" in html and "1 refused" in html
-    assert "lines[0].qty must be a whole number from 1" in html
+    assert "Line 1: quantity must be a whole number from 1" in html
 
 
 def test_the_upload_page_refuses_hostile_xml_with_a_clear_error(web):

@@ -8,7 +8,9 @@ import threading
 
 import pytest
 
+from oms.catalog.products import Book
 from oms.ordering.orders import new_order
+from tests.viewdata import product_doc
 from oms.store.couch import Conflict, Forbidden
 
 
@@ -24,7 +26,8 @@ def numbers(n: int) -> list[str]:
 
 def _order(access, number: str, status: str = "draft") -> dict:
     doc = new_order({"customer": "C0008", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "2.00"}]},
-                    number, access, {"_id": "customer:C0008", "name": "Zz Group Commit Test"}, "2026-11-25T10:00:00Z")
+                    number, access, {"_id": "customer:C0008", "name": "Zz Group Commit Test"}, "2026-11-25T10:00:00Z",
+                    Book({"WID-100": product_doc("WID-100")}, ()))
     doc["status"] = doc["history"][0]["to"] = status
     return doc
 

@@ -37,13 +37,16 @@ def volume(server, settings, person):
     admin = server.admin(name)
     deploy(admin, progress=lambda *_: None)
     admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": f"Customer {c}", "currency": "EUR"}
-                for c in ("C0001", "C0004")])
+                for c in ("C0001", "C0004")] + [product_doc(s) for s in ("SPR-010", "WID-100", "GAD-310")])
 
     def make(who="oms-agent"):
         access, _ = person(who, groups=()) if who == "oms-agent" else person(who)
         db = server.as_person(name, access.name, people.couch_password(settings.secret_key, access.name))
         return ImportContext(db=db, access=access, numbers=NumberAllocator())
     return make, admin
+
+
+from tests.viewdata import product_doc  # noqa: E402
 
 
 def tag() -> str:
@@ -75,7 +78,7 @@ def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_i
     assert report.counts["created"] == 2 and report.counts["failed"] == 3
     problems = {p.line: p.reason for p in report.problems}
     assert "unknown customer 'C9999'" in problems[4]
-    assert "lines[0].qty must be a whole number" in problems[5]
+    assert "Line 1: quantity must be a whole number" in problems[5]
     assert "external_ref is required" in problems[7]
     [first] = orders_with_ref(admin_db, f"CSV-{t}-1")
     assert [l["sku"] for l in first["lines"]] == ["WID-100", "GAD-310"]
@@ -197,9 +200,9 @@ def test_a_reference_twice_in_one_file_is_one_order_and_a_changed_second_record_
     text = ("external_ref,customer,sku,qty,unit_price\n"
             f"TW-{t}-1,C0001,WID-100,1,4.50\nTW-{t}-2,C0001,WID-100,1,4.50\n")
     # the JSON reader keeps each record apart (CSV folds rows of one reference into one order)
-    data = (f'[{{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 1, "unit_price": 1}}]}},'
-            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 1, "unit_price": 1}}]}},'
-            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "W", "qty": 2, "unit_price": 1}}]}}]')
+    data = (f'[{{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "WID-100", "qty": 1, "unit_price": 1}}]}},'
+            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "WID-100", "qty": 1, "unit_price": 1}}]}},'
+            f' {{"external_ref": "TW-{t}-1", "customer": "C0001", "lines": [{{"sku": "WID-100", "qty": 2, "unit_price": 1}}]}}]')
     report = import_bytes(ctx(), data.encode(), "json", "orders")
     assert (report.counts["created"], report.counts["unchanged"], report.counts["failed"]) == (1, 1, 1)
     assert report.problems[0].line == 1 and "imported before" in report.problems[0].reason
@@ -217,7 +220,7 @@ def test_a_reference_met_again_batches_later_is_still_one_order_and_a_change_the
     t = tag()
 
     def record(ref, qty=1):
-        return {"external_ref": ref, "customer": "C0004", "lines": [{"sku": "S", "qty": qty, "unit_price": 1}]}
+        return {"external_ref": ref, "customer": "C0004", "lines": [{"sku": "SPR-010", "qty": qty, "unit_price": 1}]}
 
     refs = [f"LATE{t}-{i:04d}" for i in range(1300)]
     # again two batches on (claimed in the same round), and again after several rounds
@@ -343,6 +346,9 @@ def test_a_json_file_with_several_kinds_reports_bad_records_by_line(ctx, admin_d
   "customers": [
     {{"id": "J{t}", "name": "Jay Corp", "tier": "silver", "currency": "usd"}}
   ],
+  "products": [
+    {{"sku": "J{t}", "description": "Jay part", "list_prices": {{"USD": "2.50"}}}}
+  ],
   "stock": [
     {{"sku": "J{t}", "warehouse": "MAIN", "on_hand": 5}},
     {{"sku": "J{t}", "warehouse": "MAIN", "on_hand": "lots"}}
@@ -355,11 +361,11 @@ def test_a_json_file_with_several_kinds_reports_bad_records_by_line(ctx, admin_d
   ]
 }}"""
     report = import_bytes(ctx(), text.encode(), "json")
-    assert report.counts["created"] == 3 and report.counts["failed"] == 3
+    assert report.counts["created"] == 4 and report.counts["failed"] == 3
     problems = {p.line: p.reason for p in report.problems}
-    assert "on_hand must be a whole number from 0, not 'lots'" in problems[7]
-    assert "lines needs at least 1 item" in problems[11]
-    assert "unknown field(s) colour" in problems[12]
+    assert "on_hand must be a whole number from 0, not 'lots'" in problems[10]
+    assert "an order needs at least one line" in problems[14]
+    assert "unknown field(s) colour" in problems[15]
     order = orders_with_ref(admin_db, f"JS-{t}-1")[0]
     assert order["currency"] == "USD" and order["customer"]["name"] == "Jay Corp"   # the new customer's currency
 
@@ -386,6 +392,9 @@ def test_an_xml_file_in_our_schema_imports_good_records_and_reports_bad_ones_by_
     <customer id="XM{t}" tier="bronze"><name>Xml &amp; Sons</name><credit-limit>250.00</credit-limit>
       <contact name="Ann" email="ann@xml.example"/></customer>
   </customers>
+  <products>
+    <product sku="XM{t}" tax-class="reduced"><description>Xml widget</description><price currency="EUR">5.00</price></product>
+  </products>
   <stock>
     <item sku="XM{t}" warehouse="MAIN" on-hand="12"/>
   </stock>
@@ -402,10 +411,10 @@ def test_an_xml_file_in_our_schema_imports_good_records_and_reports_bad_ones_by_
   </orders>
 </orderdesk>"""
     report = import_bytes(ctx(), xml.encode(), "xml")
-    assert report.counts["created"] == 3 and report.counts["failed"] == 2
+    assert report.counts["created"] == 4 and report.counts["failed"] == 2
     problems = {p.line: p.reason for p in report.problems}
-    assert "lines[0].qty must be a whole number from 1" in problems[16]
-    assert "holds <order> elements, not <thing>" in problems[19]
+    assert "Line 1: quantity must be a whole number from 1" in problems[19]
+    assert "holds <order> elements, not <thing>" in problems[22]
     order = orders_with_ref(admin_db, f"XO-{t}-1")[0]
     assert order["readers"] == ["[Sales]", "mia"] and order["lines"][0]["description"] == "Xml widget"
     assert admin_db.get(f"customer:XM{t}")["name"] == "Xml & Sons"
@@ -465,6 +474,7 @@ def test_every_element_and_attribute_we_read_or_write_is_declared_in_our_xml_sch
             "promised-date", "notes", "readers", "authors", "name", "contact", "credit-limit", "open-balance",
             "days-late", "partner", "credit-hold", "rows", "row", "cell",
             "external-ref", "number", "status", "priority", "currency", "sku", "qty", "unit-price", "id", "tier",
-            "warehouse", "on-hand", "email", "phone", "view", "version"}
+            "warehouse", "on-hand", "email", "phone", "view", "version", "products", "product", "price",
+            "unit", "tax-class"}
     assert used - declared == set()
     assert formats.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md

@@ -27,20 +27,20 @@ def test_a_credit_hold_set_elsewhere_stops_the_next_submitted_order_at_once(fulf
     assert "on credit hold in the CRM" in second["history"][-1]["reason"]
 
 
-def test_a_draft_may_show_a_profile_a_moment_old_then_the_new_one(fulfil, agent, new_customer, monkeypatch):
+def test_a_draft_may_show_a_profile_a_moment_old_then_the_new_one(fulfil, agent, new_customer, new_sku, monkeypatch):
     monkeypatch.setattr(memories.profiles, "ttl", 0.5)   # PROFILE_SECONDS, shortened for the test
-    customer = new_customer(name="Old Name Ltd")
+    customer, sku = new_customer(name="Old Name Ltd"), new_sku(10)
     sally = fulfil("sally")
-    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
+    assert sally.create({"customer": customer, "lines": [line(sku, 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
     _profile_written_elsewhere(agent, customer, name="New Name Ltd")
-    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
+    assert sally.create({"customer": customer, "lines": [line(sku, 1, "1.00")]})["customer"]["name"] == "Old Name Ltd"
     time.sleep(0.6)
-    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "New Name Ltd"
+    assert sally.create({"customer": customer, "lines": [line(sku, 1, "1.00")]})["customer"]["name"] == "New Name Ltd"
 
 
-def test_a_profile_changed_in_this_process_is_seen_by_the_next_order_at_once(fulfil, agent, new_customer):
-    customer = new_customer(name="Before Ltd")
+def test_a_profile_changed_in_this_process_is_seen_by_the_next_order_at_once(fulfil, agent, new_customer, new_sku):
+    customer, sku = new_customer(name="Before Ltd"), new_sku(10)
     sally = fulfil("sally")
-    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "Before Ltd"
+    assert sally.create({"customer": customer, "lines": [line(sku, 1, "1.00")]})["customer"]["name"] == "Before Ltd"
     CustomerService(agent.db, agent.access).upsert(customer, {"name": "After Ltd"})
-    assert sally.create({"customer": customer, "lines": [line("X-1", 1, "1.00")]})["customer"]["name"] == "After Ltd"
+    assert sally.create({"customer": customer, "lines": [line(sku, 1, "1.00")]})["customer"]["name"] == "After Ltd"

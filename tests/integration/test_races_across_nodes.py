@@ -22,6 +22,7 @@ from oms.store.numbers import NumberAllocator
 from oms.wms import stock as stock_module
 from oms.wms.stock import StockService, hold_key
 from tests.fulfilment_fixtures import agent, new_sku, stock_doc  # noqa: F401
+from tests.viewdata import product_doc
 
 from .test_import import claim_docs, orders_csv
 
@@ -71,7 +72,8 @@ def test_imports_of_one_file_through_every_node_create_each_order_once(nodes, se
     name = f"{settings.db_name}_nodes_{uuid.uuid4().hex[:6]}"
     admin = server.admin(name)
     deploy(admin, progress=lambda *_: None)
-    admin.bulk([{"_id": "customer:C0004", "type": "customer", "name": "Customer C0004", "currency": "EUR"}])
+    admin.bulk([{"_id": "customer:C0004", "type": "customer", "name": "Customer C0004", "currency": "EUR"},
+                product_doc("SPR-010")])
     access, _ = person("oms-agent", groups=())
     tag = f"NODE-{uuid.uuid4().hex[:4].upper()}-"
     refs = [f"{tag}{i:04d}" for i in range(300)]

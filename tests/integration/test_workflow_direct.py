@@ -6,6 +6,7 @@ import pytest
 
 from oms.ordering import workflow
 from oms.store.couch import Forbidden
+from tests.viewdata import repriced
 
 NOW = "2026-11-25T12:00:00Z"
 
@@ -46,10 +47,7 @@ def test_prices_are_frozen_after_approval(person, service, draft):
     service("sally").act(draft["number"], "submit")
     approved = service("carl").act(draft["number"], "approve")
     access, db = person("carl")
-    new = forced(access, approved, "edit", "approved")
-    line = new["lines"][0]
-    line["unit_price_cents"], line["amount_cents"] = 1, line["qty"]
-    new["totals"]["net_cents"] = sum(l["amount_cents"] for l in new["lines"])
+    new = repriced(forced(access, approved, "edit", "approved"), 0, 1)
     with pytest.raises(Forbidden, match="lines cannot change while the order is Approved"):
         db.save(new)
 

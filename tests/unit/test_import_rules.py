@@ -26,12 +26,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("oms.fulfilment",),
     ("oms.wms",),
     ("oms.ordering",),
-    ("oms.crm",),
+    ("oms.crm", "oms.catalog"),
     ("views",),
     ("oms.identity",),
     ("couch_design",),
     ("oms.store",),
-    ("oms.catalog",),
     ("oms.core",),
 ]
 PACKAGES = [p for layer in LAYERS for p in layer]

@@ -2,6 +2,7 @@
 carries an address the profile does not hold, nor a currency other than the customer's."""
 import pytest
 
+from oms.catalog.products import Book
 from oms.core.errors import InvalidInput
 from oms.crm.customers import profile_from_input
 from oms.identity.acl import Access
@@ -16,8 +17,12 @@ CUSTOMER = {"_id": "customer:C0001", "type": "customer", "name": "Acme Ltd", "cu
                          {"id": "DUBLIN", "name": "Acme Ireland", "city": "Dublin", "country": "IE"}]}
 
 
+BOOK = Book({"WID-100": {"_id": "product:WID-100", "type": "product", "sku": "WID-100", "description": "Widget",
+                         "unit": "each", "list_prices": {"GBP": 1000}, "tax_class": "standard", "status": "active"}}, ())
+
+
 def build(**data):
-    return new_order({"customer": "C0001", "lines": LINES, **data}, "SO-000042", SALLY, CUSTOMER, NOW)
+    return new_order({"customer": "C0001", "lines": LINES, **data}, "SO-000042", SALLY, CUSTOMER, NOW, BOOK)
 
 
 def test_the_first_ship_to_unless_one_is_named_and_the_bill_to_from_the_profile():

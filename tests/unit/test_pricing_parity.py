@@ -68,7 +68,7 @@ tax_class = st.one_of(st.sampled_from(BOOK["tax_classes"]), st.sampled_from(CLAS
 line = st.fixed_dictionaries({"qty": st.one_of(st.integers(1, 1000), qty), "unit_price_cents": amount},
                              optional={"tax_class": tax_class})
 roles = st.lists(st.sampled_from(ROLES), max_size=3)
-offer = st.fixed_dictionaries({"list_unit_cents": amount, "unit_price_cents": amount})
+offer = st.fixed_dictionaries({"list_price_cents": amount, "unit_price_cents": amount})
 
 call = st.one_of(
     st.tuples(st.just("taxRateBp"), st.tuples(tax_class, country)),

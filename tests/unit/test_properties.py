@@ -10,17 +10,24 @@ from oms.core import rules, schema
 from oms.core.errors import InvalidInput
 from oms.identity.acl import Access
 from oms.ordering import workflow
-from oms.ordering.orders import new_order
+from oms.catalog.products import Book
+from oms.ordering.orders import new_order, order_problem
 from tests import designjs
 from tests.unit.test_schema_parity import GOOD
 
 SALLY = Access("sally", "author", ("[Sales]",))
-CUSTOMER = {"_id": "customer:C0001", "name": "Acme Ltd"}
+CUSTOMER = {"_id": "customer:C0001", "name": "Acme Ltd", "tier": "gold",
+            "ship_tos": [{"id": "MAIN", "name": "Acme", "city": "Leeds", "country": "GB"}]}
+BOOK = Book({sku: {"_id": f"product:{sku}", "type": "product", "sku": sku, "description": sku, "unit": "each",
+                   "list_prices": {"EUR": 450}, "tax_class": "standard", "status": "active"}
+             for sku in ("WID-100", "GAD-310")},
+            ({"_id": "pricelist:GOLD", "type": "pricelist", "currency": "EUR", "tier": "gold",
+              "items": {"WID-100": [{"min_qty": 1, "unit_cents": 420}, {"min_qty": 7, "unit_cents": 395}]}},))
 junk = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**7), st.floats(allow_nan=True),
                  st.text(max_size=12), st.lists(st.integers(), max_size=2))
 line = st.fixed_dictionaries({"sku": st.one_of(st.sampled_from(["WID-100", "gad-310", ""]), junk),
                               "qty": st.one_of(st.integers(-2, 10**7), junk),
-                              "unit_price": st.one_of(st.decimals(-5, 10**8, places=3).map(str), junk)})
+                              "unit_price": st.one_of(st.decimals(-5, 10**8, places=3).map(str), junk, st.none())})
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -30,12 +37,15 @@ def test_any_input_becomes_a_valid_order_or_a_sentence(lines, status):
     if status is not None:
         data["status"] = status
     try:
-        doc = new_order(data, "SO-000001", SALLY, CUSTOMER, "2026-11-25T10:00:00Z")
+        doc = new_order(data, "SO-000001", SALLY, CUSTOMER, "2026-11-25T10:00:00Z", BOOK)
     except InvalidInput as exc:
         assert exc.reason and len(exc.reason) < 300
+        assert all(v and len(v) < 300 for v in exc.fields.values())
         return
-    assert schema.order_problem(doc) is None
+    assert order_problem(doc) is None
     assert doc["totals"]["net_cents"] == sum(l["qty"] * l["unit_price_cents"] for l in doc["lines"])
+    assert doc["totals"]["gross_cents"] == doc["totals"]["net_cents"] + doc["totals"]["tax_cents"]
+    assert doc["status"] in ("draft", "submitted", "price_approval")
 
 
 # Only values JSON can carry (no NaN/Infinity): anything else never reaches CouchDB at all.

@@ -156,7 +156,7 @@ def test_view_rules_follow_the_workflow():
     r = view_rules()
     wf = load_rules()["workflow"]
     assert r["stages"] == list(wf["states"])
-    assert set(r["awaiting_shipment"]) == {"draft", "submitted", "credit_hold", "approved", "allocated",
+    assert set(r["awaiting_shipment"]) == {"draft", "price_approval", "submitted", "credit_hold", "approved", "allocated",
                                            "picking", "partially_shipped", "on_hold"}
     assert set(r["backlog"]) == set(r["awaiting_shipment"]) - {"draft"}
     assert all(r["owner"][s] == wf["states"][s]["owner_role"] for s in r["owner"])

@@ -107,10 +107,10 @@ exports.orderTotals = function (lines, country, shippingCents, shippingTaxClass)
           gross_cents: whole(net + shipping.amount_cents + tax, 'gross_cents')};
 };
 
-// How far unitCents is below listUnitCents in basis points, rounded UP so that comparing it with
+// How far unitCents is below listPriceCents in basis points, rounded UP so that comparing it with
 // a whole-bp limit is exact. At or above the list price, or a list price of 0: no discount.
-exports.discountBp = function (listUnitCents, unitCents) {
-  var base = unit(listUnitCents, 'list_unit_cents'), price = unit(unitCents, 'unit_price_cents');
+exports.discountBp = function (listPriceCents, unitCents) {
+  var base = unit(listPriceCents, 'list_price_cents'), price = unit(unitCents, 'unit_price_cents');
   if (base === 0 || price >= base) return 0;
   return idiv((base - price) * 10000 + base - 1, base);
 };
@@ -126,12 +126,12 @@ exports.discountLimitBp = function (level, roles) {
   return best;
 };
 
-// Indexes of the lines ({unit_price_cents, list_unit_cents: the price the desk offered})
+// Indexes of the lines ({unit_price_cents, list_price_cents: the price the desk offered})
 // discounted beyond the person's limit.
 exports.linesBeyondLimit = function (lines, level, roles) {
   var limit = exports.discountLimitBp(level, roles), out = [];
   for (var i = 0; i < lines.length; i++) {
-    if (exports.discountBp(lines[i].list_unit_cents, lines[i].unit_price_cents) > limit) out.push(i);
+    if (exports.discountBp(lines[i].list_price_cents, lines[i].unit_price_cents) > limit) out.push(i);
   }
   return out;
 };
@@ -147,4 +147,73 @@ exports.beyondCeiling = function (grossCents, currency) {
     throw new Error('currency must be one of ' + Object.keys(rules.currencies).join(', ') + ', not ' + JSON.stringify(currency));
   }
   return whole(grossCents, 'gross_cents') > ceilings[currency];
+};
+
+// The first thing wrong with a priced order's tax and totals, in oms/catalog/pricing.py
+// order_tax_problem's words: each line's rate is its tax class's for the ship-to country, its tax
+// is its amount at that rate (per line, half-up), and totals add net, shipping and tax to gross.
+// An order kept from before the catalog (no gross total, no line tax) has none.
+exports.orderTaxProblem = function (doc) {
+  var totals = doc.totals || {}, lines = doc.lines || [], i, taxed = false;
+  for (i = 0; i < lines.length; i++) {
+    if (has(lines[i], 'tax_cents') || has(lines[i], 'tax_rate_bp') || has(lines[i], 'tax_class')) taxed = true;
+  }
+  if (!has(totals, 'gross_cents')) {
+    if (taxed || has(totals, 'tax_cents')) return 'totals.gross_cents is required on an order whose lines carry tax';
+    return null;
+  }
+  var country = (doc.ship_to || {}).country, taxSum = 0;
+  for (i = 0; i < lines.length; i++) {
+    var cls = lines[i].tax_class;
+    if (typeof cls !== 'string' || rules.tax_classes.indexOf(cls) === -1) {
+      return 'lines[' + i + '].tax_class must be one of ' + rules.tax_classes.join(', ') + ', not ' + JSON.stringify(cls === undefined ? null : cls);
+    }
+    var bp = exports.taxRateBp(cls, country);
+    if (lines[i].tax_rate_bp !== bp) {
+      return 'lines[' + i + '].tax_rate_bp must be ' + bp + ' (' + cls + ' shipped to ' + (country || 'the home country') +
+             '), not ' + JSON.stringify(lines[i].tax_rate_bp === undefined ? null : lines[i].tax_rate_bp);
+    }
+    var want = exports.taxCents(lines[i].amount_cents, bp);
+    if (lines[i].tax_cents !== want) {
+      return 'lines[' + i + '].tax_cents must be amount_cents at ' + bp + ' bp = ' + want + ', not ' +
+             JSON.stringify(lines[i].tax_cents === undefined ? null : lines[i].tax_cents);
+    }
+    taxSum += want;
+  }
+  var shipping = has(totals, 'shipping_cents') ? totals.shipping_cents : 0;
+  taxSum += exports.taxCents(shipping, exports.taxRateBp(rules.default_tax_class, country));
+  if (totals.tax_cents !== taxSum) {
+    return "totals.tax_cents must be the lines' tax and shipping's = " + taxSum + ', not ' +
+           JSON.stringify(totals.tax_cents === undefined ? null : totals.tax_cents);
+  }
+  var gross = totals.net_cents + shipping + taxSum;
+  if (totals.gross_cents !== gross) return 'totals.gross_cents must be net + shipping + tax = ' + gross + ', not ' + JSON.stringify(totals.gross_cents);
+  return null;
+};
+
+// Why this write may not leave the order in Submitted (null: it may). A write that brings an
+// order to Submitted or changes a submitted order's lines is within the writer's discount limit
+// on every line (against the price the desk offered, list_price_cents) and, above the value
+// ceiling, is made by someone who may approve prices: otherwise the order waits in price approval.
+exports.approvalProblem = function (newDoc, oldDoc, levelName, roles, mayApprove) {
+  if (newDoc.status !== 'submitted') return null;
+  if (oldDoc && oldDoc.status === 'submitted' && JSON.stringify(oldDoc.lines) === JSON.stringify(newDoc.lines) &&
+      JSON.stringify(oldDoc.totals) === JSON.stringify(newDoc.totals)) return null;
+  var offered = [], i;
+  for (i = 0; i < newDoc.lines.length; i++) {
+    if (typeof newDoc.lines[i].list_price_cents === 'number') offered.push(newDoc.lines[i]);
+  }
+  var beyond = exports.linesBeyondLimit(offered, levelName, roles);
+  if (beyond.length) {
+    var l = offered[beyond[0]];
+    return 'Line ' + l.line + ' (' + l.sku + ') is ' + (exports.discountBp(l.list_price_cents, l.unit_price_cents) / 100) +
+           '% below the offered price, beyond your limit of ' + (exports.discountLimitBp(levelName, roles) / 100) +
+           '%: the order waits in price approval.';
+  }
+  if (typeof newDoc.totals.gross_cents === 'number' && has(rules.order_ceiling_cents, newDoc.currency) &&
+      exports.beyondCeiling(newDoc.totals.gross_cents, newDoc.currency) && !mayApprove) {
+    return 'The order is above the value that needs approval (' + (rules.order_ceiling_cents[newDoc.currency] / 100) +
+           ' ' + newDoc.currency + '): the order waits in price approval.';
+  }
+  return null;
 };

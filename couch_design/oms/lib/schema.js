@@ -99,5 +99,6 @@ exports.checkOrderSums = function (doc) {
   if (doc.totals.net_cents !== net) return 'totals.net_cents must be the sum of the lines = ' + net + ', not ' + doc.totals.net_cents;
   if (doc.totals.qty !== qty) return 'totals.qty must be the sum of the quantities = ' + qty + ', not ' + doc.totals.qty;
   if (doc._id !== 'order:' + doc.number) return '_id must be "order:" + number = ' + JSON.stringify('order:' + doc.number);
-  return null;
+  // Tax and the totals it makes (rules/pricing.json), as oms/catalog/pricing.py checks them.
+  return require('lib/pricing').orderTaxProblem(doc);
 };

@@ -93,8 +93,10 @@ def partners(rserver, rsettings, demo_partners):
 
 
 @pytest.fixture(scope="package")
-def partner_service(rserver, demo_partners):
-    """partner_service(name) -> PartnerService as that partner person, in their own database."""
+def partner_service(rserver, demo_partners, central_admin):
+    """partner_service(name) -> PartnerService as that partner person, in their own database,
+    pricing from the centre's catalog as the app does."""
+    from oms.catalog import products
     from replication.partners import PartnerPerson, PartnerService, database_name, partner_numbers
     levels = {"alice@acme": "author", "gus@globex": "author"}
     cache = {}
@@ -103,8 +105,8 @@ def partner_service(rserver, demo_partners):
         if name not in cache:
             pid = name.split("@")[1]
             db = rserver.as_person(database_name(pid), name, password)
-            cache[name] = PartnerService(db, PartnerPerson(name, pid, levels[name]),
-                                         partner_numbers(pid))
+            cache[name] = PartnerService(db, PartnerPerson(name, pid, levels[name]), partner_numbers(pid),
+                                         lambda skus: products.book(central_admin, skus))
         return cache[name]
     return make
 

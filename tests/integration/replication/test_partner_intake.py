@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from tests.viewdata import product_doc
+
 from .conftest import eventually
 
 
@@ -18,6 +20,7 @@ def stocked_sku(central_admin):
     sku = f"PI-{uuid.uuid4().hex[:6].upper()}"
     central_admin.save({"_id": f"stock:{sku}:MAIN", "type": "stock", "sku": sku, "warehouse": "MAIN",
                         "on_hand": 50, "reserved": 0, "holds": {}})
+    central_admin.save(product_doc(sku, {"EUR": 450}))
     return sku
 
 

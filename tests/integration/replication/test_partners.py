@@ -7,6 +7,7 @@ import pytest
 
 from oms.store.couch import Forbidden, NotFound, Unauthorized
 from replication.partners import database_name
+from tests.viewdata import repriced
 
 from .conftest import eventually
 
@@ -80,9 +81,7 @@ def test_a_forbidden_partner_change_is_refused_centrally_recorded_and_set_back(
     placed = alice.place({"customer": "ACME-01", "lines": [{"sku": "GIZ-400", "qty": 10, "unit_price": "7.25"}]})
     eventually(lambda: central_admin.get_or_none(placed["_id"]), what="the order reaches the centre")
     # alice edits the price in her copy, straight through CouchDB (her copy accepts her edits).
-    mine = alice.db.get(placed["_id"])
-    mine["lines"][0].update(unit_price_cents=1, amount_cents=10)
-    mine["totals"]["net_cents"] = 10
+    mine = repriced(alice.db.get(placed["_id"]), 0, 1)
     mine["updated_by"] = "alice@acme"
     mine["history"].append({"at": "2026-11-25T12:00:00Z", "by": "alice@acme", "action": "edit",
                             "from": "submitted", "to": "submitted", "changes": ["lines", "totals"]})
@@ -187,11 +186,13 @@ def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserv
         assert arrived["created_by"] == "alice@acme" and arrived["status"] == "submitted"
 
 
-def test_a_partners_numbers_have_no_gaps_however_many_processes_number_from_it(rserver, demo_partners):
+def test_a_partners_numbers_have_no_gaps_however_many_processes_number_from_it(rserver, demo_partners, central_admin):
+    from oms.catalog import products
     from replication.partners import PartnerPerson, PartnerService, partner_numbers
     db = rserver.as_person("partner_acme", "alice@acme", "demo")
     person = PartnerPerson("alice@acme", "acme", "author")
-    processes = [PartnerService(db, person, partner_numbers("acme")) for _ in range(2)]   # two app processes
+    processes = [PartnerService(db, person, partner_numbers("acme"), lambda skus: products.book(central_admin, skus))
+                 for _ in range(2)]   # two app processes
     body = {"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 1, "unit_price": "4.50"}]}
     numbers = [int(processes[i % 2].place(dict(body))["number"].rsplit("-", 1)[1]) for i in range(4)]
     assert numbers == list(range(numbers[0], numbers[0] + 4))
