@@ -50,11 +50,6 @@ function (newDoc, oldDoc, userCtx, secObj) {
   function validateOrder() {
     var problem = schema.check(newDoc, 'order') || schema.checkOrderSums(newDoc);
     if (problem) _err('Invalid order: ' + problem + '.');
-    if (!admin) {
-      var approval = require('lib/pricing').approvalProblem(newDoc, oldDoc, acl.levels[level], userCtx.roles,
-                                                            workflow.mayTake(workflow.transition('approve_price'), userCtx));
-      if (approval) _err(approval);
-    }
 
     if (!oldDoc) {
       if (!admin) {
@@ -71,6 +66,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
       if ((admin ? first.length < 1 : first.length !== 1) || first[0].action !== 'create' || (!admin && first[0].by !== who)) {
         _err('A new order carries one history entry: {action: "create", by: "' + who + '"}.');
       }
+      if (!admin) checkPrices();
       return;
     }
 
@@ -137,6 +133,15 @@ function (newDoc, oldDoc, userCtx, secObj) {
              (entry.action === 'edit' ? '' : ' (action "' + entry.action + '")') + '.');
       }
     }
+    checkPrices();
+  }
+
+  // Discounts and the value ceiling (rules/pricing.json): a write that leaves an order in
+  // Submitted is within what its writer may give, or the order waits in price approval.
+  function checkPrices() {
+    var approval = require('lib/pricing').approvalProblem(newDoc, oldDoc, acl.levels[level], userCtx.roles,
+                                                          workflow.mayTake(workflow.transition('approve_price'), userCtx));
+    if (approval) _err(approval);
   }
 
   // An amendment is a new version; what was already shipped is never edited silently.

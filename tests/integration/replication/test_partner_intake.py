@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.viewdata import product_doc
+from tests.viewdata import product_doc, repriced
 
 from .conftest import eventually
 
@@ -68,6 +68,25 @@ def test_an_order_for_a_customer_the_partner_may_not_order_for_is_refused_and_th
     back = eventually(lambda: (alice.order(bad["number"]) or {}).get("status") == "cancelled" and alice.order(bad["number"]),
                       what="the partner sees the refusal")
     assert "not one of acme's customers" in back["history"][-1]["reason"]
+
+
+def test_an_order_written_at_a_price_of_the_partners_own_is_refused_with_the_centres_price(
+        partner_service, central_admin, agent, stocked_sku):
+    alice = partner_service("alice@acme")
+    template = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 2}]})
+    assert template["lines"][0]["unit_price_cents"] == 450          # the partner's pages use the centre's price
+    cheap = repriced(copy.deepcopy(template), 0, 1)                  # 1 cent, every sum made to add up
+    bad = spoofed(alice, cheap)
+    arrived(central_admin, bad["_id"])
+    outcome = {o["number"]: o for o in agent.run_once()["placed"]}[bad["number"]]
+    assert outcome["outcome"] == "refused"
+    assert outcome["reason"] == (f"The centre refused this order: line 1 ({stocked_sku}) is priced 0.01; the centre's "
+                                 f"price for Road Runner Supplies is 4.50.")
+    assert central_admin.get(bad["_id"])["status"] == "cancelled"
+    assert central_admin.get(f"stock:{stocked_sku}:MAIN")["holds"].get(f"{bad['number']}/1") is None
+    back = eventually(lambda: (alice.order(bad["number"]) or {}).get("status") == "cancelled" and alice.order(bad["number"]),
+                      what="the partner sees the refusal")
+    assert "the centre's price for Road Runner Supplies is 4.50" in back["history"][-1]["reason"]
 
 
 def test_the_customers_name_is_the_centres_whatever_the_partner_typed(partner_service, central_admin, agent, stocked_sku):
