@@ -118,6 +118,8 @@ class ProductService:
                 "_id": f"product:{sku}", "type": "product", "sku": sku, "unit": "each", "status": "active",
                 "tax_class": pricing.pricing_rules()["default_tax_class"], "list_prices": {}}
             new = {**base, **fields}
+            if "list_prices" in fields:   # a price in one currency leaves the others as they are
+                new["list_prices"] = {**base.get("list_prices", {}), **fields["list_prices"]}
             if current is None and "description" not in new:
                 raise InvalidInput(f"a new product needs a description (product {sku})")
             if current is not None and all(current.get(k) == new.get(k) for k in PRODUCT_FIELDS):

@@ -21,13 +21,13 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from oms.core import rules
+from oms.core import memories, rules
 from oms.core.errors import InvalidInput
 from oms.ordering import orders
 from oms.store.idempotency import fingerprint
 
 from . import xmlformat
-from .pipeline import CustomerHandler, ImportContext, OrderClaim, Report, create_claimed, keep_report, upsert
+from .pipeline import CustomerHandler, ImportContext, OrderClaim, ProductHandler, Report, create_claimed, keep_report, upsert
 from .records import ImportRefused, Record
 
 # Notes order statuses -> our workflow states
@@ -47,6 +47,8 @@ ORDER_ITEMS = {"OrderNumber", "CustomerID", "CustomerName", "Status", "Priority"
                "LogBy", "LogAction", "LogComment", "Form"}
 CUSTOMER_ITEMS = {"CustomerID", "CompanyName", "Tier", "CreditLimit", "OpenBalance", "DaysLate", "Currency",
                   "ContactNames", "ContactEmails", "Partner", "CreditHold", "Form"}
+PRODUCT_ITEMS = {"ProductCode", "ProductDescription", "Description", "Unit", "ListPrice", "Currency", "TaxClass",
+                 "Withdrawn", "Form"}
 COMMENT_ITEMS = {"Body", "From", "Form", "$REF"}
 SERVER_GROUPS = {"localdomainservers", "otherdomainservers", "localdomainadmins"}
 _DXL_DT = re.compile(r"(\d{8})(?:T(\d{6})(?:,\d+)?)?(?:([+-]\d{2})(\d{2})?|Z)?$")
@@ -195,7 +197,7 @@ def _text(items: dict, name: str) -> str | None:
 def import_dxl(ctx: ImportContext, data: bytes, filename: str = "", names: Names | None = None) -> Report:
     info, notes, acl = read_notes(data)
     names = names or Names(getattr(ctx, "directory", None))
-    report = Report(format="dxl", kind="customers,orders,comments", filename=filename)
+    report = Report(format="dxl", kind="customers,products,orders,comments", filename=filename)
     source = info["title"] or info["path"] or "Notes database"
     by_form: dict[str, list[Note]] = defaultdict(list)
     for n in notes:
@@ -212,6 +214,19 @@ def import_dxl(ctx: ImportContext, data: bytes, filename: str = "", names: Names
         except InvalidInput as exc:
             report.problem(rec, exc.reason)
     upsert(ctx, pairs, report, CustomerHandler.defaults())
+
+    # products (a Notes "Product" form): the catalog the orders' lines name
+    pairs = []
+    for n in by_form.pop("Product", []):
+        rec = Record("products", n.line, {}, _text(n.items, "ProductCode"))
+        unmapped_items.update(f"Product item {k}" for k in n.items if k not in PRODUCT_ITEMS and not k.startswith("$"))
+        try:
+            pairs.append((rec, ProductHandler.to_doc(_product_input(n))))
+        except InvalidInput as exc:
+            report.problem(rec, exc.reason)
+    if pairs:
+        upsert(ctx, pairs, report, ProductHandler.defaults())
+        memories.forget_catalog(ctx.db.name)
 
     # orders, claimed by UNID
     claims = []
@@ -243,6 +258,23 @@ def import_dxl(ctx: ImportContext, data: bytes, filename: str = "", names: Names
                                                         "levels and roles come from LDAP groups and the ACL page"})
     keep_report(ctx, report)
     return report
+
+
+def _product_input(n: Note) -> dict:
+    """A Notes product document: ProductCode, ProductDescription, Unit, ListPrice in Currency
+    (EUR when none), TaxClass, Withdrawn ("Yes")."""
+    it = n.items
+    data = {"sku": _text(it, "ProductCode") or "",
+            "description": _text(it, "ProductDescription") or _text(it, "Description")}
+    if _text(it, "Unit"):
+        data["unit"] = _text(it, "Unit")
+    if _text(it, "TaxClass"):
+        data["tax_class"] = _text(it, "TaxClass").lower()
+    price = _num(it.get("ListPrice"))
+    if price is not None:
+        data["list_prices"] = {(_text(it, "Currency") or "EUR").upper(): f"{float(price):.2f}"}
+    data["status"] = "withdrawn" if (_text(it, "Withdrawn") or "").lower() in ("yes", "1", "true") else "active"
+    return data
 
 
 def _customer_input(n: Note) -> dict:

@@ -457,15 +457,20 @@ def _strip(doc: dict) -> dict:
 
 def _merge(old: dict | None, new: dict, defaults: dict | None = None) -> dict:
     """The feed's fields over the current document; fields named in new["__keep__"] keep their
-    current value; a new document starts from `defaults`."""
-    keep = new.get("__keep__", ())
-    fields = {k: v for k, v in new.items() if k not in ("_rev", "__keep__")}
+    current value, those in new["__add__"] (objects) add the feed's keys to the current ones (a
+    feed that sends a product's EUR price leaves its GBP price); a new document starts from
+    `defaults`."""
+    keep, add = new.get("__keep__", ()), new.get("__add__", ())
+    fields = {k: v for k, v in new.items() if k not in ("_rev", "__keep__", "__add__")}
     if old is None:
         return {**(defaults or {}), **fields}
     merged = {**old, **fields}
     for k in keep:
         if k in old:
             merged[k] = old[k]
+    for k in add:
+        if isinstance(old.get(k), dict) and k in fields:
+            merged[k] = {**old[k], **fields[k]}
     merged["_rev"] = old["_rev"]
     return merged
 
@@ -550,7 +555,7 @@ class ProductHandler(_UpsertHandler):
             raise InvalidInput(data["__error__"])
         sku = products.row_sku(data)
         fields = products.product_from_input({k: v for k, v in data.items() if k != "sku"})
-        return {"_id": f"product:{sku}", "type": "product", "sku": sku, **fields}
+        return {"_id": f"product:{sku}", "type": "product", "sku": sku, **fields, "__add__": ["list_prices"]}
 
     @staticmethod
     def defaults() -> dict:

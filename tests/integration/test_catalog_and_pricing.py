@@ -125,13 +125,23 @@ def test_the_products_page_lists_searches_and_saves_with_the_reason_beside_the_f
     assert web.get(f"/api/v1/products/{sku}", headers=basic("mia")).get_json()["tax_class"] == "reduced"
 
 
-def test_a_product_feed_goes_in_row_by_row(app):
+def test_a_product_feed_goes_in_row_by_row(app, person):
     c, a, b = app.test_client(), sku_tag("FD"), sku_tag("FD")
     csv = f"sku,description,price_eur,tax_class\n{a},Fed part,2.00,standard\n{b},,x,standard\n".encode()
     r = c.post("/api/v1/products/import", data=csv, headers={**basic("mia"), "Content-Type": "text/csv"})
     report = r.get_json()
     assert report["created"] == 1 and [e["row"] for e in report["errors"]] == [2]
     assert "price.EUR must be an amount" in report["errors"][0]["reason"]
+    c.put(f"/api/v1/products/{a}", json={"list_prices": {"GBP": "1.70"}}, headers=basic("mia"))
+    # a feed that sends one currency's price leaves the others as they are, through either door
+    from oms.interchange.importing import import_bytes
+    from oms.interchange.pipeline import ImportContext
+    from oms.store.numbers import NumberAllocator
+    access, db = person("mia")
+    again = import_bytes(ImportContext(db=db, access=access, numbers=NumberAllocator()),
+                         f"sku,price_eur\n{a},2.10\n".encode(), "csv")
+    assert again.counts["updated"] == 1
+    assert c.get(f"/api/v1/products/{a}", headers=basic("mia")).get_json()["list_prices"] == {"EUR": 210, "GBP": 170}
 
 
 def test_customer_search_shows_the_credit_state(person):
