@@ -151,3 +151,15 @@ def test_customer_search_shows_the_credit_state(person):
     assert hits[0]["name"] == "Acme Ltd" and hits[0]["credit"]["state"] in ("ok", "near")
     late = CustomerService(db, access).search("hooli")[0]     # pays 120 days late
     assert late["credit"]["state"] == "hold" and "pays 120 days late" in late["credit"]["reasons"][0]
+
+
+def test_the_order_page_shows_tax_addresses_and_the_customers_reference(app, web):
+    r = app.test_client().post("/api/v1/orders", headers=basic("sally"),
+                               json={"customer": "C0005", "ship_to": "NL", "customer_po": "PO-STARK-9",
+                                     "lines": [{"sku": "GIZ-400", "qty": 4}]})
+    doc = r.get_json()
+    web.login("sally")
+    page = web.get(f"/orders/{doc['number']}").get_data(as_text=True)
+    assert "PO-STARK-9" in page and "Stark Industries Benelux" in page and "Eindhoven" in page
+    assert "21%" in page                                   # the Dutch standard rate, shipped to Eindhoven
+    assert f"EUR {doc['totals']['gross_cents'] / 100:,.2f}" in page and doc["totals"]["tax_cents"] == 609
