@@ -138,8 +138,8 @@ def _day(on_date) -> str:
 def applies(price_list: dict, customer: dict | None, currency: str, on_date) -> bool:
     """Whether `price_list` prices this customer's order in `currency` on `on_date` (a date or
     "YYYY-MM-DD"): same currency, valid_from <= day <= valid_to (both inclusive, either open),
-    and made for this customer, for the customer's tier, or for everyone. A list naming a
-    customer is for that customer only, whatever tier it also names."""
+    and made for this customer, for the customers a partner orders for (the profile's partner),
+    for the customer's tier, or for everyone. A list is for one of these only (check_pricelist)."""
     day = _day(on_date)
     if price_list.get("currency") != currency:
         return False
@@ -149,6 +149,8 @@ def applies(price_list: dict, customer: dict | None, currency: str, on_date) -> 
         return False
     if price_list.get("customer"):
         return customer is not None and customer.get("_id") == price_list["customer"]
+    if price_list.get("partner"):
+        return customer is not None and customer.get("partner") == price_list["partner"]
     if price_list.get("tier"):
         return customer is not None and customer.get("tier") == price_list["tier"]
     return True
@@ -161,7 +163,8 @@ def quantity_break(breaks: list[dict] | None, qty: int) -> int | None:
 
 
 def _specificity(price_list: dict) -> int:
-    return 0 if price_list.get("customer") else 1 if price_list.get("tier") else 2
+    return (0 if price_list.get("customer") else 1 if price_list.get("partner")
+            else 2 if price_list.get("tier") else 3)
 
 
 def best_price(product: dict, price_lists: list[dict], customer: dict | None, qty: int, currency: str,
@@ -286,8 +289,9 @@ def check_pricelist(doc: dict) -> list[str]:
     currencies = pricing_rules()["currencies"]
     if doc["currency"] not in currencies:
         problems.append(f"currency: we sell in {', '.join(currencies)}, not {_js(doc['currency'])}")
-    if doc.get("tier") and doc.get("customer"):
-        problems.append("A price list is for one customer or for a tier, not both: clear tier or customer")
+    if sum(1 for k in ("tier", "customer", "partner") if doc.get(k)) > 1:
+        problems.append("A price list is for one customer, one partner's customers or a tier, not several: "
+                        "keep one of customer, partner and tier")
     for field in ("valid_from", "valid_to"):
         if doc.get(field) and not _real_date(doc[field]):
             problems.append(f"{field} must be a real date like \"2026-01-31\", not {_js(doc[field])}")

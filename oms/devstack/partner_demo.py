@@ -3,6 +3,7 @@ demo, each with a customer of its own and one order placed in its own database. 
 from __future__ import annotations
 
 from oms.catalog import products
+from oms.core import memories
 from oms.core.config import Settings
 from oms.store.couch import CouchServer
 from replication.partners import PartnerPerson, Partners, PartnerService, database_name, partner_numbers
@@ -24,6 +25,12 @@ def seed_partners(server: CouchServer, settings: Settings, progress=print) -> li
                 # As a CRM feed brings customers (admin-written, like oms.devstack.seed).
                 central.save({"_id": f"customer:{cid}", "type": "customer", "name": name, "tier": "silver",
                               "currency": "EUR", "partner": pid})
+        if pid == "acme" and central.get_or_none("pricelist:ACME-PARTNER") is None:
+            # The prices Acme's customers get: a partner's price list, as the catalog keeps it.
+            central.save({"_id": "pricelist:ACME-PARTNER", "type": "pricelist", "name": "Acme Trading's customers",
+                          "currency": "EUR", "partner": "acme",
+                          "items": {"WID-100": [{"min_qty": 1, "unit_cents": 410}, {"min_qty": 50, "unit_cents": 385}]}})
+            memories.forget_catalog(settings.db_name)   # written past the catalog's service
         partners.add(pid, title)
         for name, level in people:
             partners.add_person(pid, name, DEMO_PASSWORD, level)

@@ -176,6 +176,14 @@ def test_the_lowest_applicable_price_wins_customer_or_tier():
     assert best_price(WIDGET, [acme_cheaper], SILVER, 1, "EUR", "2026-06-01") == (1250, LIST_PRICE)
 
 
+def test_a_partners_list_prices_the_customers_it_orders_for_and_nobody_else():
+    acme_list = plist("ACME-PARTNER", {"WID-100": [{"min_qty": 1, "unit_cents": 1100}]}, partner="acme")
+    theirs = {**SILVER, "_id": "customer:ACME-01", "partner": "acme"}
+    assert best_price(WIDGET, [acme_list, GOLD_LIST], theirs, 1, "EUR", "2026-06-01") == (1100, "pricelist:ACME-PARTNER")
+    assert best_price(WIDGET, [acme_list], {**theirs, "partner": "globex"}, 1, "EUR", "2026-06-01") == (1250, LIST_PRICE)
+    assert best_price(WIDGET, [acme_list], GOLD, 1, "EUR", "2026-06-01") == (1250, LIST_PRICE)
+
+
 def test_at_equal_prices_the_most_specific_list_is_named():
     everyone = plist("ALL", {"WID-100": [{"min_qty": 1, "unit_cents": 1200}]})
     acme = plist("ZZ-ACME", {"WID-100": [{"min_qty": 1, "unit_cents": 1200}]}, customer="customer:C0001")
@@ -289,7 +297,8 @@ def test_a_good_price_list_has_no_problems():
     ({"prices_include_tax": "yes"}, "prices_include_tax must be a boolean"),
     ({"items": None}, "items is required"),
     ({"currency": "JPY"}, 'currency: we sell in EUR, USD, GBP, not "JPY"'),
-    ({"customer": "customer:C0001"}, "A price list is for one customer or for a tier, not both: clear tier or customer"),
+    ({"customer": "customer:C0001"}, "A price list is for one customer, one partner's customers or a tier, not "
+                                     "several: keep one of customer, partner and tier"),
     ({"valid_from": "2026-02-30"}, 'valid_from must be a real date like "2026-01-31", not "2026-02-30"'),
     ({"valid_from": "2026-04-01", "valid_to": "2026-03-31"}, "valid_to (2026-03-31) must not be before valid_from (2026-04-01)"),
     ({"items": {"wid 100": [{"min_qty": 1, "unit_cents": 1}]}}, 'items: "wid 100" is not a product code like "WID-100"'),

@@ -89,6 +89,17 @@ def test_an_order_written_at_a_price_of_the_partners_own_is_refused_with_the_cen
     assert "the centre's price for Road Runner Supplies is 4.50" in back["history"][-1]["reason"]
 
 
+def test_a_partners_customers_get_the_partners_price_list_at_both_ends(partner_service, central_admin, agent):
+    alice = partner_service("alice@acme")
+    placed = alice.place({"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 2, "unit_price": "0.01"}]})
+    line = placed["lines"][0]
+    assert (line["unit_price_cents"], line["price_source"]) == (410, "pricelist:ACME-PARTNER")   # the typed price is not hers to set
+    arrived(central_admin, placed["_id"])
+    outcome = {o["number"]: o for o in agent.run_once()["placed"]}[placed["number"]]
+    assert outcome["outcome"] == "placed"
+    assert central_admin.get(placed["_id"])["lines"][0]["unit_price_cents"] == 410
+
+
 def test_the_customers_name_is_the_centres_whatever_the_partner_typed(partner_service, central_admin, agent, stocked_sku):
     alice = partner_service("alice@acme")
     template = alice.place({"customer": "ACME-01", "lines": [{"sku": stocked_sku, "qty": 1, "unit_price": "4.50"}]})
