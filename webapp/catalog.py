@@ -8,7 +8,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from oms.catalog import pricing
 from oms.catalog.products import check_sku
 from oms.core.errors import InvalidInput
-from oms.interchange import feeds
 from views import catalog as view_catalog
 
 from . import services
@@ -65,9 +64,5 @@ def show(sku):
 @bp.post("/import")
 @login_required
 def import_feed():
-    upload = request.files.get("feed")
-    if upload is None or not upload.filename:
-        raise InvalidInput("choose a product feed file (CSV or JSON) to upload")
-    kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
-    report = services.products().import_rows(feeds.parse(upload.read(), kind, key="products"))
+    report = services.products().import_rows(services.uploaded_feed("products", "product feed"))
     return _page("import_report.html", what="products", report=report.as_dict(), back=url_for("catalog.index"))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from oms.core.errors import InvalidInput
 from oms.core.money import format_cents
 from oms.crm.customers import credit_check, credit_rules, external_id, priority_rules
-from oms.interchange import feeds
 from views import catalog
 
 from . import services
@@ -61,9 +59,5 @@ def update(ref):
 @bp.post("/import")
 @login_required
 def import_feed():
-    upload = request.files.get("feed")
-    if upload is None or not upload.filename:
-        raise InvalidInput("choose a CRM feed file (CSV or JSON) to upload")
-    kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
-    report = services.customers().import_rows(feeds.parse(upload.read(), kind, key="customers"))
+    report = services.customers().import_rows(services.uploaded_feed("customers", "CRM feed"))
     return _page("import_report.html", what="customers", report=report.as_dict(), back=url_for("customers.index"))

@@ -11,6 +11,7 @@ import time
 from flask import abort, current_app, g, session
 
 from oms.core import memories
+from oms.core.errors import InvalidInput
 from oms.core.ttl_cache import TTLCache
 from oms.crm.customers import CustomerService
 from oms.fulfilment.handoffs import SystemIdentity
@@ -225,3 +226,14 @@ def open_view(name: str, hint: str = ""):
         abort(403, refusal)
     return access, vd
 
+
+def uploaded_feed(key: str, what: str) -> list[dict]:
+    """The rows of the feed file a page's form uploaded (field "feed"), CSV or JSON by its name."""
+    from flask import request
+
+    from oms.interchange import feeds
+    upload = request.files.get("feed")
+    if upload is None or not upload.filename:
+        raise InvalidInput(f"choose a {what} file (CSV or JSON) to upload")
+    kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
+    return feeds.parse(upload.read(), kind, key=key)

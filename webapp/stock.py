@@ -79,11 +79,7 @@ def receive():
 @bp.post("/stock/import")
 @login_required
 def import_feed():
-    upload = request.files.get("feed")
-    if upload is None or not upload.filename:
-        raise InvalidInput("choose a WMS feed file (CSV or JSON) to upload")
-    kind = "application/json" if upload.filename.lower().endswith(".json") else "text/csv"
-    report = feeds.import_stock(feeds.parse(upload.read(), kind, key="stock"), services.stock(), services.agent())
+    report = feeds.import_stock(services.uploaded_feed("stock", "WMS feed"), services.stock(), services.agent())
     return _page("import_report.html", what="stock", report=report.as_dict(), back=url_for("stock.index"))
 
 

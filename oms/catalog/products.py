@@ -6,12 +6,12 @@ is, oms/catalog/pricing.py's. Order entry reads them through `book()` (a memory,
 oms/core/memories.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from oms.core import memories, schema
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
-from oms.core.inputs import optional_text
+from oms.core.inputs import FeedReport, optional_text, upsert_rows
 from oms.core.money import to_cents
 from oms.identity.acl import Access
 from oms.store.couch import Conflict, Database, NotFound
@@ -80,18 +80,6 @@ def row_sku(data: dict) -> str:
     raise InvalidInput('each product needs its SKU in "sku", e.g. "WID-100"')
 
 
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict] = field(default_factory=list)   # [{row, id, reason}]
-
-    def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "errors": self.errors}
-
-
 class ProductService:
     """Products as one identity (a [Catalog] person, a Manager, or the system identity that
     syncs a feed). Every write goes to CouchDB as that identity."""
@@ -136,20 +124,11 @@ class ProductService:
             return ("created" if current is None else "updated"), saved
         raise Conflict(f"product {sku} keeps changing; try again")
 
-    def import_rows(self, rows, progress=None) -> ImportReport:
+    def import_rows(self, rows, progress=None) -> FeedReport:
         """A product feed (rows as dicts, CSV or JSON): good rows go in, each bad row is reported
         with its number and reason; the same feed again changes nothing."""
-        report = ImportReport()
-        for n, row in enumerate(rows, start=1):
-            try:
-                outcome, _ = self.upsert(row_sku(row), {k: v for k, v in row.items() if k not in ("id", "_id")})
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            except (InvalidInput, Conflict) as exc:
-                report.errors.append({"row": n, "id": str(row.get("sku", "")) if isinstance(row, dict) else "",
-                                      "reason": exc.reason})
-            if progress and n % 100 == 0:
-                progress(n)
-        return report
+        return upsert_rows(rows, lambda sku, row: self.upsert(sku, {k: v for k, v in row.items() if k not in ("id", "_id")}),
+                           row_sku, "sku", progress)
 
     def page(self, after: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
         """Products by SKU, a page at a time by key. Returns (docs, the SKU to continue after)."""

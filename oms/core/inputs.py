@@ -5,8 +5,9 @@ number."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 
 # Numbers from a client are ASCII digits: int() and Decimal() also read other scripts' digits
 # ("١٢") and underscores ("1_000"), which no invoice or spreadsheet would show back the same.
@@ -47,3 +48,34 @@ def whole_number(value, where: str, low: int = 0) -> int:
     if n < low:
         raise InvalidInput(f"{where} must be a whole number from {low}, not {n}")
     return n
+
+
+@dataclass
+class FeedReport:
+    """What a feed of upserts did (customers, products): counts, and each bad row with its number
+    and reason."""
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)   # [{row, id, reason}]
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "errors": self.errors}
+
+
+def upsert_rows(rows, upsert, row_id, id_field: str, progress=None) -> FeedReport:
+    """A feed applied row by row: `upsert(row_id(row), row)` -> (outcome, doc); good rows go in,
+    each bad row (InvalidInput, or a document that kept changing) is reported with its number
+    and reason; the same feed again changes nothing."""
+    report = FeedReport()
+    for n, row in enumerate(rows, start=1):
+        try:
+            outcome, _ = upsert(row_id(row), row)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        except (InvalidInput, Conflict) as exc:
+            report.errors.append({"row": n, "id": str(row.get(id_field, "")) if isinstance(row, dict) else "",
+                                  "reason": exc.reason})
+        if progress and n % 100 == 0:
+            progress(n)
+    return report

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from oms.core import rules, schema
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
-from oms.core.inputs import optional_text
+from oms.core.inputs import FeedReport, optional_text, upsert_rows
 from oms.core.memories import forget_customer
 from oms.core.money import format_cents, to_cents
 from oms.crm.exposure import order_value
@@ -302,18 +302,6 @@ def credit_check(customer: dict, order_cents: int, open_orders_cents: int) -> Cr
 
 
 # -- the service ---------------------------------------------------------------------------------
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict] = field(default_factory=list)   # [{row, id, reason}]
-
-    def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "errors": self.errors}
-
-
 class CustomerService:
     """Customer profiles as one identity (a Credit person, a Manager, or the system identity that
     syncs the CRM feed). Every write goes to CouchDB as that identity."""
@@ -359,20 +347,10 @@ class CustomerService:
             return ("created" if current is None else "updated"), saved
         raise Conflict(f"customer {external_id(doc_id)} keeps changing; try again")
 
-    def import_rows(self, rows, progress=None) -> ImportReport:
-        """A CRM feed (rows as dicts, CSV or JSON): good rows go in, each bad row is reported with
-        its number and reason; running the same feed again changes nothing."""
-        report = ImportReport()
-        for n, row in enumerate(rows, start=1):
-            try:
-                outcome, _ = self.upsert(row_id(row), row)
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            except (InvalidInput, Conflict) as exc:
-                report.errors.append({"row": n, "id": str(row.get("id", "")) if isinstance(row, dict) else "",
-                                      "reason": exc.reason})
-            if progress and n % 100 == 0:
-                progress(n)
-        return report
+    def import_rows(self, rows, progress=None) -> FeedReport:
+        """A CRM feed (rows as dicts, CSV or JSON): good rows go in, each bad row is reported with its number
+        and reason; running the same feed again changes nothing."""
+        return upsert_rows(rows, self.upsert, row_id, "id", progress)
 
     def page(self, after: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
         """Profiles by id, a page at a time by key (never skip). Returns (docs, next_after)."""

@@ -204,29 +204,12 @@ def import_dxl(ctx: ImportContext, data: bytes, filename: str = "", names: Names
         by_form["Comment" if n.parent else n.form].append(n)
     unmapped_items: Counter = Counter()
 
-    # customers first: orders point at them
-    pairs = []
-    for n in by_form.pop("Customer", []):
-        rec = Record("customers", n.line, {}, _text(n.items, "CustomerID"))
-        unmapped_items.update(f"Customer item {k}" for k in n.items if k not in CUSTOMER_ITEMS and not k.startswith("$"))
-        try:
-            pairs.append((rec, CustomerHandler.to_doc(_customer_input(n))))
-        except InvalidInput as exc:
-            report.problem(rec, exc.reason)
-    upsert(ctx, pairs, report, CustomerHandler.defaults())
-
-    # products (a Notes "Product" form): the catalog the orders' lines name
-    pairs = []
-    for n in by_form.pop("Product", []):
-        rec = Record("products", n.line, {}, _text(n.items, "ProductCode"))
-        unmapped_items.update(f"Product item {k}" for k in n.items if k not in PRODUCT_ITEMS and not k.startswith("$"))
-        try:
-            pairs.append((rec, ProductHandler.to_doc(_product_input(n))))
-        except InvalidInput as exc:
-            report.problem(rec, exc.reason)
-    if pairs:
-        upsert(ctx, pairs, report, ProductHandler.defaults())
-        memories.forget_catalog(ctx.db.name)
+    # customers and products first: orders point at them
+    _upsert_form(ctx, by_form.pop("Customer", []), "Customer", "CustomerID", CUSTOMER_ITEMS, CustomerHandler,
+                 _customer_input, report, unmapped_items)
+    if _upsert_form(ctx, by_form.pop("Product", []), "Product", "ProductCode", PRODUCT_ITEMS, ProductHandler,
+                    _product_input, report, unmapped_items):
+        memories.forget_catalog(ctx.db.name)   # the orders below are priced with them
 
     # orders, claimed by UNID
     claims = []
@@ -258,6 +241,24 @@ def import_dxl(ctx: ImportContext, data: bytes, filename: str = "", names: Names
                                                         "levels and roles come from LDAP groups and the ACL page"})
     keep_report(ctx, report)
     return report
+
+
+def _upsert_form(ctx: ImportContext, notes: list[Note], form: str, id_item: str, known: set, handler, read,
+                 report: Report, unmapped_items: Counter) -> int:
+    """The documents of one Notes form that become documents upserted by id (customers,
+    products): each read by `read`, checked by the handler of that kind, items we do not map
+    counted for the report. Returns how many were sent."""
+    pairs = []
+    for n in notes:
+        rec = Record(handler.kind, n.line, {}, _text(n.items, id_item))
+        unmapped_items.update(f"{form} item {k}" for k in n.items if k not in known and not k.startswith("$"))
+        try:
+            pairs.append((rec, handler.to_doc(read(n))))
+        except InvalidInput as exc:
+            report.problem(rec, exc.reason)
+    if pairs:
+        upsert(ctx, pairs, report, handler.defaults())
+    return len(pairs)
 
 
 def _product_input(n: Note) -> dict:

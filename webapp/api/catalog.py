@@ -13,7 +13,7 @@ from webapp import services
 
 from webapp.auth import api_auth_required
 
-from .support import json_body, limit_arg
+from .support import created, json_body, limit_arg
 from .v1 import bp
 
 
@@ -40,9 +40,7 @@ def get_product(sku):
 @api_auth_required
 def put_product(sku):
     outcome, doc = services.products().upsert(sku, json_body())
-    resp = jsonify({"result": outcome, "product": doc})
-    resp.status_code = 201 if outcome == "created" else 200
-    return resp
+    return created({"result": outcome, "product": doc}, outcome == "created")
 
 
 @bp.post("/products/import")
@@ -62,9 +60,7 @@ def list_pricelists():
 @api_auth_required
 def put_pricelist(ref):
     outcome, doc = services.price_lists().put(ref, json_body())
-    resp = jsonify({"result": outcome, "pricelist": doc})
-    resp.status_code = 201 if outcome == "created" else 200
-    return resp
+    return created({"result": outcome, "pricelist": doc}, outcome == "created")
 
 
 @bp.post("/orders/quote")

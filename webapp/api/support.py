@@ -87,3 +87,10 @@ def idempotent(db, person: str, clock, fp: str, make: Callable[[], Outcome], fie
     if not key:
         return make()
     return Idempotency(db, person, clock, fields).run(key, fp, reserve=lambda: {}, perform=lambda _reserved: make())
+
+
+def created(body, is_new: bool):
+    """An upsert's answer: 201 when it created the document, 200 when it changed or kept one."""
+    resp = jsonify(body)
+    resp.status_code = 201 if is_new else 200
+    return resp

@@ -19,7 +19,7 @@ from oms.wms.stock import available, clean_sku, clean_warehouse
 from webapp import services
 from webapp.auth import api_auth_required
 
-from .support import idempotent, json_body, limit_arg, request_fingerprint, respond
+from .support import created, idempotent, json_body, limit_arg, request_fingerprint, respond
 from .v1 import bp
 
 
@@ -27,12 +27,6 @@ def _visible(served: list[dict]) -> list[dict]:
     """Backorders served, without orders whose Readers field leaves this person out."""
     access = services.current_access()
     return [{k: v for k, v in s.items() if k not in ("readers", "authors")} for s in served if access.may_read(s)]
-
-
-def _created(body, created: bool):
-    resp = jsonify(body)
-    resp.status_code = 201 if created else 200
-    return resp
 
 
 # -- customers -------------------------------------------------------------------------------------
@@ -59,7 +53,7 @@ def get_customer(ref):
 @api_auth_required
 def put_customer(ref):
     outcome, doc = services.customers().upsert(ref, json_body())
-    return _created({"result": outcome, "customer": doc}, outcome == "created")
+    return created({"result": outcome, "customer": doc}, outcome == "created")
 
 
 @bp.post("/customers/import")
