@@ -1,51 +1,202 @@
-"""Order pages: the order form, the order document, and its workflow actions."""
+"""Order pages: the New order page (order entry), the order document, and its workflow actions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import re
 
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+
+from oms.catalog.pricing import LIST_PRICE
+from oms.core import rules
 from oms.core.errors import InvalidInput
+from oms.ordering import orders as ordering
 from oms.ordering import workflow
 
 from . import services
 from .auth import login_required
+from .forms import EntryForm, blank_row, decimal_comma, messages_by_field, tax_rate_words
+from .forms import form_to_input  # noqa: F401  (the amend and partner forms read their lines with it)
 from .replication import competing  # versions left by replication
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-MAX_FORM_LINES = 20
-
-
-def form_to_input(form) -> dict:
-    """The order form's fields (line-N-sku...) as the same input the API takes."""
-    lines = []
-    for i in range(MAX_FORM_LINES):
-        sku, qty, price = (form.get(f"line-{i}-{f}", "").strip() for f in ("sku", "qty", "unit_price"))
-        if sku or qty or price:
-            lines.append({"sku": sku, "qty": qty, "unit_price": price,
-                          "description": form.get(f"line-{i}-description", "").strip()})
-    data = {"customer": form.get("customer", "").strip(), "lines": lines,
-            "status": "submitted" if form.get("submit_now") else "draft"}
-    for field in ("promised_date", "notes", "currency"):
-        if form.get(field, "").strip():
-            data[field] = form[field].strip()
-    return data
+# The rows the New order page starts with; more are added a row at a time, up to the rulebook's
+# lines.max_items.
+START_ROWS = 5
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    error, values = None, request.form
-    if request.method == "POST":
+    """The New order page. For htmx, the fragment its HX-Target names (_entry_fragment): customer
+    or product matches, the chosen customer, the lines after picking, adding or removing one,
+    the totals; a fragment never writes. A plain POST places the order or saves it as a draft."""
+    entry = EntryForm.read(request.form if request.method == "POST" else request.args, _decimal_comma())
+    htmx = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    if htmx:
+        fragment = _entry_fragment(request.headers.get("HX-Target") or "", entry)
+        if fragment is not None:
+            return fragment
+    if request.method == "POST" and not htmx:
+        entry = entry.compact(START_ROWS)   # the domain's line N is the page's row N again
         try:
-            doc = services.order_service().create(form_to_input(request.form))
-            if not services.current_access().at_least("reader"):
-                # A Depositor may place orders but read none (Notes): confirm without showing it.
-                return render_template("deposited.html", number=doc["number"])
-            return redirect(url_for("orders.show", number=doc["number"]), 303)
+            doc = _place(entry)
         except InvalidInput as exc:
-            error = exc.reason
-    return render_template("order_form.html", error=error, values=values,
-                           line_count=max(3, sum(1 for k in values if k.endswith("-sku")))), (400 if error else 200)
+            beside, top = messages_by_field(exc.reason, exc.fields, entry.filled())
+            return _entry_page(entry, beside, top), 400
+        if not services.current_access().at_least("reader"):
+            # A Depositor may place orders but read none (Notes): confirm without showing it.
+            return render_template("deposited.html", number=doc["number"])
+        return redirect(url_for("orders.show", number=doc["number"]), 303)
+    return _entry_page(entry.compact(START_ROWS) if not entry.rows else entry)
+
+
+# -- order entry: what the New order page and its fragments show ---------------------------------
+
+def _decimal_comma() -> bool:
+    return decimal_comma(request.accept_languages.best)
+
+
+def _limits() -> dict:
+    order = rules.schema()["order"]
+    return {"max_lines": order["lines"]["max_items"], "notes_max": order["notes"]["max_length"]}
+
+
+def _entry_page(entry: EntryForm, messages: dict | None = None, top=()):
+    return render_template("order_form.html", entry=entry, customer=_chosen(entry.values.get("customer")),
+                           matches=_customer_matches(entry) if not entry.values.get("customer") else [],
+                           messages=messages or {}, top=list(top), limits=_limits(), preview=None)
+
+
+def _place(entry: EntryForm) -> dict:
+    """The order, created; or InvalidInput with every problem by field. The customer is read
+    first: the domain stops at a customer it cannot read, and the person should see the
+    problems with the lines at the same time."""
+    svc = services.order_service()
+    data = entry.to_input()
+    problem = None
+    if not data["customer"]:
+        problem = "Choose the customer: type part of their name or id, then pick them from the list."
+    else:
+        try:
+            svc.customer(data["customer"])
+        except InvalidInput as exc:
+            problem = exc.reason
+    if problem:
+        problems = {"customer": problem}
+        try:
+            ordering.read_lines(data["lines"])
+        except InvalidInput as exc:
+            problems.update(exc.fields or {"lines": exc.reason})
+        raise InvalidInput(problem, problems)
+    return svc.create(data)
+
+
+def _customer_matches(entry: EntryForm) -> list[dict]:
+    q = entry.values.get("customer_q", "")
+    return services.customers().search(q, 8) if q else []
+
+
+def _chosen(customer_ref: str | None) -> dict | None:
+    """The chosen customer as the page shows them: name, currency, addresses, credit state."""
+    if not customer_ref:
+        return None
+    try:
+        profile = services.order_service().customer(customer_ref)
+    except InvalidInput:
+        return None
+    cid = profile["_id"].removeprefix("customer:")
+    credit = next((c["credit"] for c in services.customers().search(cid, 5) if c["id"] == cid), None)
+    return {"id": cid, "name": profile.get("name", cid), "currency": (profile.get("currency") or "EUR").upper(),
+            "ship_tos": profile.get("ship_tos") or [], "bill_to": profile.get("bill_to"), "credit": credit}
+
+
+def _preview(entry: EntryForm) -> dict:
+    """The totals panel: the order as it would be priced now (orders.quote: nothing written, no
+    number taken), or what to do first, or the problems in words."""
+    rows = entry.filled()
+    if not entry.values.get("customer"):
+        return {"hint": "Choose a customer to see prices, tax and totals."}
+    if not rows:
+        return {"hint": "Choose a product and a quantity to see prices, tax and totals."}
+    svc = services.order_service()
+    data = entry.to_input()
+    try:
+        quoted = ordering.quote(svc, data)
+    except InvalidInput as exc:
+        beside, top = messages_by_field(exc.reason, exc.fields, rows)
+        return {"problems": [*top, *beside.values()]}
+    names = {p["_id"]: p.get("name") or p["_id"].removeprefix("pricelist:")
+             for p in svc.book(data["lines"]).price_lists}
+    lines = []
+    for row, line, sent in zip(rows, quoted["lines"], data["lines"]):
+        source = line.get("price_source")
+        offered = "List price" if source == LIST_PRICE else f"Price list: {names.get(source, source)}"
+        lines.append({**line, "row": row + 1, "typed": bool(sent.get("unit_price")), "offered": offered,
+                      "tax_rate": tax_rate_words(line.get("tax_rate_bp"))})
+    return {"quote": quoted, "lines": lines}
+
+
+def _entry_fragment(target: str, entry: EntryForm):
+    """The htmx fragment for `target` (the id of the element it replaces), or None when the
+    target is none of the page's: then the whole page is drawn."""
+    context = {"entry": entry, "messages": {}, "limits": _limits()}
+    if target == "entry-customer-matches":
+        return _fragment("_entry_customers.html", q=entry.values.get("customer_q", ""),
+                         matches=_customer_matches(entry))
+    m = re.fullmatch(r"line-(\d{1,4})-matches", target)
+    if m:
+        row = int(m[1])
+        q = (request.args.get(f"line-{row}-sku") or "").strip()
+        return _fragment("_entry_products.html", q=q, row=row,
+                         matches=services.products().search(q, 8) if q else [])
+    if request.method != "POST":
+        return None
+    if target == "entry-customer":
+        picked = request.form.get("pick_customer", "").strip()
+        if picked:
+            entry.values.update(customer=picked, ship_to="")
+        customer = _chosen(entry.values.get("customer"))
+        if customer:
+            entry.values["customer_q"] = customer["name"]
+        return _fragment("_entry_customer.html", customer=customer, matches=[], oob_totals=True,
+                         preview=_preview(entry), **context)
+    if target == "entry-lines":
+        focus = _change_rows(entry, request.form)
+        return _fragment("_entry_lines.html", focus=focus, oob_totals=True, preview=_preview(entry), **context)
+    if target == "entry-totals":
+        return _fragment("_entry_totals.html", oob_totals=False, preview=_preview(entry), **context)
+    return None
+
+
+def _change_rows(entry: EntryForm, form) -> str | None:
+    """Pick a product for a row, add a row or remove one, as the lines fragment was asked;
+    returns the id of the field to focus next."""
+    pick = form.get("pick_line", "")
+    if pick.isdigit() and int(pick) < len(entry.rows):
+        row, sku = int(pick), form.get("pick_sku", "")
+        product = next((p for p in services.products().search(sku, 8) if p["sku"] == sku), None)
+        if product:
+            entry.rows[row].update(sku=product["sku"], description=product.get("description") or "",
+                                   qty=entry.rows[row]["qty"] or "1")
+        return f"line-{row}-qty"
+    remove = form.get("remove_line", "")
+    if remove.isdigit():
+        if int(remove) < len(entry.rows):
+            del entry.rows[int(remove)]
+        if not entry.rows:
+            entry.rows.append(blank_row())
+        return None
+    if form.get("add_line") and len(entry.rows) < _limits()["max_lines"]:
+        entry.rows.append(blank_row())
+        return f"line-{len(entry.rows) - 1}-sku"
+    return None
+
+
+def _fragment(template: str, **context):
+    resp = make_response(render_template(template, fragment=True, **context))
+    resp.headers["Vary"] = "HX-Request, HX-Target"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.get("/<number>")

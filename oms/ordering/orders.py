@@ -32,10 +32,12 @@ def _quantity(value, where: str) -> int:
     return qty
 
 
-def read_lines(raw_lines) -> list[dict]:
+def read_lines(raw_lines, partial: bool = False):
     """The lines as sent ({sku, qty, unit_price?, description?}), checked one by one; every problem
     is collected (InvalidInput.fields, keyed "lines[i].field") and raised together. A line
-    without a unit price takes the price the catalog offers (price_lines)."""
+    without a unit price takes the price the catalog offers (price_lines). `partial`: return
+    (every line with what of it reads well, the problems) instead, so that the products of lines
+    whose quantity is wrong can be looked at in the same breath."""
     if not isinstance(raw_lines, list) or not raw_lines:
         raise InvalidInput("an order needs at least one line: a product and a quantity",
                            {"lines": "an order needs at least one line: a product and a quantity"})
@@ -61,6 +63,8 @@ def read_lines(raw_lines) -> list[dict]:
         if "sku" in line and not line["sku"]:
             problems[f"lines[{i}].sku"] = f"{where}: choose a product (its SKU, e.g. WID-100)"
         lines.append(line)
+    if partial:
+        return lines, problems
     if problems:
         raise InvalidInput(next(iter(problems.values())), problems)
     return lines
@@ -74,7 +78,9 @@ def price_lines(lines: list[dict], book: Book, customer: dict, currency: str, co
     its tax by the ship-to country. Every problem is collected and raised together."""
     out, problems = [], {}
     for i, line in enumerate(lines):
-        where, sku = f"Line {line['line']}", line["sku"]
+        where, sku = f"Line {line['line']}", line.get("sku")
+        if not sku:
+            continue   # read_lines said what is wrong with it
         product = book.product(sku)
         if product is None:
             problems[f"lines[{i}].sku"] = f"{where}: {sku} is not a product we sell"
@@ -82,6 +88,8 @@ def price_lines(lines: list[dict], book: Book, customer: dict, currency: str, co
         if product.get("status") != "active":
             problems[f"lines[{i}].sku"] = f"{where}: {sku} ({product['description']}) is withdrawn and can no longer be ordered"
             continue
+        if "qty" not in line:
+            continue   # its product is looked at; its price waits for a quantity that reads
         try:
             offer, source = pricing.best_price(product, list(book.price_lists), customer, line["qty"], currency,
                                                today, country)
@@ -238,10 +246,15 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str,
     currency = collect("currency", lambda: _currency(data, customer))
     addresses = collect("ship_to", lambda: _addresses(data, customer)) or {}
     shipping = collect("shipping", lambda: 0 if data.get("shipping") in (None, "") else to_cents(data["shipping"], "shipping"))
-    lines = collect("lines", lambda: read_lines(data.get("lines")))
+    read = collect("lines", lambda: read_lines(data.get("lines"), partial=True))
+    lines = None
     country = (addresses.get("ship_to") or {}).get("country")
-    if lines and currency:
-        lines = collect("lines", lambda: price_lines(lines, book, customer, currency, country, now[:10]))
+    if read:
+        lines, line_problems = read
+        problems.update(line_problems)
+        if lines and currency:
+            # every line's product is looked at, also beside a line whose quantity is wrong
+            lines = collect("lines", lambda: price_lines(lines, book, customer, currency, country, now[:10]))
     texts = {}
     for field in ("promised_date", "notes", "external_ref", "customer_po", "requested_date"):
         texts[field] = collect(field, lambda field=field: optional_text(data.get(field), field))
@@ -271,6 +284,10 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str,
     return doc
 
 
+def _customer_problem(reason: str) -> InvalidInput:
+    return InvalidInput(reason, {"customer": reason})
+
+
 class OrderService:
     """Orders as one person sees and changes them. Every call goes to CouchDB as that person."""
 
@@ -281,16 +298,16 @@ class OrderService:
         """The customer profile an order names; a few seconds old at most unless `fresh`."""
         ref_id = ref.get("id") if isinstance(ref, dict) else ref
         if not is_customer_ref(ref_id):
-            raise InvalidInput('customer must be a customer id like "C0001"')
+            raise _customer_problem('customer must be a customer id like "C0001"')
         cid = ref_id if ref_id.startswith("customer:") else f"customer:{ref_id}"
         doc = None if fresh else profiles.get((self.db.name, cid))
         if doc is None:
             try:
                 doc = self.db.get(cid)
             except NotFound:
-                raise InvalidInput(f"unknown customer {ref_id!r}") from None
+                raise _customer_problem(f"unknown customer {ref_id!r}") from None
             if doc.get("type") != "customer":
-                raise InvalidInput(f"unknown customer {ref_id!r}")
+                raise _customer_problem(f"unknown customer {ref_id!r}")
             profiles.put((self.db.name, cid), doc)
         return doc
 

@@ -67,7 +67,9 @@ def test_every_problem_is_named_beside_its_field_at_once():
     assert fields["lines[1].qty"] == "Line 2: quantity must be a whole number from 1, e.g. 3, not 'x'"
     assert fields["lines[3].unit_price"].startswith('Line 4: unit price must be an amount like "12.50"')
     assert fields["requested_date"] == "requested_date must be text, not 7"
-    assert "lines[0].sku" not in fields   # products are looked at once every line reads well
+    # every line's product is looked at in the same breath, also beside a quantity that is wrong
+    assert fields["lines[0].sku"] == "Line 1: NOPE-999 is not a product we sell"
+    assert fields["lines[2].sku"] == "Line 3: OLD-1 (Product OLD-1) is withdrawn and can no longer be ordered"
     with pytest.raises(InvalidInput) as err:
         build({"lines": [{"sku": "NOPE-999", "qty": 1}, {"sku": "WID-100", "qty": 1}, {"sku": "OLD-1", "qty": 1}]})
     assert err.value.fields == {"lines[0].sku": "Line 1: NOPE-999 is not a product we sell",
