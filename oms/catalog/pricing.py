@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from oms.core import rules, schema
 from oms.core.errors import InvalidInput
@@ -56,12 +55,9 @@ def _rate(value) -> int:
 # ------------------------------------------------------------------ rounding
 
 def round_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator to the nearest whole number, halves up (both non-negative)."""
-    with localcontext() as ctx:
-        # Enough digits that a quotient just below a half is never rounded onto it: with
-        # denominators below 10**6 a non-half fraction is at least 10**-6 away from .5.
-        ctx.prec = 60
-        return int((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """numerator / denominator to the nearest whole number, halves up (both non-negative): whole
+    numbers only, so nothing is lost to a float or a decimal context (lib/pricing.js halfUp)."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def tax_cents(net_cents: int, rate_bp: int) -> int:
@@ -121,6 +117,17 @@ def order_totals(lines: list[dict], country: str | None, shipping_cents: int = 0
     return {"lines": priced, "qty": qty, "net_cents": net,
             "shipping_cents": shipping["amount_cents"], "shipping_tax_cents": shipping["tax_cents"],
             "tax_cents": tax, "gross_cents": _whole(net + shipping["amount_cents"] + tax, "gross_cents")}
+
+
+def priced_totals(lines: list[dict], country: str | None, shipping_cents: int = 0) -> dict:
+    """order_totals for lines already priced by price_line (each with its amount_cents and
+    tax_cents): the same sums without pricing every line again."""
+    default = pricing_rules()["default_tax_class"]
+    net = sum(line["amount_cents"] for line in lines)
+    shipping_tax = tax_cents(_unit(shipping_cents, "shipping_cents"), tax_rate_bp(default, country))
+    tax = sum(line["tax_cents"] for line in lines) + shipping_tax
+    return {"net_cents": net, "qty": sum(line["qty"] for line in lines), "shipping_cents": shipping_cents,
+            "tax_cents": tax, "gross_cents": net + shipping_cents + tax}
 
 
 # ------------------------------------------------------------------ prices

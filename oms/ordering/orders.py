@@ -112,9 +112,7 @@ def totals(lines: list[dict], country: str | None = None, shipping_cents: int = 
     rulebook's rounding (oms/catalog/pricing.py); lines kept from before the catalog (a legacy
     Notes import) only net and quantity."""
     if lines and all("tax_cents" in l for l in lines):
-        t = pricing.order_totals(lines, country, shipping_cents)
-        return {"net_cents": t["net_cents"], "qty": t["qty"], "shipping_cents": t["shipping_cents"],
-                "tax_cents": t["tax_cents"], "gross_cents": t["gross_cents"]}
+        return pricing.priced_totals(lines, country, shipping_cents)
     return {"net_cents": sum(l["amount_cents"] for l in lines), "qty": sum(l["qty"] for l in lines)}
 
 
@@ -274,11 +272,14 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str,
     doc.update({k: v for k, v in texts.items() if v})
     if data.get("readers"):
         doc["readers"] = data["readers"]
-    if status == "submitted" and approval_needs(doc, access):
+    needs = approval_needs(doc, access) if status == "submitted" else []
+    if needs:
         status = doc["status"] = "price_approval"
     doc["history"] = [workflow.history_entry(access, now, "create", None, status,
-                                             reason="; ".join(approval_needs(doc, access)) or None)]
-    problem = order_problem(doc)
+                                             reason="; ".join(needs) or None)]
+    # The shape and sums; its tax was computed just above by the rulebook (order_problem checks
+    # it for documents that come from elsewhere).
+    problem = schema.order_problem(doc)
     if problem:
         raise InvalidInput(problem)
     return doc
