@@ -72,7 +72,9 @@ def test_a_quote_prices_without_writing_and_says_why_it_would_wait(app, admin_db
                  json={"customer": "C0001", "lines": [{"sku": "NOPE-1", "qty": "x"}, {"sku": "TOOL-KIT", "qty": 1}]})
     assert bad.status_code == 400
     assert {e["field"]: e["message"] for e in bad.get_json()["errors"]} == {
-        "lines[0].qty": "Line 1: quantity must be a whole number from 1, e.g. 3, not 'x'"}
+        "lines[0].qty": "Line 1: quantity must be a whole number from 1, e.g. 3, not 'x'",
+        "lines[0].sku": "Line 1: NOPE-1 is not a product we sell",
+        "lines[1].sku": "Line 2: TOOL-KIT (Tool kit, withdrawn) is withdrawn and can no longer be ordered"}
     withdrawn = c.post("/api/v1/orders/quote", headers=basic("sally"),
                        json={"customer": "C0001", "lines": [{"sku": "NOPE-1", "qty": 1}, {"sku": "TOOL-KIT", "qty": 1}]})
     assert {e["field"]: e["message"] for e in withdrawn.get_json()["errors"]} == {
@@ -123,6 +125,9 @@ def test_the_products_page_lists_searches_and_saves_with_the_reason_beside_the_f
                                        "status": "active", "unit": "each"}, csrf_from="/products")
     assert ok.status_code == 303
     assert web.get(f"/api/v1/products/{sku}", headers=basic("mia")).get_json()["tax_class"] == "reduced"
+    assert f'href="/stock/{sku}"' in web.get(f"/products/{sku}").get_data(as_text=True)
+    customer = web.get("/customers/C0005").get_data(as_text=True)
+    assert "Ship to NL" in customer and "Stark Industries Benelux, 7 Depot Road, 5611 Eindhoven, NL" in customer
 
 
 def test_a_product_feed_goes_in_row_by_row(app, person):
