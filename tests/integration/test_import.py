@@ -84,6 +84,13 @@ def test_a_csv_of_orders_brings_in_the_good_rows_and_reports_each_bad_row_with_i
     assert [l["sku"] for l in first["lines"]] == ["WID-100", "GAD-310"]
     assert first["totals"]["net_cents"] == 3 * 450 + 3990 and first["priority"] == 2
     assert first["status"] == "submitted" and first["created_by"] == "oms-agent"
+    # priced as the desk prices: Acme (gold, Hamburg) is offered 4.20 by the GOLD list, the file's
+    # 4.50 stands as typed; both lines taxed at the German standard rate, shipped to its first ship-to
+    assert [(l["list_price_cents"], l["price_source"], l["tax_rate_bp"]) for l in first["lines"]] == [
+        (420, "pricelist:GOLD", 1900), (3690, "pricelist:GOLD", 1900)]
+    assert first["ship_to"]["city"] == "Hamburg" and first["totals"]["gross_cents"] == 5340 + 257 + 758
+    [bolts] = orders_with_ref(admin_db, f"CSV-{t}-4")
+    assert bolts["lines"][0]["tax_rate_bp"] == 550   # bolts are spare parts (reduced) shipped to Lyon: the French reduced rate
     assert first["history"][0]["by"] == "oms-agent"   # written as the system identity, not the admin
 
 
