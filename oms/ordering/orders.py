@@ -161,14 +161,13 @@ def approval_needs(doc: dict, access: Access) -> list[str]:
     """Why this order, priced by this person, needs price approval (empty: it does not): a line
     discounted beyond their limit (rules/pricing.json), or an order value above the ceiling."""
     reasons = []
-    offered = [{"unit_price_cents": l["unit_price_cents"], "list_price_cents": l.get("list_price_cents", 0)}
-               for l in doc["lines"]]
     limit = pricing.discount_limit_bp(access.level, access.roles)
-    for i in pricing.lines_beyond_limit(offered, access.level, access.roles):
-        line = doc["lines"][i]
-        off = pricing.discount_bp(line["list_price_cents"], line["unit_price_cents"])
-        reasons.append(f"line {line['line']} ({line['sku']}) is {off / 100:g}% below the offered price; "
-                       f"you may give up to {limit / 100:g}%")
+    for line in doc["lines"]:
+        # a line kept from before the catalog has no offered price: no discount to judge
+        off = pricing.discount_bp(line.get("list_price_cents", 0), line["unit_price_cents"])
+        if off > limit:
+            reasons.append(f"line {line['line']} ({line['sku']}) is {off / 100:g}% below the offered price; "
+                           f"you may give up to {limit / 100:g}%")
     gross = doc["totals"].get("gross_cents")
     may_approve = workflow.may_take(access, workflow.transition("approve_price"))
     if gross is not None and not may_approve and pricing.beyond_ceiling(gross, doc["currency"]):
@@ -368,9 +367,9 @@ class OrderService:
         if action == "approve_price":
             changes = {**(changes or {}), "price_approval": {"by": self.access.name, "at": self.clock(),
                                                              "reasons": approval_needs(doc, Access("", "author", ()))}}
-        if action == "submit" and approval_needs(doc, self.access):
-            # Beyond this person's discount limit or the value ceiling: the step is to ask.
-            action, reason = "ask_price_approval", "; ".join(approval_needs(doc, self.access))
+        needs = approval_needs(doc, self.access) if action == "submit" else []
+        if needs:   # beyond this person's discount limit or the value ceiling: the step is to ask
+            action, reason = "ask_price_approval", "; ".join(needs)
         new = workflow.apply(self.access, doc, action, self.clock(), reason, changes)
         problem = order_problem(new)
         if problem:  # bad input is a 400 here, before validate_doc_update would refuse it (403)
