@@ -6,8 +6,9 @@ import re
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from oms.catalog.pricing import LIST_PRICE
+from oms.crm.customers import credit_state
 from oms.core import rules
-from oms.core.errors import InvalidInput
+from oms.core.errors import InvalidInput, NotFound
 from oms.ordering import orders as ordering
 from oms.ordering import workflow
 
@@ -105,7 +106,7 @@ def _chosen(customer_ref: str | None) -> dict | None:
     except InvalidInput:
         return None
     cid = profile["_id"].removeprefix("customer:")
-    credit = next((c["credit"] for c in services.customers().search(cid, 5) if c["id"] == cid), None)
+    credit = credit_state(profile, services.customers().exposure_cents(profile))
     return {"id": cid, "name": profile.get("name", cid), "currency": (profile.get("currency") or "EUR").upper(),
             "ship_tos": profile.get("ship_tos") or [], "bill_to": profile.get("bill_to"), "credit": credit}
 
@@ -174,8 +175,11 @@ def _change_rows(entry: EntryForm, form) -> str | None:
     pick = form.get("pick_line", "")
     if pick.isdigit() and int(pick) < len(entry.rows):
         row, sku = int(pick), form.get("pick_sku", "")
-        product = next((p for p in services.products().search(sku, 8) if p["sku"] == sku), None)
-        if product:
+        try:
+            product = services.products().get(sku)
+        except (InvalidInput, NotFound):
+            product = None
+        if product and product.get("status") == "active":
             entry.rows[row].update(sku=product["sku"], description=product.get("description") or "",
                                    qty=entry.rows[row]["qty"] or "1")
         return f"line-{row}-qty"
