@@ -119,6 +119,24 @@ def wait_for_indexers(server: CouchServer, db_name: str, most: float = 3600) -> 
     return time.perf_counter() - t0
 
 
+def settle(server: CouchServer, db_name: str, progress=lambda *_: None) -> float:
+    """Seconds until every index of `db_name` has taken in every write so far. A CouchDB 3
+    server indexes each design document in the background a little after writes (its `ken`),
+    one process per design document and shard copy, and a query waits for its index to catch
+    up: a timed pass that starts while what the pass before it wrote is still to be indexed
+    pays for that, so each timed pass starts here. One query per design document builds its
+    index (on either engine), then the other copies' builds are waited for."""
+    t0 = time.perf_counter()
+    ddocs = server.request("GET", f"/{db_name}/_all_docs",
+                           params={"startkey": '"_design/"', "endkey": '"_design0"', "include_docs": "true"})
+    for row in ddocs["rows"]:
+        views = sorted((row.get("doc") or {}).get("views") or {})
+        if views:
+            wait_for_index(server, db_name, row["id"].split("/", 1)[1], views[0], progress)
+    wait_for_indexers(server, db_name)
+    return time.perf_counter() - t0
+
+
 def _of(shard: str, db_name: str) -> bool:
     """Is `shard` (shards/<range>/<db>.<suffix>, or a database name) one of `db_name`'s?"""
     base = shard.rsplit("/", 1)[-1]
