@@ -35,6 +35,8 @@ def view_rules(workflow: dict | None = None, priority: dict | None = None) -> di
     states = workflow["states"]
     edges: dict[str, set[str]] = {s: set() for s in states}
     for t in workflow["transitions"]:
+        if t["to"] == "$same":   # a step that records work and keeps the state leads nowhere new
+            continue
         if t["to"].startswith("$"):
             # "$held_from": back to wherever the order was when it was put on hold, i.e. any
             # state a transition into this one starts from.

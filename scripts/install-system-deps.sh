@@ -4,7 +4,8 @@
 #               patch (applies patches/ to the embedded server), nodejs + npm (runs the embedded PouchDB Server) when no node is on PATH
 #   --browser:  chromium + chromium-driver for the end-to-end tests (never a downloaded browser)
 set -euo pipefail
-want=(slapd ldap-utils libldap2-dev libsasl2-dev patch)
+# libpango*, harfbuzz-subset and a font: what WeasyPrint needs to draw the printed documents as PDF
+want=(slapd ldap-utils libldap2-dev libsasl2-dev patch libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 command -v node >/dev/null || want+=(nodejs npm)
 [ "${1:-}" = "--browser" ] && want=(chromium chromium-driver)
 

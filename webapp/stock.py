@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from oms.billing import invoices as invoicing
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.crm.customers import priority as compute_priority
@@ -147,6 +148,8 @@ def ship(number):
 # -- the order page's CRM/WMS panel ------------------------------------------------------------------
 @bp.app_template_global()
 def needs_reason(order: dict, action: str) -> bool:
+    if action == "close" and order["status"] == "invoiced":   # closing unpaid: a Manager's, with a reason
+        return not services.order_service().billing().paid_in_full(order)
     return fulfilment.credit_rule_needs_reason(order, action)
 
 
@@ -156,6 +159,15 @@ def offered(order: dict, action: str) -> bool:
     only when some wait; "Ship" when what the order holds completes it, "Ship part" when not."""
     if action == "allocate_backorders":
         return bool(order.get("backorders"))
+    if action in ("bill", "invoice"):   # "Invoice" when it bills the last of a shipped order, else the part
+        if not invoicing.unbilled(order):
+            return False
+        whole = all(l.get("shipped_qty", 0) >= l["qty"] for l in order["lines"])
+        return (action == "invoice") == (whole and order["status"] in workflow.transition("invoice")["from"])
+    if action == "close" and order["status"] == "invoiced":
+        access = services.current_access()
+        return (access.at_least(invoicing.billing_rules()["close_override_level"])
+                or services.order_service(access).billing().paid_in_full(order))
     if action in ("ship", "ship_part"):
         have = shippable(order)
         if not have:

@@ -23,6 +23,12 @@ function (newDoc, oldDoc, userCtx, secObj) {
   if (!admin && level < L('depositor')) _err('You have No Access to this database.');
 
   if (type === 'counter') return validateCounter();
+  // Invoices and payments are never changed or deleted, by anyone: checked before deletions,
+  // and by id and by the old version's type too, so that no write can take one for another type.
+  var billingDocs = require('lib/validate_billing');
+  if (billingDocs.handles(type) || billingDocs.handles(oldDoc && oldDoc.type) || billingDocs.owns(newDoc._id)) {
+    return billingDocs.validate(newDoc, oldDoc, userCtx, _err);
+  }
   // A cluster resolves a conflict on import claims by deleting the losing version; the deletion
   // carries the claims it deletes and is checked as a write, so no claim changes or goes.
   if (newDoc._deleted && type === 'ref_claims') return records.validate(newDoc, oldDoc, userCtx, _err);
@@ -168,7 +174,14 @@ function (newDoc, oldDoc, userCtx, secObj) {
     if (!admin && (level === L('reader') || level < L('depositor'))) {
       _err('As ' + access.levelTitle(level) + ' you may not number orders; Depositors and Authors may.');
     }
-    if (!admin && newDoc._id !== 'counter:order') _err('The order counter is the document "counter:order".');
+    var invoices = require('lib/billing_rules').counter_id;
+    if (!admin && newDoc._id !== 'counter:order' && newDoc._id !== invoices) {
+      _err('The counters are the documents "counter:order" and "' + invoices + '".');
+    }
+    if (!admin && newDoc._id === invoices && !(level >= L('manager') ||
+        (level >= L(require('lib/billing_rules').issue_min_level) && (userCtx.roles || []).indexOf('[Billing]') !== -1))) {
+      _err('Only the [Billing] role or a Manager may number invoices.');
+    }
     var problem = schema.check(newDoc, 'counter');
     if (problem) _err('Invalid counter: ' + problem + '.');
     if (oldDoc && newDoc.value < oldDoc.value) _err('A counter only moves forward (from ' + oldDoc.value + ').');

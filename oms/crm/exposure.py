@@ -17,10 +17,12 @@ from oms.core import memories, rules
 
 def order_value(order: dict) -> int:
     """What an order adds to its customer's exposure: the gross total (tax and shipping
-    included) of a priced order, else its net total; credit_exposure_by_customer reads it so."""
+    included) of a priced order, else its net total, less what its invoices bill (they count on
+    their own until paid); credit_exposure_by_customer reads it so."""
     totals = order["totals"]
     gross = totals.get("gross_cents")
-    return gross if isinstance(gross, int) else totals["net_cents"]
+    value = gross if isinstance(gross, int) else totals["net_cents"]
+    return max(0, value - sum(i.get("gross_cents") or 0 for i in order.get("invoices") or ()))
 
 
 def trusted(customer: dict, order_cents: int, remembered_cents: int) -> bool:

@@ -69,7 +69,7 @@ STOCK = [("WID-100", "MAIN", 400), ("WID-100", "EAST", 150), ("WID-200", "MAIN",
 # Steps the demo takes on some orders: (who, action, reason)
 PATH = [("sally", "submit", None), ("carl", "approve", None), ("wanda", "allocate", None),
         ("wanda", "pick", None), ("sam", "ship", None), ("sam", "deliver", None),
-        ("bill", "invoice", None), ("bill", "close", None)]
+        ("bill", "invoice", None), ("bill", "pay", None)]
 
 
 def _service(server: CouchServer, settings: Settings, name: str, entries, numbers, agent=None) -> OrderService:
@@ -138,6 +138,14 @@ def seed(server: CouchServer, settings: Settings, orders: int = 60, progress=pri
         doc = services["sally"].create({"customer": rnd.choice(CUSTOMERS)[0], "lines": lines,
                                         "promised_date": f"2026-12-{rnd.randint(1, 28):02d}"})
         for who, action, reason in PATH[: rnd.randint(0, len(PATH))]:
+            if action == "pay":   # the customer pays the order's invoices: it closes
+                if doc["status"] == "invoiced":
+                    billing = services[who].billing()
+                    for inv in billing.of_order(doc):
+                        billing.record_payment({"customer": doc["customer"]["id"], "amount_cents": inv["unpaid_cents"],
+                                                "allocations": [{"invoice": inv["number"],
+                                                                 "amount_cents": inv["unpaid_cents"]}]})
+                continue
             if doc["status"] not in workflow.transition(action)["from"]:
                 continue  # a hand-off did it already (approve, allocate), or credit holds it
             try:

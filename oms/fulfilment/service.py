@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from oms.billing.invoices import BillingService
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.crm import customers as crm
@@ -51,6 +52,9 @@ class FulfilmentService(OrderService):
         """The same person without hand-offs (for the steps' own writes)."""
         return OrderService(self.db, self.access, self.numbers, self.clock)
 
+    def billing(self) -> BillingService:
+        return BillingService(self.db, self.access, self.plain(), self.clock)
+
     @property
     def stock(self) -> StockService:
         return StockService(self.db, self.access, self.clock)
@@ -84,7 +88,13 @@ class FulfilmentService(OrderService):
             return self._backorders_now(number_or_id, rev)
         if action in ("ship", "ship_part"):
             return self.ship(number_or_id, rev=rev, requested=action)[1]
+        if action in ("bill", "invoice"):   # what shipped is invoiced; the step follows from it
+            return self.billing().issue(number_or_id, rev=rev)[1]
         old = self.get(number_or_id)
+        if action == "close" and old["status"] == "invoiced":
+            problem = self.billing().close_problem(old, reason)
+            if problem:
+                raise InvalidInput(problem)
         changes = dict(changes or {})
         reason = (reason or "").strip() or None
         if action in RELEASING:

@@ -364,6 +364,9 @@ class OrderService:
         reading it again: a newer revision on the server makes the write a Conflict."""
         if doc.get("type") != "order" or not self.access.may_read(doc):
             raise NotFound(f"no order {doc.get('number')}")
+        if action in ("bill", "invoice") and "invoices" not in (changes or {}):
+            raise InvalidInput("An order is invoiced by issuing its invoices: use Invoice on the order page "
+                               "or POST /api/v1/orders/<number>/invoices")
         if action == "approve_price":
             changes = {**(changes or {}), "price_approval": {"by": self.access.name, "at": self.clock(),
                                                              "reasons": approval_needs(doc, Access("", "author", ()))}}

@@ -24,10 +24,11 @@ class NumberAllocator:
     BUSY_SECONDS = 2.0
     MOST_BLOCK = 320
 
-    def __init__(self, block: int = 20, prefix: str = "SO-", clock=time.monotonic, grow: bool = True):
+    def __init__(self, block: int = 20, prefix: str = "SO-", clock=time.monotonic, grow: bool = True,
+                 counter_id: str = COUNTER_ID):
         """grow=False: always `block` numbers at a time (block=1: one counter write per order and
-        no gaps, for a series few people number from, as a partner's)."""
-        self.block, self.prefix, self.clock, self.grow = block, prefix, clock, grow
+        no gaps, for a series few people number from, as a partner's or the invoices')."""
+        self.block, self.prefix, self.clock, self.grow, self.counter_id = block, prefix, clock, grow, counter_id
         self._size = block
         self._claimed_at: float | None = None
         self._next = self._end = 0
@@ -58,7 +59,7 @@ class NumberAllocator:
         size = size or self.block
         where = (getattr(getattr(db, "server", None), "url", None), db.name)
         for attempt in range(50):
-            base = self._written.pop(where, None) or self._read(db)
+            base = self._written.pop(where, None) or self._read(db, self.counter_id)
             doc = dict(base, value=base["value"] + size)
             try:
                 # A block counts once its counter revision is settled (oms/store/cas.py): on a cluster two
@@ -68,14 +69,14 @@ class NumberAllocator:
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
                 continue
             return base["value"] + 1, base["value"] + 1 + size
-        raise Conflict("could not claim order numbers: the counter is too busy; try again")
+        raise Conflict("could not claim numbers: the counter is too busy; try again")
 
     @staticmethod
-    def _read(db) -> dict:
+    def _read(db, counter_id: str = COUNTER_ID) -> dict:
         """The counter as it stands; when it is gone (deleted), a new one from the highest value any
         of its revisions held: validate_doc_update makes a deletion carry the value it deletes."""
-        current = db.get_or_none(COUNTER_ID)
+        current = db.get_or_none(counter_id)
         if current is not None:
             return current
-        floor = max((leaf.get("value", 0) for leaf in db.leaves(COUNTER_ID)), default=0)
-        return {"_id": COUNTER_ID, "type": "counter", "value": floor}
+        floor = max((leaf.get("value", 0) for leaf in db.leaves(counter_id)), default=0)
+        return {"_id": counter_id, "type": "counter", "value": floor}

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("replication",),
     ("oms.interchange", "oms.agents"),
     ("oms.fulfilment",),
+    ("oms.billing",),
     ("oms.wms",),
     ("oms.ordering",),
     ("oms.crm", "oms.catalog"),

@@ -261,6 +261,24 @@ SCHEMAS: dict = {
             "rev": {"type": "string", "nullable": True}},
         "example": {"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "JD0001"},
     },
+    "PaymentInput": {
+        "type": "object", "additionalProperties": False, "required": ["customer"],
+        "description": "Leave allocations out to pay the customer's oldest unpaid invoices first",
+        "properties": {
+            "customer": {"type": "string", "example": "C0001"},
+            "amount": {"type": "string", "example": "120.50"},
+            "amount_cents": {"type": "integer", "minimum": 1},
+            "received_on": {"type": "string", "format": "date", "nullable": True},
+            "method": {"type": "string", "enum": sorted(rules.rules()["billing"]["payment_methods"])},
+            "reference": {"type": "string", "nullable": True, "maxLength": 120},
+            "allocations": {"type": "array", "nullable": True, "items": {
+                "type": "object", "required": ["invoice"],
+                "properties": {"invoice": {"type": "string", "example": "INV-000042"},
+                               "amount": {"type": "string", "example": "120.50"},
+                               "amount_cents": {"type": "integer", "minimum": 1}}}}},
+        "example": {"customer": "C0001", "amount": "120.50", "method": "bank_transfer",
+                    "allocations": [{"invoice": "INV-000042", "amount": "120.50"}]},
+    },
     "CustomerInput": {
         "type": "object", "additionalProperties": False,
         "description": "Fields left out (or null, or empty text) keep their value; money as \"5000.00\" or in cents",
@@ -459,6 +477,22 @@ PATHS.update({
                     params=[NUMBER, IDEMPOTENCY_KEY],
                     body='{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}',
                     errors=(404, 409), schema="ShipmentInput")},
+    # -- billing (webapp/api/billing.py)
+    "/api/v1/orders/{number}/invoices": {
+        "get": _op("getInvoices", "The order's invoices, each with what it still asks for and its state",
+                   params=[NUMBER], errors=(404,)),
+        "post": _op("postInvoices", "Invoice what the order has shipped and no invoice bills yet (Billing or a Manager); "
+                    "optional body {\"rev\": ...}", ok="201", params=[NUMBER, IDEMPOTENCY_KEY], errors=(404, 409))},
+    "/api/v1/invoices/{number}": {"get": _op("getInvoice", "One invoice with its payments, what it still asks for and its state",
+                                             params=[_path("number", "Invoice number, e.g. INV-000042")], errors=(404,))},
+    "/api/v1/invoices/{number}.pdf": {"get": {
+        "operationId": "getInvoicePdf", "summary": "The invoice as PDF",
+        "parameters": [_path("number", "Invoice number, e.g. INV-000042")],
+        "responses": {"200": {"description": "The invoice as PDF", "content": {"application/pdf": {
+            "schema": {"type": "string", "format": "binary"}}}}, **problems(*COMMON_ERRORS, 404)}}},
+    "/api/v1/payments": {"post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
+                                     "(Billing or a Manager); orders whose invoices are all paid close",
+                                     ok="201", params=[IDEMPOTENCY_KEY], body="a payment", schema="PaymentInput")},
     # -- the catalog (webapp/api/catalog.py)
     "/api/v1/products": {"get": _op("listProducts", "Products by SKU, paged by key; ?q= searches SKUs and words",
                                     params=[AFTER, LIMIT_200, {"name": "q", "in": "query", "required": False,

@@ -1,0 +1,74 @@
+// Invoices invoice:<number> and payments payment:<id> (rules/billing.json). Both are records of
+// what was billed and what was received: written once and never changed or deleted, by any
+// writer, a server admin included (a correction is a credit note, a wrong payment is reversed by
+// another). Issued by the [Billing] role at Editor or above, or a Manager, as themselves.
+var access = require('lib/access');
+var schema = require('lib/schema');
+var pricing = require('lib/pricing');
+var billing = require('lib/billing_rules');
+
+exports.handles = function (type) {
+  return type === 'invoice' || type === 'payment';
+};
+
+// The ids invoices and payments are kept under, whatever type a write claims.
+exports.owns = function (id) {
+  return typeof id === 'string' && (id.indexOf('invoice:') === 0 || id.indexOf('payment:') === 0);
+};
+
+var TITLE = {invoice: 'An issued invoice', payment: 'A recorded payment'};
+var AFTER = {invoice: 'issue a credit note instead', payment: 'record a reversal instead'};
+
+// Called for every write of a document that is or was an invoice or a payment, deletions too.
+exports.validate = function (newDoc, oldDoc, userCtx, _err) {
+  var type = (oldDoc && exports.handles(oldDoc.type)) ? oldDoc.type : newDoc._id.split(':')[0];
+  if (!exports.handles(type)) type = newDoc.type;
+  if (oldDoc) _err(TITLE[type] + ' never changes and is never deleted; ' + AFTER[type] + '.');
+  if (newDoc._deleted) _err('There is nothing to delete.');
+  if (newDoc.type !== type) _err('Only ' + (type === 'invoice' ? 'an invoice' : 'a payment') + ' is kept under "' + type + ':", not a ' + JSON.stringify(newDoc.type === undefined ? null : newDoc.type) + '.');
+  var problem = schema.check(newDoc, type) || (type === 'invoice' ? sums(newDoc) : allocations(newDoc));
+  if (problem) _err('Invalid ' + type + ': ' + problem + '.');
+  if (access.isAdmin(userCtx)) return;
+  var level = access.level(userCtx), roles = userCtx.roles || [], may = level >= access.levelIndex('manager');
+  for (var i = 0; i < billing.issue_roles.length; i++) {
+    if (roles.indexOf(billing.issue_roles[i]) !== -1 && level >= access.levelIndex(billing.issue_min_level)) may = true;
+  }
+  if (!may) {
+    _err('Only the ' + billing.issue_roles.join(' or ') + ' role (' + access.levelTitle(access.levelIndex(billing.issue_min_level)) +
+         ' or above) or a Manager may ' + (type === 'invoice' ? 'issue invoices.' : 'record payments.'));
+  }
+  var by = type === 'invoice' ? 'issued_by' : 'recorded_by';
+  if (newDoc[by] !== userCtx.name) _err(by + ' must be you (' + userCtx.name + ').');
+};
+
+// An invoice's lines and totals add up, and its tax follows the rulebook for its ship-to country.
+function sums(doc) {
+  if (doc._id !== 'invoice:' + doc.number) return '_id must be "invoice:" + number = ' + JSON.stringify('invoice:' + doc.number);
+  var net = 0, qty = 0;
+  for (var i = 0; i < doc.lines.length; i++) {
+    var l = doc.lines[i];
+    if (l.amount_cents !== l.qty * l.unit_price_cents) {
+      return 'lines[' + i + '].amount_cents must be qty x unit_price_cents = ' + (l.qty * l.unit_price_cents) + ', not ' + l.amount_cents;
+    }
+    net += l.amount_cents;
+    qty += l.qty;
+  }
+  if (doc.totals.net_cents !== net) return 'totals.net_cents must be the sum of the lines = ' + net + ', not ' + doc.totals.net_cents;
+  if (doc.totals.qty !== qty) return 'totals.qty must be the sum of the quantities = ' + qty + ', not ' + doc.totals.qty;
+  return pricing.orderTaxProblem(doc);
+}
+
+// A payment is given out to invoices, never more than it is.
+function allocations(doc) {
+  if (doc._id.indexOf('payment:') !== 0) return '_id must start with "payment:"';
+  if (!billing.payment_methods.hasOwnProperty(doc.method)) return 'method must be one of ' + Object.keys(billing.payment_methods).join(', ');
+  var sum = 0, seen = {};
+  for (var i = 0; i < doc.allocations.length; i++) {
+    var a = doc.allocations[i];
+    if (seen[a.invoice]) return 'allocations name ' + a.invoice + ' twice';
+    seen[a.invoice] = true;
+    sum += a.amount_cents;
+  }
+  if (sum > doc.amount_cents) return 'allocations add up to ' + sum + ', more than the payment\'s amount_cents ' + doc.amount_cents;
+  return null;
+}

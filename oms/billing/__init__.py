@@ -1,0 +1,1 @@
+"""Billing: invoices from what shipped, payments against them, and closing paid orders."""

@@ -1,0 +1,180 @@
+"""Billing on the real server: invoices from what shipped (one per shipment), payments shared out
+over them, the order closing once everything shipped is invoiced and paid; and the database
+itself refusing any change to an issued invoice or a recorded payment, from every writer (a
+server admin included), sent straight to the server."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from oms.billing.invoices import BillingService
+from oms.core.errors import InvalidInput
+from oms.crm.customers import exposure_by_customer
+from oms.store.couch import Forbidden
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+
+
+def shipped_in_two(fulfil, new_customer, new_sku, **profile):
+    """An order of two lines (5 + 2 units at 10.00, shipped to Germany: 19 % tax), shipped in two
+    parts: line 1 first, then line 2."""
+    x, y = new_sku(5), new_sku(2)
+    cid = new_customer("gold", ship_tos=[{"id": "MAIN", "name": "Test GmbH", "city": "Berlin", "country": "DE"}],
+                       **profile)
+    order = fulfil("sally").create({"customer": cid, "status": "submitted", "shipping": "7.00",
+                                    "lines": [line(x, 5), line(y, 2)]})
+    assert order["status"] == "allocated", order.get("credit")
+    fulfil("wanda").act(order["number"], "pick")
+    sam = fulfil("sam")
+    sam.ship(order["number"], "MAIN", [{"line": 1, "qty": 5}])
+    return order["number"], cid, sam
+
+
+def test_an_order_is_invoiced_per_shipment_paid_in_parts_and_closes_when_paid(fulfil, new_customer, new_sku, agent):
+    number, cid, sam = shipped_in_two(fulfil, new_customer, new_sku)
+    bill = fulfil("bill")
+    before = exposure_by_customer(agent.db, {f"customer:{cid}": "EUR"})[f"customer:{cid}"]
+
+    first, order = bill.billing().issue(number)
+    assert order["status"] == "partially_shipped" and order["history"][-1]["action"] == "bill"
+    [inv1] = first
+    # 5 x 10.00 = 50.00, 19 % = 9.50, and the order's shipping 7.00 (+1.33 tax) on the first invoice
+    assert inv1["lines"] == [{"line": 1, "sku": inv1["lines"][0]["sku"], "description": inv1["lines"][0]["description"],
+                              "qty": 5, "unit_price_cents": 1000, "amount_cents": 5000, "tax_class": "standard",
+                              "tax_rate_bp": 1900, "tax_cents": 950}]
+    assert inv1["totals"] == {"net_cents": 5000, "qty": 5, "shipping_cents": 700, "tax_cents": 950 + 133,
+                              "gross_cents": 5000 + 700 + 1083}
+    assert inv1["issued_by"] == "bill" and inv1["ship_to"]["country"] == "DE" and inv1["order"] == number
+    # billed once: nothing left to invoice until more ships
+    with pytest.raises(InvalidInput, match="nothing shipped that is not invoiced"):
+        bill.billing().issue(number)
+    # the exposure moved from the order to the invoice, not counted twice
+    assert exposure_by_customer(agent.db, {f"customer:{cid}": "EUR"})[f"customer:{cid}"] == before
+
+    sam.ship(number, "MAIN", [{"line": 2, "qty": 2}])
+    second, order = bill.billing().issue(number)
+    assert order["status"] == "invoiced" and order["history"][-1]["action"] == "invoice"
+    [inv2] = second
+    assert inv2["totals"]["gross_cents"] == 2000 + 380 and inv2["totals"]["shipping_cents"] == 0
+    assert inv2["number"] > inv1["number"]
+    assert [i["number"] for i in bill.billing().of_order(order)] == [inv1["number"], inv2["number"]]
+
+    # a partial payment, shared out oldest first: the order stays Invoiced and cannot close
+    payment, closed = bill.billing().record_payment({"customer": cid, "amount": "60.00", "method": "bank_transfer",
+                                                     "reference": "Remittance 1"})
+    assert payment["allocations"] == [{"invoice": inv1["number"], "amount_cents": 6000}] and closed == []
+    got = bill.billing().get(inv1["number"])
+    assert got["unpaid_cents"] == 6783 - 6000 and got["state"] == "partly_paid"
+    with pytest.raises(InvalidInput, match="invoices not paid in full"):
+        bill.act(number, "close")
+    # more than an invoice asks for is refused beside the allocation
+    with pytest.raises(InvalidInput) as too_much:
+        bill.billing().record_payment({"customer": cid, "amount": "100.00",
+                                       "allocations": [{"invoice": inv2["number"], "amount": "99.00"}]})
+    assert "asks for 23.80 EUR only" in too_much.value.fields["allocations[0].amount"]
+
+    # the rest, over both invoices in one payment: every invoice paid, the order closes itself
+    payment, closed = bill.billing().record_payment({"customer": cid, "amount": "31.63", "allocations": [
+        {"invoice": inv1["number"], "amount": "7.83"}, {"invoice": inv2["number"], "amount": "23.80"}]})
+    assert [o["number"] for o in closed] == [number] and closed[0]["status"] == "closed"
+    assert bill.billing().get(inv2["number"])["state"] == "paid"
+    # all paid: the customer owes nothing for it any more
+    assert before == 9163 and exposure_by_customer(agent.db, {f"customer:{cid}": "EUR"})[f"customer:{cid}"] == 0
+
+
+def test_a_manager_closes_an_unpaid_order_only_with_a_reason(fulfil, new_customer, new_sku):
+    number, _, sam = shipped_in_two(fulfil, new_customer, new_sku)
+    sam.ship(number, "MAIN", [{"line": 2, "qty": 2}])
+    fulfil("bill").act(number, "invoice")
+    with pytest.raises(InvalidInput, match="a Manager closes it with a reason"):
+        fulfil("mia").act(number, "close")
+    assert fulfil("mia").act(number, "close", reason="written off: customer ceased trading")["status"] == "closed"
+
+
+def test_bad_payments_get_a_message_beside_each_field(fulfil, new_customer):
+    cid = new_customer()
+    with pytest.raises(InvalidInput) as bad:
+        fulfil("bill").billing().record_payment({"customer": "C9999999", "amount": "-5", "method": "gold bars",
+                                                 "received_on": "2099-01-01"})
+    assert set(bad.value.fields) == {"customer", "amount", "method", "received_on"}
+    with pytest.raises(InvalidInput) as none_open:
+        fulfil("bill").billing().record_payment({"customer": cid, "amount": "5.00"})
+    assert none_open.value.fields == {"allocations": "this customer has no unpaid invoice"}
+
+
+def test_only_billing_or_a_manager_invoices(fulfil, new_customer, new_sku):
+    number, _, _ = shipped_in_two(fulfil, new_customer, new_sku)
+    with pytest.raises(Forbidden):
+        fulfil("sally").act(number, "bill")
+
+
+@pytest.fixture(scope="module")
+def issued(fulfil, new_customer, new_sku):
+    number, cid, _ = shipped_in_two(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    payment, _ = fulfil("bill").billing().record_payment({"customer": cid, "amount": "1.00"})
+    return inv, payment
+
+
+@pytest.mark.parametrize("writer", ["bill", "mia", "sally", "admin"])
+def test_no_writer_changes_or_deletes_an_issued_invoice_or_a_payment(issued, person, admin_db, writer):
+    """Straight to the server, past the app: the invoice's amount, its type, a deletion."""
+    db = admin_db if writer == "admin" else person(writer)[1]
+    for doc in issued:
+        current = admin_db.get(doc["_id"])
+        cheaper = copy.deepcopy(current)
+        if doc["type"] == "invoice":
+            cheaper["lines"][0]["unit_price_cents"] = 1
+        else:
+            cheaper["amount_cents"] = 100_000
+        retyped = dict(current, type="comment", body="x")
+        for attempt in (cheaper, retyped, {"_id": current["_id"], "_rev": current["_rev"], "_deleted": True}):
+            with pytest.raises(Forbidden, match="never changes and is never deleted"):
+                db.save(attempt)
+        assert admin_db.get(doc["_id"]) == current
+
+
+def test_the_server_refuses_invoices_that_do_not_add_up_or_come_from_outside_billing(issued, person, admin_db):
+    inv = {k: v for k, v in copy.deepcopy(issued[0]).items() if k != "_rev"}
+    inv.update(_id="invoice:INV-999990", number="INV-999990")
+    bill_db, sally_db = person("bill")[1], person("sally")[1]
+    with pytest.raises(Forbidden, match="Only the \\[Billing\\] role"):
+        sally_db.save(dict(inv, issued_by="sally"))
+    wrong = copy.deepcopy(inv)
+    wrong["totals"]["gross_cents"] -= 1
+    with pytest.raises(Forbidden, match="totals.gross_cents must be"):
+        bill_db.save(wrong)
+    untaxed = copy.deepcopy(inv)
+    untaxed["lines"][0]["tax_cents"] = 0
+    with pytest.raises(Forbidden, match="tax_cents must be"):
+        bill_db.save(untaxed)
+    with pytest.raises(Forbidden, match="issued_by must be you"):
+        bill_db.save(dict(inv, issued_by="mia"))
+    # a number squatted under another type
+    with pytest.raises(Forbidden, match='Only an invoice is kept under "invoice:", not a "comment"'):
+        sally_db.save({"_id": "invoice:INV-999991", "type": "comment", "order": "x", "body": "mine"})
+    # and the invoice counter is Billing's
+    with pytest.raises(Forbidden, match="Only the \\[Billing\\] role or a Manager may number invoices"):
+        sally_db.save(dict(admin_db.get("counter:invoice"), value=admin_db.get("counter:invoice")["value"] + 5))
+
+
+def test_an_invoice_the_order_names_but_the_server_lacks_is_written_by_the_next_issue(fulfil, new_customer, new_sku,
+                                                                                        admin_db):
+    number, _, sam = shipped_in_two(fulfil, new_customer, new_sku)
+    svc = fulfil("bill").billing()
+    real_write, lost = svc._write, []
+    svc._write = lambda doc: lost.append(doc) or doc     # the second write never reaches the server
+    svc.issue(number)
+    svc._write = real_write
+    assert admin_db.get_or_none(lost[0]["_id"]) is None
+    sam.ship(number, "MAIN", [{"line": 2, "qty": 2}])
+    new, order = svc.issue(number)
+    assert admin_db.get(lost[0]["_id"])["totals"] == lost[0]["totals"]
+    assert [i["number"] for i in order["invoices"]] == [lost[0]["number"], new[0]["number"]]
+
+
+def test_billing_service_needs_the_order_to_be_readable(fulfil, new_customer, new_sku):
+    number, _, _ = shipped_in_two(fulfil, new_customer, new_sku)
+    svc = BillingService(fulfil("rita").db, fulfil("rita").access, fulfil("rita").plain())
+    with pytest.raises(Forbidden):
+        svc.issue(number)

@@ -1,0 +1,90 @@
+"""Billing through the web and the API on the real server: the order page offers the invoice
+step when shipments wait to be billed, lists the invoices with what each still asks for; the
+invoice prints as a page and downloads as a PDF whose text is read back; payments are recorded
+from a form with a message beside each bad field, and through the API."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import pypdf
+
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
+
+
+def basic(name):
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:demo".encode()).decode()}
+
+
+def shipped_part(fulfil, new_customer, new_sku):
+    x, y = new_sku(4), new_sku(0)
+    cid = new_customer("gold", ship_tos=[{"id": "MAIN", "name": "Paper GmbH", "street": "2 Mill Lane", "city": "Köln",
+                                          "postcode": "50667", "country": "DE"}])
+    order = fulfil("sally").create({"customer": cid, "status": "submitted", "customer_po": "PO-77",
+                                    "lines": [line(x, 4, "12.50"), line(y, 1)]})
+    fulfil("wanda").act(order["number"], "pick")
+    fulfil("sam").ship(order["number"], "MAIN", [{"line": 1, "qty": 4}])
+    return order["number"], cid
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_order_page_invoices_what_shipped_and_the_invoice_prints_and_downloads(web, fulfil, new_customer, new_sku):
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    web.login("bill")
+    page = web.get(f"/orders/{number}").get_data(as_text=True)
+    assert "Invoice what has shipped" in page and ">Invoice<" not in page   # a part shipped: the part
+    r = web.post(f"/orders/{number}/act", {"action": "bill", "rev": fulfil("bill").get(number)["_rev"]},
+                 csrf_from=f"/orders/{number}")
+    assert r.status_code == 303
+    page = web.get(f"/orders/{number}").get_data(as_text=True)
+    inv = re.search(r">(INV-\d{6,})</a>", page).group(1)
+    assert "Invoice what has shipped" not in page        # nothing more to bill until more ships
+    assert "59.50 EUR" in page and "Open" in page          # 4 x 12.50 = 50.00 + 19 % tax
+
+    html = web.get(f"/invoices/{inv}").get_data(as_text=True)
+    assert f"<strong>{inv}</strong>" in html and "PO-77" in html and "Paper GmbH" in html and "2 Mill Lane" in html
+    assert "@page" in html and "Download PDF" in html     # a page for paper, with its way back on screen
+    pdf = web.get(f"/invoices/{inv}?format=pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = pdf_text(pdf.data)
+    for needle in (inv, number, "PO-77", "Paper GmbH", "50.00", "9.50", "59.50", "Download PDF"):
+        assert (needle in text) is (needle != "Download PDF"), needle
+
+    # the payment form: problems beside the fields, nothing recorded
+    r = web.post("/payments/new", {"customer": cid, "amount": "12,3x", "invoice": inv, "method": "bank_transfer"})
+    assert r.status_code == 400
+    body = r.get_data(as_text=True)
+    assert 'id="pay-amount-error"' in body and "an amount above zero" in body
+    r = web.post("/payments/new", {"customer": cid, "amount": "59.50", "invoice": inv, "method": "card",
+                                   "reference": "Card 4242"})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/invoices/{inv}")
+    assert 'class="state paid">Paid<' in web.get(f"/invoices/{inv}").get_data(as_text=True)
+
+
+def test_the_api_lists_issues_and_pays_invoices(app, fulfil, new_customer, new_sku):
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    c = app.test_client()
+    assert c.post(f"/api/v1/orders/{number}/invoices", headers=basic("sally")).status_code == 403
+    r = c.post(f"/api/v1/orders/{number}/invoices", headers={**basic("bill"), "Idempotency-Key": f"inv-{number}"})
+    assert r.status_code == 201, r.get_json()
+    [inv] = r.get_json()["invoices"]
+    again = c.post(f"/api/v1/orders/{number}/invoices", headers={**basic("bill"), "Idempotency-Key": f"inv-{number}"})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"   # a retry bills nothing twice
+    assert [i["number"] for i in c.get(f"/api/v1/orders/{number}/invoices", headers=basic("rita")).get_json()["invoices"]] \
+        == [inv["number"]]
+    r = c.post(f"/api/v1/orders/{number}/invoices", headers=basic("bill"))
+    assert r.status_code == 400 and "nothing shipped that is not invoiced" in r.get_json()["detail"]
+
+    r = c.post("/api/v1/payments", headers=basic("bill"), json={"customer": cid, "amount": "abc", "method": "barter"})
+    assert r.status_code == 400 and {e["field"] for e in r.get_json()["errors"]} == {"amount", "method"}
+    r = c.post("/api/v1/payments", headers=basic("bill"), json={"customer": cid, "amount": "20.00"})
+    assert r.status_code == 201 and r.get_json()["payment"]["allocations"] == [{"invoice": inv["number"], "amount_cents": 2000}]
+    got = c.get(f"/api/v1/invoices/{inv['number']}", headers=basic("rita")).get_json()
+    assert got["unpaid_cents"] == inv["totals"]["gross_cents"] - 2000 and got["state"] == "partly_paid"
+    pdf = c.get(f"/api/v1/invoices/{inv['number']}.pdf", headers=basic("rita"))
+    assert pdf.mimetype == "application/pdf" and "Still due" in pdf_text(pdf.data)
+    assert c.get("/api/v1/invoices/INV-999999", headers=basic("bill")).status_code == 404

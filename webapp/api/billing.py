@@ -1,0 +1,72 @@
+"""JSON API for billing, on the /api/v1 blueprint of webapp.api.v1: an order's invoices (list,
+issue what has shipped), one invoice (JSON or PDF) and payments. Every write goes to CouchDB as
+the authenticated person (the [Billing] role or a Manager)."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from oms.core.errors import InvalidInput
+from oms.store.idempotency import Outcome
+from webapp import services
+from webapp.auth import api_auth_required
+from webapp.printing import invoice_pdf
+
+from .support import idempotent, json_body, request_fingerprint, respond
+from .v1 import bp
+
+
+@bp.get("/orders/<number>/invoices")
+@api_auth_required
+def get_invoices(number):
+    svc = services.order_service()
+    order = svc.get(number)
+    return jsonify({"order": order["number"], "status": order["status"], "invoices": svc.billing().of_order(order)})
+
+
+@bp.post("/orders/<number>/invoices")
+@api_auth_required
+def post_invoices(number):
+    """{"rev": "..."} (optional): invoice what the order has shipped and no invoice bills yet."""
+    data = json_body("the request") if request.get_data() else {}
+    unknown = sorted(set(data) - {"rev"})
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: rev")
+    svc = services.order_service()
+
+    def issue() -> Outcome:
+        docs, order = svc.billing().issue(number, data.get("rev"))
+        return Outcome(201, {"invoices": docs, "order": order})
+    return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), issue))
+
+
+@bp.get("/invoices/<number>")
+@api_auth_required
+def get_invoice(number):
+    return jsonify(services.order_service().billing().get(number))
+
+
+@bp.get("/invoices/<number>.pdf")
+@api_auth_required
+def get_invoice_pdf(number):
+    invoice = services.order_service().billing().get(number)
+    return Response(invoice_pdf(invoice), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoice["number"]}.pdf"'})
+
+
+@bp.post("/payments")
+@api_auth_required
+def post_payment():
+    """{"customer": "C0001", "amount": "120.50", "received_on": "2026-12-07", "method": "bank_transfer",
+    "reference": "...", "allocations": [{"invoice": "INV-000001", "amount": "120.50"}]}: allocations
+    may be left out to pay the customer's oldest invoices first."""
+    data = json_body("the payment")
+    unknown = sorted(set(data) - {"customer", "amount", "amount_cents", "received_on", "method", "reference",
+                                  "allocations"})
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}")
+    svc = services.order_service()
+
+    def record() -> Outcome:
+        payment, closed = svc.billing().record_payment(data)
+        return Outcome(201, {"payment": payment, "closed": [o["number"] for o in closed]})
+    return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), record))

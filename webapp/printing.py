@@ -1,0 +1,33 @@
+"""Printed documents: the same HTML page prints from the browser and is drawn as PDF by
+WeasyPrint (no browser needed on the server). The page's stylesheet is inlined, so drawing a PDF
+never fetches anything over HTTP (not even from this app)."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from flask import render_template
+
+from oms.core import rules
+
+PRINT_CSS = Path(__file__).parent / "static" / "print.css"
+
+
+@functools.cache
+def print_css() -> str:
+    return PRINT_CSS.read_text()
+
+
+def seller() -> dict:
+    """Who the invoices come from (rules/billing.json `seller`)."""
+    return rules.rules()["billing"]["seller"]
+
+
+def invoice_html(invoice: dict, for_pdf: bool = False, may_record: bool = False) -> str:
+    return render_template("invoice.html", inv=invoice, seller=seller(), print_css=print_css(), for_pdf=for_pdf,
+                           may_record=may_record)
+
+
+def invoice_pdf(invoice: dict) -> bytes:
+    import weasyprint   # drawn on demand: loading it costs a moment the rest of the app never pays
+    return weasyprint.HTML(string=invoice_html(invoice, for_pdf=True)).write_pdf()
