@@ -17,9 +17,7 @@ bp = Blueprint("billing", __name__)
 
 
 def _may_record(access) -> bool:
-    r = billing_rules()
-    return access.at_least("manager") or (access.at_least(r["issue_min_level"])
-                                          and any(role in access.roles for role in r["issue_roles"]))
+    return services.order_service(access).billing().may_issue()
 
 
 @bp.get("/invoices/<number>")
@@ -32,6 +30,50 @@ def invoice(number):
         return Response(invoice_pdf(inv), mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{inv["number"]}.pdf"'})
     return invoice_html(inv, may_record=_may_record(access))
+
+
+@bp.get("/credit-notes/<number>")
+@login_required
+def credit_note(number):
+    """The credit note to read and print; ?format=pdf draws it as PDF."""
+    access = services.current_access()
+    doc = services.order_service(access).billing().credit_note(number)
+    if request.args.get("format") == "pdf":
+        return Response(invoice_pdf(doc), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{doc["number"]}.pdf"'})
+    return invoice_html(doc, may_record=_may_record(access))
+
+
+@bp.route("/invoices/<number>/credit", methods=["GET", "POST"])
+@login_required
+def new_credit_note(number):
+    """Credit an invoice: how many of each line it billed, its shipping charge, and why."""
+    access = services.current_access()
+    billing = services.order_service(access).billing()
+    inv = billing.get(number)
+    errors: dict[str, str] = {}
+    values = request.form
+    if request.method == "POST":
+        lines = [{"line": l["line"], "qty": values.get(f"qty-{l['line']}", "").strip()}
+                 for l in inv["lines"] if values.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        try:
+            doc = billing.credit(number, lines, shipping=bool(values.get("shipping")), reason=values.get("reason"))
+        except InvalidInput as exc:
+            fields = exc.fields or {"lines": str(exc)}
+            errors = {_credit_field(k, lines): v for k, v in fields.items()}
+        else:
+            flash(f"Credit note {doc['number']} issued: {doc['totals']['gross_cents'] / 100:,.2f} {doc['currency']}.")
+            return redirect(url_for("billing.credit_note", number=doc["number"]), 303)
+    return render_template("credit_note_form.html", inv=inv, values=values, errors=errors, may_record=_may_record(access),
+                           views=catalog.visible_to(access)), 400 if errors else 200
+
+
+def _credit_field(key: str, lines: list[dict]) -> str:
+    """The form's field for a problem the service names (lines[0].qty -> qty-<its line>)."""
+    if key.startswith("lines[") and "]" in key:
+        i = int(key[6:key.index("]")])
+        return f"qty-{lines[i]['line']}" if i < len(lines) else "lines"
+    return key
 
 
 @bp.route("/payments/new", methods=["GET", "POST"])

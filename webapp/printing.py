@@ -24,10 +24,15 @@ def seller() -> dict:
 
 
 def invoice_html(invoice: dict, for_pdf: bool = False, may_record: bool = False) -> str:
-    return render_template("invoice.html", inv=invoice, seller=seller(), print_css=print_css(), for_pdf=for_pdf,
-                           may_record=may_record)
+    """An invoice, or a credit note (its document says which), as a page for paper."""
+    return render_template("invoice.html", inv=invoice, credit=invoice.get("type") == "credit_note", seller=seller(),
+                           print_css=print_css(), for_pdf=for_pdf, may_record=may_record)
 
 
 def invoice_pdf(invoice: dict) -> bytes:
+    return pdf(invoice_html(invoice, for_pdf=True))
+
+
+def pdf(html: str) -> bytes:
     import weasyprint   # drawn on demand: loading it costs a moment the rest of the app never pays
-    return weasyprint.HTML(string=invoice_html(invoice, for_pdf=True)).write_pdf()
+    return weasyprint.HTML(string=html).write_pdf()

@@ -174,13 +174,14 @@ function (newDoc, oldDoc, userCtx, secObj) {
     if (!admin && (level === L('reader') || level < L('depositor'))) {
       _err('As ' + access.levelTitle(level) + ' you may not number orders; Depositors and Authors may.');
     }
-    var invoices = require('lib/billing_rules').counter_id;
-    if (!admin && newDoc._id !== 'counter:order' && newDoc._id !== invoices) {
-      _err('The counters are the documents "counter:order" and "' + invoices + '".');
+    var series = require('lib/billing_rules').series, billingCounter = false, ids = ['counter:order'];
+    for (var s in series) {
+      ids.push(series[s].counter_id);
+      if (newDoc._id === series[s].counter_id) billingCounter = true;
     }
-    if (!admin && newDoc._id === invoices && !(level >= L('manager') ||
-        (level >= L(require('lib/billing_rules').issue_min_level) && (userCtx.roles || []).indexOf('[Billing]') !== -1))) {
-      _err('Only the [Billing] role or a Manager may number invoices.');
+    if (!admin && ids.indexOf(newDoc._id) === -1) _err('The counters are the documents ' + ids.join(', ') + '.');
+    if (!admin && billingCounter && !require('lib/validate_billing').mayIssue(userCtx)) {
+      _err('Only the [Billing] role or a Manager may number invoices and credit notes.');
     }
     var problem = schema.check(newDoc, 'counter');
     if (problem) _err('Invalid counter: ' + problem + '.');

@@ -10,9 +10,12 @@ and an order closes when both are done.
   names. An invoice the order names but the server does not have (the second write failed) is
   written by the next issue, or by `complete`, from the same record: nothing is billed twice or
   lost.
-- Invoices and payments never change (validate_doc_update refuses every writer). What an invoice
-  still asks for is its gross less the payments' shares of it (`_design/billing`
-  balance_by_invoice); its state (open, partly paid, paid, overdue) follows from that and the day.
+- Invoices, credit notes and payments never change (validate_doc_update refuses every writer). A
+  correction to an invoice is a credit note against it: lines and quantities it billed (never
+  more than it billed less earlier credit notes), and its shipping charge once. What an invoice
+  still asks for is its gross less the payments' shares of it and its credit notes
+  (`_design/billing` balance_by_invoice); its state (open, partly paid, paid, overdue) follows
+  from that and the day.
 - A payment is shared out over one or several invoices of one customer, never more than each
   still asks for. When it pays the last of an invoiced order's invoices, the order closes.
 """
@@ -24,7 +27,7 @@ import uuid
 from oms.catalog import pricing
 from oms.core import rules
 from oms.core.clock import utcnow
-from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oms.core.money import to_cents
 from oms.core.schema import check as schema_check
 from oms.identity.acl import Access
@@ -38,10 +41,12 @@ def billing_rules() -> dict:
     return rules.rules()["billing"]
 
 
-def invoice_numbers() -> NumberAllocator:
-    """The invoice series: a number per counter write, so it has no gaps (rules/billing.json)."""
+def series(kind: str) -> NumberAllocator:
+    """A billing number series ("invoice", "credit_note"): a number per counter write, so it has
+    no gaps (rules/billing.json)."""
     r = billing_rules()
-    return NumberAllocator(block=r["counter_block"], prefix=r["number_prefix"], grow=False, counter_id=r["counter_id"])
+    return NumberAllocator(block=r["counter_block"], prefix=r["series"][kind]["prefix"], grow=False,
+                           counter_id=r["series"][kind]["counter_id"])
 
 
 def terms_days(customer: dict | None) -> int:
@@ -132,7 +137,17 @@ class BillingService:
     def __init__(self, db: Database, access: Access, orders: OrderService, clock=utcnow,
                  numbers: NumberAllocator | None = None):
         self.db, self.access, self.orders, self.clock = db, access, orders, clock
-        self.numbers = numbers or invoice_numbers()
+        self.numbers = numbers or series("invoice")
+
+    def may_issue(self) -> bool:
+        """The [Billing] role at Editor or above, or a Manager (as validate_doc_update decides)."""
+        r = billing_rules()
+        return self.access.at_least("manager") or (self.access.at_least(r["issue_min_level"])
+                                                   and any(role in self.access.roles for role in r["issue_roles"]))
+
+    def _must_issue(self, what: str) -> None:
+        if not self.may_issue():   # before a number is taken from the series
+            raise Forbidden(f"Only the {' or '.join(billing_rules()['issue_roles'])} role or a Manager may {what}.")
 
     def _today(self) -> dt.date:
         return dt.date.fromisoformat(self.clock()[:10])
@@ -144,6 +159,7 @@ class BillingService:
         order = self.orders.get(number)
         if rev and rev != order["_rev"]:
             raise Conflict("the order changed since you opened it; reload and try again")
+        self._must_issue("issue invoices")
         self.complete(order)
         todo = groups(unbilled(order))
         if not todo:
@@ -217,9 +233,80 @@ class BillingService:
         rows = self.db.view("billing", "balance_by_invoice", start_key=[number], end_key=[number, {}],
                             reduce=False)["rows"]
         payments = [{"payment": r["key"][2], "amount_cents": -r["value"]} for r in rows if r["key"][1] == 1]
-        unpaid = inv["totals"]["gross_cents"] - sum(p["amount_cents"] for p in payments)
+        credits = [{"credit_note": r["key"][2].split(":", 1)[1], "amount_cents": -r["value"]}
+                   for r in rows if r["key"][1] == 2]
+        unpaid = sum(r["value"] for r in rows)
         st = state(inv, unpaid, self._today())
-        return {**inv, "payments": payments, "unpaid_cents": unpaid, "state": st, "state_title": state_title(st)}
+        return {**inv, "payments": payments, "credit_notes": credits, "unpaid_cents": unpaid, "state": st,
+                "state_title": state_title(st)}
+
+    # ------------------------------------------------------------ credit notes
+    def credit(self, invoice_number: str, lines=None, shipping: bool = False, reason: str | None = None) -> dict:
+        """A credit note against an issued invoice: `lines` [{line, qty}] of what it billed (None:
+        everything not credited yet, shipping included), `shipping` to credit its shipping charge
+        too. Never more than the invoice billed less its earlier credit notes."""
+        inv = self.get(invoice_number)
+        self._must_issue("issue credit notes")
+        reason = (reason or "").strip() if isinstance(reason, str) else ""
+        fields: dict[str, str] = {}
+        if not reason or len(reason) > 500:
+            fields["reason"] = "say why the invoice is credited (at most 500 characters)"
+        earlier = [d for d in (self.db.get_or_none(f"credit_note:{c['credit_note']}") for c in inv["credit_notes"]) if d]
+        left = {l["line"]: l["qty"] for l in inv["lines"]}
+        for cn in earlier:
+            for l in cn["lines"]:
+                left[l["line"]] -= l["qty"]
+        shipping_left = inv["totals"]["shipping_cents"] - sum(cn["totals"]["shipping_cents"] for cn in earlier)
+        if lines is None:
+            wanted, shipping = {n: q for n, q in left.items() if q > 0}, True
+        else:
+            wanted = {}
+            if not isinstance(lines, list) or not lines:
+                fields["lines"] = "name the invoice's lines and quantities to credit"
+                lines = []
+            for i, l in enumerate(lines):
+                n, q = (l.get("line"), l.get("qty")) if isinstance(l, dict) else (None, None)
+                if type(q) is str and q.strip().isdigit():
+                    q = int(q)
+                if n not in left:
+                    fields[f"lines[{i}].line"] = f"{inv['number']} has lines {', '.join(map(str, sorted(left)))}"
+                elif type(q) is not int or not 0 < q <= left[n] or n in wanted:
+                    fields[f"lines[{i}].qty"] = f"line {n}: a whole number from 1 to {left[n]} (billed, not credited yet)"
+                else:
+                    wanted[n] = q
+        if fields:
+            raise InvalidInput("; ".join(fields.values()), fields)
+        ship_cents = shipping_left if shipping else 0
+        if not wanted and not ship_cents:
+            raise InvalidInput(f"{inv['number']} has nothing left to credit")
+        country = inv["ship_to"].get("country")
+        by_line = {l["line"]: l for l in inv["lines"]}
+        cn_lines = []
+        for n in sorted(wanted):
+            il = by_line[n]
+            priced = pricing.price_line(wanted[n], il["unit_price_cents"], il["tax_class"], country)
+            cn_lines.append({**{k: il[k] for k in ("line", "sku", "description", "unit_price_cents", "tax_class")},
+                             "qty": wanted[n], "amount_cents": priced["amount_cents"],
+                             "tax_rate_bp": priced["tax_rate_bp"], "tax_cents": priced["tax_cents"]})
+        number = series("credit_note").next(self.db)
+        doc = {"_id": f"credit_note:{number}", "type": "credit_note", "number": number, "invoice": inv["number"],
+               "order": inv["order"], "customer": inv["customer"], "currency": inv["currency"],
+               "bill_to": inv["bill_to"], "ship_to": inv["ship_to"], "lines": cn_lines,
+               "totals": pricing.priced_totals(cn_lines, country, ship_cents), "reason": reason,
+               "issued_at": self.clock(), "issued_by": self.access.name}
+        for f in ("customer_po", "readers", "partner"):
+            if inv.get(f):
+                doc[f] = inv[f]
+        problem = schema_check(doc, "credit_note")
+        if problem:
+            raise InvalidInput(problem)
+        return self.db.save(doc)
+
+    def credit_note(self, number: str) -> dict:
+        doc = self.db.get_or_none(f"credit_note:{number}") if isinstance(number, str) else None
+        if not doc or doc.get("type") != "credit_note" or not self.access.may_read(doc):
+            raise NotFound(f"no credit note {number}")
+        return doc
 
     # ------------------------------------------------------------ payments
     def record_payment(self, data: dict) -> tuple[dict, list[dict]]:
@@ -227,6 +314,7 @@ class BillingService:
         and the orders it closed. `data`: customer, amount (text, "120.50") or amount_cents,
         received_on, method, reference, allocations [{invoice, amount or amount_cents}] (none:
         the customer's oldest unpaid invoices first)."""
+        self._must_issue("record payments")
         if not isinstance(data, dict):
             raise InvalidInput("a payment is an object with customer, amount, received_on, method and allocations")
         fields: dict[str, str] = {}
@@ -249,11 +337,11 @@ class BillingService:
         if not isinstance(reference, str) or len(reference) > 120:
             fields["reference"] = "at most 120 characters"
         if fields:
-            raise InvalidInput("the payment has problems", fields)
+            raise InvalidInput("; ".join(fields.values()), fields)
         currency = (customer.get("currency") or "EUR").upper()
         allocations = self._allocations(data.get("allocations"), cid, currency, amount, fields)
         if fields:
-            raise InvalidInput("the payment has problems", fields)
+            raise InvalidInput("; ".join(fields.values()), fields)
         doc = {"_id": f"payment:{uuid.uuid4().hex}", "type": "payment", "customer": cid, "currency": currency,
                "amount_cents": amount, "received_on": str(received_on), "method": method,
                "allocations": allocations, "recorded_at": self.clock(), "recorded_by": self.access.name}

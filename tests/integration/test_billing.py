@@ -178,3 +178,31 @@ def test_billing_service_needs_the_order_to_be_readable(fulfil, new_customer, ne
     svc = BillingService(fulfil("rita").db, fulfil("rita").access, fulfil("rita").plain())
     with pytest.raises(Forbidden):
         svc.issue(number)
+
+
+def test_a_credit_note_corrects_an_invoice_never_beyond_what_it_billed(fulfil, new_customer, new_sku, admin_db):
+    number, cid, _ = shipped_in_two(fulfil, new_customer, new_sku)
+    billing = fulfil("bill").billing()
+    [inv], _ = billing.issue(number)                       # 5 x 10.00 + shipping 7.00, 19 % tax: 67.83
+    with pytest.raises(InvalidInput) as bad:
+        billing.credit(inv["number"], [{"line": 1, "qty": 6}, {"line": 9, "qty": 1}], reason=" ")
+    assert set(bad.value.fields) == {"lines[0].qty", "lines[1].line", "reason"}
+    assert "from 1 to 5" in bad.value.fields["lines[0].qty"]
+
+    cn = billing.credit(inv["number"], [{"line": 1, "qty": 2}], reason="2 units arrived damaged")
+    assert cn["number"].startswith("CN-") and cn["invoice"] == inv["number"] and cn["issued_by"] == "bill"
+    assert cn["totals"] == {"net_cents": 2000, "qty": 2, "shipping_cents": 0, "tax_cents": 380, "gross_cents": 2380}
+    got = billing.get(inv["number"])
+    assert got["unpaid_cents"] == 6783 - 2380 and got["credit_notes"] == [{"credit_note": cn["number"], "amount_cents": 2380}]
+    # only 3 are left to credit on line 1; the rest (and the shipping, once) in one go
+    with pytest.raises(InvalidInput, match="from 1 to 3"):
+        billing.credit(inv["number"], [{"line": 1, "qty": 4}], reason="again")
+    rest = billing.credit(inv["number"], reason="order withdrawn by agreement")
+    assert rest["totals"]["gross_cents"] == 6783 - 2380 and rest["totals"]["shipping_cents"] == 700
+    with pytest.raises(InvalidInput, match="nothing left to credit"):
+        billing.credit(inv["number"], reason="once more")
+    assert billing.get(inv["number"])["unpaid_cents"] == 0 and billing.get(inv["number"])["state"] == "paid"
+    # and a credit note is as final as an invoice, straight to the server
+    current = admin_db.get(cn["_id"])
+    with pytest.raises(Forbidden, match="never changes"):
+        admin_db.save(dict(current, reason="edited"))

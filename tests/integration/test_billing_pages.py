@@ -88,3 +88,32 @@ def test_the_api_lists_issues_and_pays_invoices(app, fulfil, new_customer, new_s
     pdf = c.get(f"/api/v1/invoices/{inv['number']}.pdf", headers=basic("rita"))
     assert pdf.mimetype == "application/pdf" and "Still due" in pdf_text(pdf.data)
     assert c.get("/api/v1/invoices/INV-999999", headers=basic("bill")).status_code == 404
+
+
+def test_a_credit_note_from_the_invoice_page_and_the_api(web, app, fulfil, new_customer, new_sku):
+    number, _ = shipped_part(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    web.login("bill")
+    assert "Issue a credit note" in web.get(f"/invoices/{inv['number']}").get_data(as_text=True)
+    url = f"/invoices/{inv['number']}/credit"
+    r = web.post(url, {"qty-1": "9", "reason": ""})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="qty-1-error"' in body and "from 1 to 4" in body and 'id="cn-reason-error"' in body
+    r = web.post(url, {"qty-1": "1", "reason": "one unit scratched"})
+    assert r.status_code == 303
+    cn = r.headers["Location"].rsplit("/", 1)[1]
+    html = web.get(f"/credit-notes/{cn}").get_data(as_text=True)
+    assert "<h1>Credit note</h1>" in html and "one unit scratched" in html and "14.88" in html   # 12.50 + 19 %
+    text = pdf_text(web.get(f"/credit-notes/{cn}?format=pdf").data)
+    assert "Credit note" in text and cn in text and inv["number"] in text
+    assert "Credited" in web.get(f"/invoices/{inv['number']}").get_data(as_text=True)
+
+    c = app.test_client()
+    r = c.post(f"/api/v1/invoices/{inv['number']}/credit_notes", headers=basic("sally"), json={"reason": "x"})
+    assert r.status_code == 403
+    r = c.post(f"/api/v1/invoices/{inv['number']}/credit_notes", headers=basic("bill"),
+               json={"lines": [{"line": 1, "qty": 3}], "reason": "the rest came back"})
+    assert r.status_code == 201 and r.get_json()["totals"]["net_cents"] == 3750
+    assert c.get(f"/api/v1/credit_notes/{r.get_json()['number']}", headers=basic("rita")).status_code == 200
+    r = c.post(f"/api/v1/invoices/{inv['number']}/credit_notes", headers=basic("bill"), json={"lines": [{"line": 1, "qty": 1}], "reason": "more"})
+    assert r.status_code == 400 and r.get_json()["errors"][0]["field"] == "lines[0].qty"

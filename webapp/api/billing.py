@@ -53,6 +53,36 @@ def get_invoice_pdf(number):
                     headers={"Content-Disposition": f'inline; filename="{invoice["number"]}.pdf"'})
 
 
+@bp.post("/invoices/<number>/credit_notes")
+@api_auth_required
+def post_credit_note(number):
+    """{"lines": [{"line": 1, "qty": 2}], "shipping": false, "reason": "..."}: lines left out
+    credit everything the invoice billed and no credit note credits yet, shipping included."""
+    data = json_body("the credit note")
+    unknown = sorted(set(data) - {"lines", "shipping", "reason"})
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: lines, reason, shipping")
+    svc = services.order_service()
+
+    def credit() -> Outcome:
+        return Outcome(201, svc.billing().credit(number, data.get("lines"), bool(data.get("shipping")), data.get("reason")))
+    return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), credit))
+
+
+@bp.get("/credit_notes/<number>")
+@api_auth_required
+def get_credit_note(number):
+    return jsonify(services.order_service().billing().credit_note(number))
+
+
+@bp.get("/credit_notes/<number>.pdf")
+@api_auth_required
+def get_credit_note_pdf(number):
+    doc = services.order_service().billing().credit_note(number)
+    return Response(invoice_pdf(doc), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{doc["number"]}.pdf"'})
+
+
 @bp.post("/payments")
 @api_auth_required
 def post_payment():

@@ -261,6 +261,16 @@ SCHEMAS: dict = {
             "rev": {"type": "string", "nullable": True}},
         "example": {"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "JD0001"},
     },
+    "CreditNoteInput": {
+        "type": "object", "additionalProperties": False, "required": ["reason"],
+        "properties": {
+            "lines": {"type": "array", "nullable": True, "items": {
+                "type": "object", "required": ["line", "qty"],
+                "properties": {"line": {"type": "integer"}, "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}}},
+            "shipping": {"type": "boolean"},
+            "reason": {"type": "string", "maxLength": 500}},
+        "example": {"lines": [{"line": 1, "qty": 2}], "reason": "2 units returned damaged"},
+    },
     "PaymentInput": {
         "type": "object", "additionalProperties": False, "required": ["customer"],
         "description": "Leave allocations out to pay the customer's oldest unpaid invoices first",
@@ -489,6 +499,18 @@ PATHS.update({
         "operationId": "getInvoicePdf", "summary": "The invoice as PDF",
         "parameters": [_path("number", "Invoice number, e.g. INV-000042")],
         "responses": {"200": {"description": "The invoice as PDF", "content": {"application/pdf": {
+            "schema": {"type": "string", "format": "binary"}}}}, **problems(*COMMON_ERRORS, 404)}}},
+    "/api/v1/invoices/{number}/credit_notes": {"post": _op(
+        "postCreditNote", "Credit an invoice (Billing or a Manager): lines and quantities it billed, its shipping, and why; "
+        "lines left out credit everything not credited yet", ok="201", params=[_path("number", "Invoice number"), IDEMPOTENCY_KEY],
+        body='{"lines": [{"line": 1, "qty": 2}], "shipping": false, "reason": "2 units returned damaged"}',
+        schema="CreditNoteInput", errors=(404,))},
+    "/api/v1/credit_notes/{number}": {"get": _op("getCreditNote", "One credit note",
+                                                 params=[_path("number", "Credit note number, e.g. CN-000007")], errors=(404,))},
+    "/api/v1/credit_notes/{number}.pdf": {"get": {
+        "operationId": "getCreditNotePdf", "summary": "The credit note as PDF",
+        "parameters": [_path("number", "Credit note number, e.g. CN-000007")],
+        "responses": {"200": {"description": "The credit note as PDF", "content": {"application/pdf": {
             "schema": {"type": "string", "format": "binary"}}}}, **problems(*COMMON_ERRORS, 404)}}},
     "/api/v1/payments": {"post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
                                      "(Billing or a Manager); orders whose invoices are all paid close",

@@ -1,23 +1,37 @@
-// Invoices invoice:<number> and payments payment:<id> (rules/billing.json). Both are records of
-// what was billed and what was received: written once and never changed or deleted, by any
-// writer, a server admin included (a correction is a credit note, a wrong payment is reversed by
-// another). Issued by the [Billing] role at Editor or above, or a Manager, as themselves.
+// Invoices invoice:<number>, credit notes credit_note:<number> and payments payment:<id>
+// (rules/billing.json). All are records of what was billed, credited and received: written once
+// and never changed or deleted, by any writer, a server admin included (a correction to an invoice
+// is a credit note, a wrong payment is reversed by another). Issued by the [Billing] role at
+// Editor or above, or a Manager, as themselves.
 var access = require('lib/access');
 var schema = require('lib/schema');
 var pricing = require('lib/pricing');
 var billing = require('lib/billing_rules');
 
+var TYPES = {invoice: 'an invoice', credit_note: 'a credit note', payment: 'a payment'};
+
 exports.handles = function (type) {
-  return type === 'invoice' || type === 'payment';
+  return typeof type === 'string' && TYPES.hasOwnProperty(type);
+};
+
+exports.mayIssue = function (userCtx) {
+  if (access.isAdmin(userCtx)) return true;
+  var level = access.level(userCtx), roles = userCtx.roles || [];
+  if (level >= access.levelIndex('manager')) return true;
+  for (var i = 0; i < billing.issue_roles.length; i++) {
+    if (roles.indexOf(billing.issue_roles[i]) !== -1 && level >= access.levelIndex(billing.issue_min_level)) return true;
+  }
+  return false;
 };
 
 // The ids invoices and payments are kept under, whatever type a write claims.
 exports.owns = function (id) {
-  return typeof id === 'string' && (id.indexOf('invoice:') === 0 || id.indexOf('payment:') === 0);
+  return typeof id === 'string' && exports.handles(id.split(':')[0]) && id.indexOf(':') !== -1;
 };
 
-var TITLE = {invoice: 'An issued invoice', payment: 'A recorded payment'};
-var AFTER = {invoice: 'issue a credit note instead', payment: 'record a reversal instead'};
+var TITLE = {invoice: 'An issued invoice', credit_note: 'An issued credit note', payment: 'A recorded payment'};
+var AFTER = {invoice: 'issue a credit note instead', credit_note: 'issue another document instead',
+             payment: 'record a reversal instead'};
 
 // Called for every write of a document that is or was an invoice or a payment, deletions too.
 exports.validate = function (newDoc, oldDoc, userCtx, _err) {
@@ -25,25 +39,22 @@ exports.validate = function (newDoc, oldDoc, userCtx, _err) {
   if (!exports.handles(type)) type = newDoc.type;
   if (oldDoc) _err(TITLE[type] + ' never changes and is never deleted; ' + AFTER[type] + '.');
   if (newDoc._deleted) _err('There is nothing to delete.');
-  if (newDoc.type !== type) _err('Only ' + (type === 'invoice' ? 'an invoice' : 'a payment') + ' is kept under "' + type + ':", not a ' + JSON.stringify(newDoc.type === undefined ? null : newDoc.type) + '.');
-  var problem = schema.check(newDoc, type) || (type === 'invoice' ? sums(newDoc) : allocations(newDoc));
-  if (problem) _err('Invalid ' + type + ': ' + problem + '.');
+  if (newDoc.type !== type) _err('Only ' + TYPES[type] + ' is kept under "' + type + ':", not a ' + JSON.stringify(newDoc.type === undefined ? null : newDoc.type) + '.');
+  var problem = schema.check(newDoc, type) || (type === 'payment' ? allocations(newDoc) : sums(newDoc, type));
+  if (problem) _err('Invalid ' + type.replace('_', ' ') + ': ' + problem + '.');
   if (access.isAdmin(userCtx)) return;
-  var level = access.level(userCtx), roles = userCtx.roles || [], may = level >= access.levelIndex('manager');
-  for (var i = 0; i < billing.issue_roles.length; i++) {
-    if (roles.indexOf(billing.issue_roles[i]) !== -1 && level >= access.levelIndex(billing.issue_min_level)) may = true;
-  }
-  if (!may) {
+  if (!exports.mayIssue(userCtx)) {
     _err('Only the ' + billing.issue_roles.join(' or ') + ' role (' + access.levelTitle(access.levelIndex(billing.issue_min_level)) +
-         ' or above) or a Manager may ' + (type === 'invoice' ? 'issue invoices.' : 'record payments.'));
+         ' or above) or a Manager may ' + (type === 'payment' ? 'record payments.' : 'issue invoices and credit notes.'));
   }
-  var by = type === 'invoice' ? 'issued_by' : 'recorded_by';
+  var by = type === 'payment' ? 'recorded_by' : 'issued_by';
   if (newDoc[by] !== userCtx.name) _err(by + ' must be you (' + userCtx.name + ').');
 };
 
-// An invoice's lines and totals add up, and its tax follows the rulebook for its ship-to country.
-function sums(doc) {
-  if (doc._id !== 'invoice:' + doc.number) return '_id must be "invoice:" + number = ' + JSON.stringify('invoice:' + doc.number);
+// An invoice's (or a credit note's) lines and totals add up, and its tax follows the rulebook for
+// its ship-to country.
+function sums(doc, type) {
+  if (doc._id !== type + ':' + doc.number) return '_id must be "' + type + ':" + number = ' + JSON.stringify(type + ':' + doc.number);
   var net = 0, qty = 0;
   for (var i = 0; i < doc.lines.length; i++) {
     var l = doc.lines[i];

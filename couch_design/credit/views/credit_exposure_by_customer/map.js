@@ -5,8 +5,10 @@ function (doc) {
   // - An order in the states that count (rules/priority.json credit.exposure_states), for what is
   //   not invoiced yet: the gross total (tax and shipping included) of a priced order, else its
   //   net total (oms/crm/exposure.py order_value reads an order the same way), less its invoices.
-  // - An invoice, for its gross total; each payment's allocations take off what they pay.
+  // - An invoice, for its gross total; each payment's allocations and each credit note take off
+  //   what they pay or credit.
   if (doc.type === 'invoice') return emit([doc.customer.id, doc.currency], doc.totals.gross_cents);
+  if (doc.type === 'credit_note') return emit([doc.customer.id, doc.currency], -doc.totals.gross_cents);
   if (doc.type === 'payment') {
     for (var i = 0; i < doc.allocations.length; i++) emit([doc.customer, doc.currency], -doc.allocations[i].amount_cents);
     return;
