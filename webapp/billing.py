@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from oms.billing.invoices import billing_rules
+from oms.billing.returns import returnable
+from oms.ordering import workflow
 from oms.core.errors import InvalidInput
 from oms.crm.customers import external_id
 from views import catalog
@@ -122,3 +124,84 @@ def _field(key: str) -> str:
 def order_invoices(order: dict) -> list[dict]:
     """The order's invoices with what each still asks for, for the order page."""
     return services.order_service().billing().of_order(order) if order.get("invoices") else []
+
+
+@bp.route("/orders/<number>/returns/new", methods=["GET", "POST"])
+@login_required
+def new_return(number):
+    """Request a return: how many of each line come back, why, and refund or replacement."""
+    access = services.current_access()
+    svc = services.order_service(access)
+    order = svc.get(number)
+    errors: dict[str, str] = {}
+    values = request.form
+    if request.method == "POST":
+        lines = [{"line": l["line"], "qty": values.get(f"qty-{l['line']}", "").strip(),
+                  "reason": values.get(f"reason-{l['line']}"), "outcome": values.get(f"outcome-{l['line']}")}
+                 for l in order["lines"] if values.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        try:
+            order = svc.returns().request(number, lines, values.get("warehouse") or None, values.get("note"))
+        except InvalidInput as exc:
+            fields = exc.fields or {"lines": str(exc)}
+            errors = {_line_field(k, lines): v for k, v in fields.items()}
+        else:
+            flash(f"Return {order['returns'][-1]['number']} requested.")
+            return redirect(url_for("orders.show", number=order["number"]), 303)
+    return render_template("return_form.html", order=order, values=values, errors=errors, left=returnable(order),
+                           rules=billing_rules(), may=workflow.may_act(access, order, "request_return"),
+                           views=catalog.visible_to(access)), 400 if errors else 200
+
+
+def _line_field(key: str, lines: list[dict]) -> str:
+    """lines[1].qty -> qty-<its order line>; the form has a field per order line."""
+    if key.startswith("lines[") and "]." in key:
+        i, name = int(key[6:key.index("]")]), key.split("].", 1)[1]
+        return f"{name}-{lines[i]['line']}" if i < len(lines) else "lines"
+    return key
+
+
+@bp.post("/orders/<number>/returns/<rma>/<step>")
+@login_required
+def return_step(number, rma, step):
+    """Receive the return, refund it, or send its replacement."""
+    returns = services.order_service().returns()
+    if step == "receive":
+        returns.receive(number, rma)
+        flash(f"Return {rma} received.")
+    elif step == "refund":
+        _, notes = returns.refund(number, rma)
+        flash(f"Return {rma} refunded: credit note {', '.join(n['number'] for n in notes)}.")
+    elif step == "replace":
+        returns.replace(number, rma, request.form.get("warehouse") or None)
+        flash(f"Replacement for return {rma} shipped.")
+    else:
+        raise InvalidInput("a return is received, refunded or replaced")
+    return redirect(url_for("orders.show", number=number), 303)
+
+
+@bp.app_template_global()
+def return_steps(order: dict, r: dict) -> list[tuple[str, str]]:
+    """The steps this person may take on return `r` now: (step, button title)."""
+    access = services.current_access()
+    kinds = {l["outcome"] for l in r["lines"]}
+    wanted = []
+    if r["status"] == "requested":
+        wanted.append(("receive", "receive_return"))
+    if r["status"] == "received" and "refund" in kinds and not r.get("refunded"):
+        wanted.append(("refund", "refund"))
+    if r["status"] == "received" and "replace" in kinds and not r.get("replaced"):
+        wanted.append(("replace", "replace"))
+    return [(step, workflow.transition(action)["title"]) for step, action in wanted
+            if workflow.may_act(access, order, action)]
+
+
+@bp.app_template_global()
+def offered_return(order: dict) -> bool:
+    """Does the order page offer "Request a return" (the step is open and something is left)?"""
+    return (workflow.may_act(services.current_access(), order, "request_return")
+            and any(q > 0 for q in returnable(order).values()))
+
+
+@bp.app_context_processor
+def _return_rules():
+    return {"return_rules": billing_rules()}

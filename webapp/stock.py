@@ -14,6 +14,7 @@ from oms.crm.customers import today_of
 from oms.fulfilment import handoffs as fulfilment
 from oms.interchange import feeds
 from oms.ordering import workflow
+from oms.ordering.orders import RETURN_STEPS
 from oms.wms.shipments import shippable
 from oms.wms.stock import allocated_by_line, available, clean_sku, clean_warehouse, held, shipped_at
 from views import catalog
@@ -148,8 +149,8 @@ def ship(number):
 # -- the order page's CRM/WMS panel ------------------------------------------------------------------
 @bp.app_template_global()
 def needs_reason(order: dict, action: str) -> bool:
-    if action == "close" and order["status"] == "invoiced":   # closing unpaid: a Manager's, with a reason
-        return not services.order_service().billing().paid_in_full(order)
+    if action == "close":   # closing before everything is invoiced and paid: a Manager's, with a reason
+        return services.order_service().billing().close_problem(order, None) is not None
     return fulfilment.credit_rule_needs_reason(order, action)
 
 
@@ -159,15 +160,17 @@ def offered(order: dict, action: str) -> bool:
     only when some wait; "Ship" when what the order holds completes it, "Ship part" when not."""
     if action == "allocate_backorders":
         return bool(order.get("backorders"))
+    if action in RETURN_STEPS:   # offered per return, in the order page's Returns section
+        return False
     if action in ("bill", "invoice"):   # "Invoice" when it bills the last of a shipped order, else the part
         if not invoicing.unbilled(order):
             return False
         whole = all(l.get("shipped_qty", 0) >= l["qty"] for l in order["lines"])
         return (action == "invoice") == (whole and order["status"] in workflow.transition("invoice")["from"])
-    if action == "close" and order["status"] == "invoiced":
+    if action == "close":
         access = services.current_access()
         return (access.at_least(invoicing.billing_rules()["close_override_level"])
-                or services.order_service(access).billing().paid_in_full(order))
+                or services.order_service(access).billing().close_problem(order, None) is None)
     if action in ("ship", "ship_part"):
         have = shippable(order)
         if not have:

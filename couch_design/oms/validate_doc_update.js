@@ -54,7 +54,8 @@ function (newDoc, oldDoc, userCtx, secObj) {
   _err('Unknown document type ' + JSON.stringify(newDoc.type) + ': expected one of order, comment.');
 
   function validateOrder() {
-    var problem = schema.check(newDoc, 'order') || schema.checkOrderSums(newDoc);
+    var problem = schema.check(newDoc, 'order') || schema.checkOrderSums(newDoc) ||
+                  billingDocs.returnsProblem(newDoc, oldDoc);
     if (problem) _err('Invalid order: ' + problem + '.');
 
     if (!oldDoc) {
@@ -180,6 +181,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
       if (newDoc._id === series[s].counter_id) billingCounter = true;
     }
     if (!admin && ids.indexOf(newDoc._id) === -1) _err('The counters are the documents ' + ids.join(', ') + '.');
+    if (!admin && billingCounter && series.hasOwnProperty('return') && newDoc._id === series['return'].counter_id) billingCounter = false;
     if (!admin && billingCounter && !require('lib/validate_billing').mayIssue(userCtx)) {
       _err('Only the [Billing] role or a Manager may number invoices and credit notes.');
     }

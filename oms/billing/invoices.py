@@ -59,16 +59,17 @@ def billed_shipments(order: dict) -> set[str]:
 
 
 def unbilled(order: dict) -> list[dict]:
-    """The order's shipment records (order.shipped) that no invoice bills yet, oldest first."""
+    """The order's shipment records (order.shipped) that no invoice bills yet, oldest first (a
+    replacement for returned units is not billed again)."""
     billed = billed_shipments(order)
-    return [s for s in order.get("shipped") or () if s["shipment"] not in billed]
+    return [s for s in order.get("shipped") or () if s["shipment"] not in billed and not s.get("replacement")]
 
 
 def everything_billed(order: dict, new: list[dict] = ()) -> bool:
     """Is every unit of every line shipped, and every shipment billed (counting `new` records)?"""
     billed = billed_shipments(order) | {s for rec in new for s in rec["shipments"]}
     shipped_all = all(l.get("shipped_qty", 0) >= l["qty"] for l in order["lines"])
-    return shipped_all and all(s["shipment"] in billed for s in order.get("shipped") or ())
+    return shipped_all and all(s["shipment"] in billed for s in order.get("shipped") or () if not s.get("replacement"))
 
 
 def groups(records: list[dict]) -> list[list[dict]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from oms.billing.invoices import BillingService
+from oms.billing.returns import ReturnService
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.crm import customers as crm
@@ -55,6 +56,10 @@ class FulfilmentService(OrderService):
     def billing(self) -> BillingService:
         return BillingService(self.db, self.access, self.plain(), self.clock)
 
+    def returns(self) -> ReturnService:
+        # stock moves (back on hand, a replacement's claim and consumption) are hand-offs, as shipping's are
+        return ReturnService(self.db, self.access, self.plain(), self.agent.stock, self.billing(), self.clock)
+
     @property
     def stock(self) -> StockService:
         return StockService(self.db, self.access, self.clock)
@@ -91,7 +96,7 @@ class FulfilmentService(OrderService):
         if action in ("bill", "invoice"):   # what shipped is invoiced; the step follows from it
             return self.billing().issue(number_or_id, rev=rev)[1]
         old = self.get(number_or_id)
-        if action == "close" and old["status"] == "invoiced":
+        if action == "close":
             problem = self.billing().close_problem(old, reason)
             if problem:
                 raise InvalidInput(problem)

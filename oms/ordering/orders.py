@@ -22,6 +22,9 @@ from oms.store.numbers import NumberAllocator
 
 from . import workflow
 
+# Steps of a return authorisation (oms/billing/returns.py): each carries the return it moves.
+RETURN_STEPS = ("request_return", "receive_return", "refund", "replace")
+
 
 def _quantity(value, where: str) -> int:
     qty = to_qty(value, f"{where}: quantity")
@@ -367,6 +370,9 @@ class OrderService:
         if action in ("bill", "invoice") and "invoices" not in (changes or {}):
             raise InvalidInput("An order is invoiced by issuing its invoices: use Invoice on the order page "
                                "or POST /api/v1/orders/<number>/invoices")
+        if action in RETURN_STEPS and "returns" not in (changes or {}):
+            raise InvalidInput("A return names its lines: use Returns on the order page "
+                               "or POST /api/v1/orders/<number>/returns")
         if action == "approve_price":
             changes = {**(changes or {}), "price_approval": {"by": self.access.name, "at": self.clock(),
                                                              "reasons": approval_needs(doc, Access("", "author", ()))}}

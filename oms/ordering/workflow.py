@@ -46,6 +46,11 @@ def may_take(access: Access, t: dict) -> bool:
         r in access.roles for r in t["roles"])
 
 
+def may_act(access: Access, doc: dict, action: str) -> bool:
+    """May this person take `action` on this order now?"""
+    return any(a.name == action for a in actions_for(access, doc))
+
+
 def actions_for(access: Access, doc: dict) -> list[Action]:
     """The action bar: the transitions this person may take on this order now."""
     if not may_edit(access, doc):

@@ -98,23 +98,8 @@ class ShipmentService:
         if requested == "ship" and not complete:
             waiting = sum(l["qty"] - l.get("shipped_qty", 0) for l in new_lines)
             raise InvalidInput(f"{waiting} unit(s) would still be missing after this shipment; use \"Ship part\"")
-        docs = []
-        for wh, wh_lines in groups.items():
-            doc = {"_id": f"shipment:{uuid.uuid4().hex}", "type": "shipment", "order": order["number"],
-                   "warehouse": wh, "lines": wh_lines, "shipped_at": now, "shipped_by": self.access.name}
-            if order.get("partner"):
-                doc["partner"] = order["partner"]  # so the push replication takes it to the partner
-            if carrier.strip():
-                doc["carrier"] = carrier.strip()
-            if tracking.strip():
-                doc["tracking"] = tracking.strip()
-            for f in ("readers", "partner"):  # so partner copies and Readers-keyed views can follow
-                if order.get(f):
-                    doc[f] = order[f]
-            problem = schema.check(doc, "shipment")
-            if problem:
-                raise InvalidInput(problem)
-            docs.append(doc)
+        docs = [self.record(order, wh, wh_lines, now, self.access.name, carrier, tracking)
+                for wh, wh_lines in groups.items()]
         written = []
         try:
             for doc in docs:
@@ -139,6 +124,27 @@ class ShipmentService:
                     log.exception("shipped %s x %s from %s for %s but could not consume the stock",
                                   l["qty"], l["sku"], d["warehouse"], order["number"])
         return docs, order
+
+    @staticmethod
+    def record(order: dict, warehouse: str, lines: list[dict], at: str, by: str, carrier: str = "",
+               tracking: str = "", replacement: str | None = None) -> dict:
+        """The shipment document of `lines` leaving `warehouse` for the order (`replacement`: the
+        return whose units it sends again)."""
+        doc = {"_id": f"shipment:{uuid.uuid4().hex}", "type": "shipment", "order": order["number"],
+               "warehouse": warehouse, "lines": lines, "shipped_at": at, "shipped_by": by}
+        if carrier.strip():
+            doc["carrier"] = carrier.strip()
+        if tracking.strip():
+            doc["tracking"] = tracking.strip()
+        if replacement:
+            doc["replacement_for"] = replacement
+        for f in ("readers", "partner"):  # so partner copies (push replication) and Readers-keyed views follow
+            if order.get(f):
+                doc[f] = order[f]
+        problem = schema.check(doc, "shipment")
+        if problem:
+            raise InvalidInput(problem)
+        return doc
 
     def of_order(self, order: dict) -> list[dict]:
         ids = [s["shipment"] for s in order.get("shipped") or ()]

@@ -1,5 +1,5 @@
 """JSON API for billing, on the /api/v1 blueprint of webapp.api.v1: an order's invoices (list,
-issue what has shipped), one invoice (JSON or PDF) and payments. Every write goes to CouchDB as
+issue what has shipped), one invoice (JSON or PDF), credit notes, payments, and returns. Every write goes to CouchDB as
 the authenticated person (the [Billing] role or a Manager)."""
 from __future__ import annotations
 
@@ -100,3 +100,45 @@ def post_payment():
         payment, closed = svc.billing().record_payment(data)
         return Outcome(201, {"payment": payment, "closed": [o["number"] for o in closed]})
     return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), record))
+
+
+@bp.get("/orders/<number>/returns")
+@api_auth_required
+def get_returns(number):
+    order = services.order_service().get(number)
+    return jsonify({"order": order["number"], "status": order["status"], "returns": order.get("returns") or []})
+
+
+@bp.post("/orders/<number>/returns")
+@api_auth_required
+def post_return(number):
+    """{"lines": [{"line": 1, "qty": 2, "reason": "damaged", "outcome": "refund"}], "warehouse": "MAIN",
+    "note": "..."}: a return authorisation with its own number."""
+    data = json_body("the return")
+    unknown = sorted(set(data) - {"lines", "warehouse", "note"})
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; allowed: lines, note, warehouse")
+    svc = services.order_service()
+
+    def request_return() -> Outcome:
+        order = svc.returns().request(number, data.get("lines"), data.get("warehouse"), data.get("note"))
+        return Outcome(201, {"return": order["returns"][-1], "order": order})
+    return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), request_return))
+
+
+@bp.post("/orders/<number>/returns/<rma>/<step>")
+@api_auth_required
+def post_return_step(number, rma, step):
+    """receive (Warehouse), refund (Billing: credit notes) or replace (Shipping; optional body
+    {"warehouse": "EAST"} to ship the replacement from)."""
+    data = json_body("the request") if request.get_data() else {}
+    returns = services.order_service().returns()
+    if step == "receive":
+        return jsonify({"order": returns.receive(number, rma)})
+    if step == "refund":
+        order, notes = returns.refund(number, rma)
+        return jsonify({"order": order, "credit_notes": notes})
+    if step == "replace":
+        order, shipment = returns.replace(number, rma, data.get("warehouse"))
+        return jsonify({"order": order, "shipment": shipment})
+    raise InvalidInput("the step is receive, refund or replace")

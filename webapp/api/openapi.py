@@ -271,6 +271,18 @@ SCHEMAS: dict = {
             "reason": {"type": "string", "maxLength": 500}},
         "example": {"lines": [{"line": 1, "qty": 2}], "reason": "2 units returned damaged"},
     },
+    "ReturnInput": {
+        "type": "object", "additionalProperties": False, "required": ["lines"],
+        "properties": {
+            "lines": {"type": "array", "items": {
+                "type": "object", "required": ["line", "qty", "reason", "outcome"],
+                "properties": {"line": {"type": "integer"}, "qty": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+                               "reason": {"type": "string", "enum": sorted(rules.rules()["billing"]["return_reasons"])},
+                               "outcome": {"type": "string", "enum": sorted(rules.rules()["billing"]["return_outcomes"])}}}},
+            "warehouse": {"type": "string", "nullable": True},
+            "note": {"type": "string", "nullable": True, "maxLength": 400}},
+        "example": {"lines": [{"line": 1, "qty": 2, "reason": "damaged", "outcome": "refund"}], "warehouse": "MAIN"},
+    },
     "PaymentInput": {
         "type": "object", "additionalProperties": False, "required": ["customer"],
         "description": "Leave allocations out to pay the customer's oldest unpaid invoices first",
@@ -512,6 +524,16 @@ PATHS.update({
         "parameters": [_path("number", "Credit note number, e.g. CN-000007")],
         "responses": {"200": {"description": "The credit note as PDF", "content": {"application/pdf": {
             "schema": {"type": "string", "format": "binary"}}}}, **problems(*COMMON_ERRORS, 404)}}},
+    "/api/v1/orders/{number}/returns": {
+        "get": _op("getReturns", "The order's returns", params=[NUMBER], errors=(404,)),
+        "post": _op("postReturn", "Request a return (Sales): lines, quantities, reason and refund or replacement each",
+                    ok="201", params=[NUMBER, IDEMPOTENCY_KEY], schema="ReturnInput", errors=(404, 409),
+                    body='{"lines": [{"line": 1, "qty": 2, "reason": "damaged", "outcome": "refund"}], "warehouse": "MAIN"}')},
+    "/api/v1/orders/{number}/returns/{rma}/{step}": {"post": {
+        **_op("postReturnStep", "Receive a return (Warehouse), refund it (Billing) or ship its replacement (Shipping)",
+              params=[NUMBER, _path("rma", "Return number, e.g. RMA-000003"),
+                      {"name": "step", "in": "path", "required": True,
+                       "schema": {"type": "string", "enum": ["receive", "refund", "replace"]}}], errors=(404, 409))}},
     "/api/v1/payments": {"post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
                                      "(Billing or a Manager); orders whose invoices are all paid close",
                                      ok="201", params=[IDEMPOTENCY_KEY], body="a payment", schema="PaymentInput")},

@@ -83,3 +83,33 @@ function allocations(doc) {
   if (sum > doc.amount_cents) return 'allocations add up to ' + sum + ', more than the payment\'s amount_cents ' + doc.amount_cents;
   return null;
 }
+
+// An order's returns take back no more of a line than reached the customer: what shipped (its
+// shipped_qty) and what was sent again as a replacement, less nothing else; the return's reason
+// and outcome are the rulebook's. Returns are never dropped from the order.
+exports.returnsProblem = function (doc, oldDoc) {
+  var returns = doc.returns || [], sent = {}, back = {}, i, k;
+  for (i = 0; i < doc.lines.length; i++) sent[doc.lines[i].line] = doc.lines[i].shipped_qty || 0;
+  var shipped = doc.shipped || [];
+  for (i = 0; i < shipped.length; i++) {
+    if (!shipped[i].replacement) continue;
+    for (k = 0; k < shipped[i].lines.length; k++) sent[shipped[i].lines[k].line] = (sent[shipped[i].lines[k].line] || 0) + shipped[i].lines[k].qty;
+  }
+  for (i = 0; i < returns.length; i++) {
+    for (k = 0; k < returns[i].lines.length; k++) {
+      var l = returns[i].lines[k];
+      if (!billing.return_reasons.hasOwnProperty(l.reason)) return 'returns[' + i + '].lines[' + k + '].reason must be one of ' + Object.keys(billing.return_reasons).join(', ');
+      back[l.line] = (back[l.line] || 0) + l.qty;
+      if (!sent.hasOwnProperty(l.line)) return 'returns[' + i + '] names line ' + l.line + ', which the order does not have';
+      if (back[l.line] > sent[l.line]) return 'returns take back ' + back[l.line] + ' of line ' + l.line + ', more than the ' + sent[l.line] + ' sent';
+    }
+  }
+  var before = (oldDoc && oldDoc.returns) || [];
+  if (returns.length < before.length) return 'returns are never removed from an order';
+  for (i = 0; i < before.length; i++) {
+    if (returns[i].number !== before[i].number || JSON.stringify(returns[i].lines) !== JSON.stringify(before[i].lines)) {
+      return 'a return keeps its number and lines (returns[' + i + '])';
+    }
+  }
+  return null;
+};
