@@ -6,6 +6,7 @@
     escalation  orders past their stage's time limit: flag, raise priority, notify the owner role
     expiry      drafts untouched for N days: cancel with a reason, tell the creator
     reminders   a daily digest of each person's queue
+    dunning     payment reminders for overdue invoices, by level
     mail        send the e-mail of notifications
     housekeeping  forget Idempotency-Key records after some days
 """
@@ -19,7 +20,7 @@ from typing import Callable
 from oms.core import clock as clk
 from oms.store.couch import Conflict, CouchError
 
-from . import escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
+from . import dunning, escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
 from .base import AgentContext, RunLog, agent_rules, finish_log, start_log
 
 log = logging.getLogger("oms.agents")
@@ -28,6 +29,7 @@ log = logging.getLogger("oms.agents")
 # the others just wrote)
 AGENTS: dict[str, Callable[[AgentContext, RunLog], None]] = {
     "outbox": outbox.run, "escalation": escalation.run, "expiry": expiry.run, "reminders": reminders.run,
+    "dunning": dunning.run,
     "webhooks": webhooks.run, "mail": mail.run, "housekeeping": housekeeping.run,
 }
 

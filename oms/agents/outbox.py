@@ -16,7 +16,7 @@ from .base import AgentContext, RunLog
 NAMES = {"create": "order.created", "submit": "order.submitted", "approve": "order.approved",
          "hold_credit": "order.credit_held", "allocate": "order.allocated", "pick": "order.picking",
          "ship_part": "order.partially_shipped", "ship": "order.shipped", "deliver": "order.delivered",
-         "invoice": "order.invoiced", "close": "order.closed", "hold": "order.held", "release": "order.released",
+         "bill": "order.billed", "invoice": "order.invoiced", "close": "order.closed", "hold": "order.held", "release": "order.released",
          "cancel": "order.cancelled", "amend": "order.amended", "request_return": "order.return_requested",
          "receive_return": "order.return_received", "refund": "order.refunded", "replace": "order.replaced",
          "edit": "order.updated", "import": "order.imported"}
@@ -39,6 +39,12 @@ def event_docs(order: dict, recorded_at: str) -> list[dict]:
                "data": {"number": order["number"], "status": entry.get("to"), "customer": order.get("customer"),
                         "totals": order.get("totals"), "currency": order.get("currency"),
                         "priority": order.get("priority"), "external_ref": order.get("external_ref")}}
+        if order.get("invoices"):   # what is billed so far: numbers, totals, due dates
+            doc["data"]["invoices"] = [{k: rec[k] for k in ("number", "gross_cents", "due_date") if k in rec}
+                                       for rec in order["invoices"]]
+        if order.get("returns"):
+            doc["data"]["returns"] = [{"number": r["number"], "status": r["status"], "lines": r["lines"]}
+                                      for r in order["returns"]]
         if entry.get("reason"):
             doc["reason"] = entry["reason"]
         if entry.get("changes"):

@@ -35,7 +35,9 @@ STATUSES = {"draft": "draft", "new": "draft", "submitted": "submitted", "awaitin
             "on credit hold": "credit_hold", "credit hold": "credit_hold", "approved": "approved",
             "allocated": "allocated", "picking": "picking", "partially shipped": "partially_shipped",
             "shipped": "shipped", "delivered": "delivered", "invoiced": "invoiced", "closed": "closed",
-            "on hold": "on_hold", "cancelled": "cancelled", "canceled": "cancelled"}
+            "on hold": "on_hold", "cancelled": "cancelled", "canceled": "cancelled", "price approval": "price_approval",
+            "return requested": "return_requested", "return received": "return_received", "refunded": "refunded",
+            "replaced": "replaced"}
 # Notes log verbs -> our history actions
 ACTIONS = {"created": "create", "submitted": "submit", "credit approved": "approve", "approved": "approve",
            "put on credit hold": "hold_credit", "allocated": "allocate", "picking started": "pick",
@@ -43,7 +45,7 @@ ACTIONS = {"created": "create", "submitted": "submit", "credit approved": "appro
            "closed": "close", "cancelled": "cancel", "put on hold": "hold", "released": "release",
            "amended": "amend", "edited": "edit"}
 ORDER_ITEMS = {"OrderNumber", "CustomerID", "CustomerName", "Status", "Priority", "OrderDate", "PromisedDate",
-               "Currency", "ProductCode", "ProductDescription", "Quantity", "UnitPrice", "Notes", "LogDate",
+               "Currency", "ProductCode", "ProductDescription", "Quantity", "UnitPrice", "Notes", "CustomerPO", "LogDate",
                "LogBy", "LogAction", "LogComment", "Form"}
 CUSTOMER_ITEMS = {"CustomerID", "CompanyName", "Tier", "CreditLimit", "OpenBalance", "DaysLate", "Currency",
                   "ContactNames", "ContactEmails", "Partner", "CreditHold", "Form"}
@@ -370,6 +372,8 @@ def _order_builder(ctx: ImportContext, n: Note, names: Names, source: str, unmap
             doc["promised_date"] = promised[:10]
         if _text(it, "Notes"):
             doc["notes"] = _text(it, "Notes")[:4000]
+        if _text(it, "CustomerPO"):
+            doc["customer_po"] = _text(it, "CustomerPO")[:35]
         if status == "cancelled":
             doc["cancel_reason"] = next((h.get("reason") for h in reversed(history) if h.get("reason")), "cancelled in Notes")
         problem = orders.order_problem(doc)

@@ -1,4 +1,4 @@
-"""Export a catalog view, or a selection of orders, as CSV, JSON or XML: streaming.
+"""Export a catalog view, or a selection of orders, as CSV, JSON, XML or DXL: streaming.
 
 Everything is a generator over pages read by key (views/reader.read_page, 500 rows a page), so
 memory stays flat however many orders there are (bench/bench_export.py measures it). Readers
@@ -8,7 +8,9 @@ key ranges, and every whole order is checked with Access.may_read again before i
 Shapes:
 - rows:   the view's columns (CSV header = column titles; JSON objects keyed by field; XML <row>).
 - orders: whole orders. CSV and XML in the import format (docs/import-export.md: one CSV row per
-          order line), so a file exported here imports elsewhere; JSON as the API returns them."""
+          order line), so a file exported here imports elsewhere; JSON as the API returns them;
+          DXL as a Notes order database (oms/interchange/dxl_export.py), with the customers and
+          invoices of the orders."""
 from __future__ import annotations
 
 import json
@@ -21,11 +23,11 @@ from oms.store.couch import Database
 from views.catalog import ViewDef
 from views.reader import read_page
 
-from . import xmlformat
+from . import dxl_export, xmlformat
 from .csvtext import CsvLines
 from .formats import ORDER_COLUMNS
 
-FORMATS = {"csv": "text/csv", "json": "application/json", "xml": "application/xml"}
+FORMATS = {"csv": "text/csv", "json": "application/json", "xml": "application/xml", "dxl": "application/xml"}
 SHAPES = ("rows", "orders")
 PAGE = 500
 
@@ -45,6 +47,8 @@ def export(db: Database, access: Access, vd: ViewDef, fmt: str = "csv", shape: s
         raise InvalidInput(f"shape must be rows or orders, not {shape!r}")
     if numbers is not None and len(numbers) > 10000:
         raise InvalidInput("a selection may name at most 10000 orders; export the view instead")
+    if fmt == "dxl":   # Notes documents are whole orders
+        shape = "orders"
     if numbers is not None or shape == "orders":
         items = iter_orders(db, access, vd, numbers, page_size)
         rows = ((doc["_id"], doc_row(doc)) for doc in items) if shape == "rows" else None
@@ -52,10 +56,22 @@ def export(db: Database, access: Access, vd: ViewDef, fmt: str = "csv", shape: s
     else:
         rows = ((r["id"], r.get("value") or {}) for r in iter_rows(db, access, vd, page_size))
         docs = None
-    writer = {"csv": _csv, "json": _json, "xml": _xml}[fmt]
-    chunks = writer(vd, rows, docs)
+    if fmt == "dxl":
+        chunks = dxl_export.export(docs, lambda ids: _docs(db, access, ids), lambda o: _invoices(db, access, o))
+    else:
+        chunks = {"csv": _csv, "json": _json, "xml": _xml}[fmt](vd, rows, docs)
     return Stream(chunks, FORMATS[fmt] + ("; charset=utf-8" if fmt != "json" else ""),
                   f"{vd.name}{'-orders' if shape == 'orders' else ''}.{fmt}")
+
+
+def _docs(db: Database, access: Access, ids: list[str]) -> dict[str, dict]:
+    res = db.all_docs(keys=ids, include_docs=True)
+    return {r["id"]: r["doc"] for r in res["rows"] if r.get("doc") and access.may_read(r["doc"])}
+
+
+def _invoices(db: Database, access: Access, order: dict) -> list[dict]:
+    ids = [f"invoice:{rec['number']}" for rec in order.get("invoices") or ()]
+    return list(_docs(db, access, ids).values()) if ids else []
 
 
 def iter_rows(db: Database, access: Access, vd: ViewDef, page_size: int = PAGE) -> Iterator[dict]:

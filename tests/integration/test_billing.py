@@ -206,3 +206,32 @@ def test_a_credit_note_corrects_an_invoice_never_beyond_what_it_billed(fulfil, n
     current = admin_db.get(cn["_id"])
     with pytest.raises(Forbidden, match="never changes"):
         admin_db.save(dict(current, reason="edited"))
+
+
+def test_payment_reminders_go_out_once_per_level_as_an_invoice_stays_unpaid(fulfil, new_customer, new_sku, agent,
+                                                                            acl_entries, admin_db):
+    import datetime as dt
+
+    from oms import agents
+    from oms.agents import AgentContext
+    from oms.core import clock
+
+    number, cid, _ = shipped_in_two(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    due = dt.date.fromisoformat(inv["due_date"])
+
+    def run_on(day: dt.date) -> list[str]:
+        ctx = AgentContext(db=agent.db, access=agent.access, clock=clock.fixed(f"{day.isoformat()}T06:00:00Z"),
+                           directory=None, smtp=None, acl_entries=acl_entries)
+        return [t["id"] for t in agents.run_agent(ctx, "dunning")["touched"] if inv["number"] in t["id"]]
+
+    assert run_on(due) == []                                              # due today: not overdue yet
+    assert run_on(due + dt.timedelta(days=2)) == [f"dunning:{inv['number']}:1"]
+    assert run_on(due + dt.timedelta(days=3)) == []                       # once per level
+    note = admin_db.get(f"dunning:{inv['number']}:1")
+    assert note["to"] == ["[Billing]"] and "67.83 EUR" in note["subject"] and note["order"] == number
+    fulfil("bill").billing().record_payment({"customer": cid, "amount": "60.00"})
+    assert run_on(due + dt.timedelta(days=15)) == [f"dunning:{inv['number']}:2"]
+    assert "7.83 EUR" in admin_db.get(f"dunning:{inv['number']}:2")["subject"]
+    fulfil("bill").billing().record_payment({"customer": cid, "amount": "7.83"})
+    assert run_on(due + dt.timedelta(days=40)) == []                      # paid: no final notice

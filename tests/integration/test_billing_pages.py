@@ -118,3 +118,17 @@ def test_a_credit_note_from_the_invoice_page_and_the_api(web, app, fulfil, new_c
     assert c.get(f"/api/v1/credit_notes/{r.get_json()['number']}", headers=basic("rita")).status_code == 200
     r = c.post(f"/api/v1/invoices/{inv['number']}/credit_notes", headers=basic("bill"), json={"lines": [{"line": 1, "qty": 1}], "reason": "more"})
     assert r.status_code == 400 and r.get_json()["errors"][0]["field"] == "lines[0].qty"
+
+
+def test_the_open_invoices_list_and_its_csv(web, fulfil, new_customer, new_sku):
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    web.login("bill")
+    page = web.get("/invoices").get_data(as_text=True)
+    assert inv["number"] in page and "Open invoices" in page
+    csv_text = web.get("/invoices?format=csv").get_data(as_text=True)
+    row = next(line for line in csv_text.splitlines() if line.startswith(inv["number"]))
+    assert row.endswith(",59.50,59.50,Open") and number in row
+    fulfil("bill").billing().record_payment({"customer": cid, "amount": "59.50"})
+    assert inv["number"] not in web.get("/invoices").get_data(as_text=True)        # paid: not open any more
+    assert inv["number"] in web.get("/invoices?all=1").get_data(as_text=True)

@@ -14,6 +14,7 @@ from oms.interchange.importing import import_bytes
 from oms.interchange.pipeline import ImportContext
 from oms.interchange.records import ImportRefused
 from oms.store.numbers import NumberAllocator
+from tests.fulfilment_fixtures import agent, fulfil, new_customer, new_sku  # noqa: F401
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "notes_orders.dxl"
 
@@ -153,3 +154,48 @@ def test_the_upload_page_takes_a_dxl_export_and_lists_what_did_not_map(app, seed
     assert r.status_code == 200 and "What did not map" in html and "ShipVia" in html
     assert "created" in html and "Otto Outsider" in html
     assert "Awaiting Pricing" in html
+
+
+def test_orders_export_as_dxl_and_import_back_with_lines_history_and_invoices(person, fulfil_for_dxl, directory, admin_db):
+    """A round trip: our DXL export, read by our own DXL import, brings the same orders back (as
+    imported copies with their Notes history), and a second import adds nothing."""
+    from oms.interchange import dxl_export, exporting
+    from views import catalog
+
+    number, inv = fulfil_for_dxl
+    access, db = person("mia")
+    stream = exporting.export(db, access, catalog.get("all_orders"), "dxl", numbers=[number])
+    text = "".join(stream.chunks)
+    assert stream.filename.endswith(".dxl") and "<document form='Order'>" in text and "<document form='Invoice'>" in text
+    _, notes, _ = dxl.read_notes(text.encode())
+    order_note = next(n for n in notes if n.form == "Order")
+    assert order_note.unid == dxl_export.unid(f"order:{number}")
+    assert order_note.items["OrderNumber"].values == [number]
+    assert next(n for n in notes if n.form == "Invoice").items["InvoiceNumber"].values == [inv]
+
+    agent_access, agent_db = person("oms-agent", groups=())
+    ctx = ImportContext(db=agent_db, access=agent_access, numbers=NumberAllocator(), directory=directory)
+    report = import_bytes(ctx, text.encode(), "dxl")
+    assert report.by_kind["orders"]["created"] == 1, report.as_dict()
+    assert {"where": "form Invoice", "what": "1 document(s) not imported"} in report.unmapped   # issued, never imported
+    copy = by_ref(admin_db, number)
+    original = admin_db.get(f"order:{number}")
+    assert copy["number"] != number and copy["imported"]["legacy_number"] == number
+    assert [(l["sku"], l["qty"], l["unit_price_cents"]) for l in copy["lines"]] == \
+        [(l["sku"], l["qty"], l["unit_price_cents"]) for l in original["lines"]]
+    assert copy["status"] == original["status"] == "invoiced" and copy["customer_po"] == "PO-DXL"
+    legacy = [h["action"] for h in copy["history"] if h.get("legacy")]
+    assert legacy == [h["action"] for h in original["history"]]
+    assert import_bytes(ctx, text.encode(), "dxl").by_kind["orders"]["unchanged"] == 1
+
+
+@pytest.fixture(scope="module")
+def fulfil_for_dxl(fulfil, new_customer, new_sku):
+    sku = new_sku(5)
+    cid = new_customer("gold")
+    order = fulfil("sally").create({"customer": cid, "status": "submitted", "customer_po": "PO-DXL",
+                                    "lines": [{"sku": sku, "qty": 2, "unit_price": "5.00"}]})
+    fulfil("wanda").act(order["number"], "pick")
+    fulfil("sam").act(order["number"], "ship")
+    [inv], _ = fulfil("bill").billing().issue(order["number"])
+    return order["number"], inv["number"]
