@@ -420,12 +420,13 @@ class BillingService:
                 for r in rows if unpaid.get(r["value"]["number"], 0) > 0]
 
     def _close_paid(self, numbers: set[str]) -> list[dict]:
-        """Close the invoiced orders whose every invoice is now paid."""
+        """Close the orders this payment settles: a step from which an order closes (invoiced,
+        or after a return), everything shipped invoiced, every invoice paid."""
         closed = []
         orders = {inv["order"] for inv in (self.db.get_or_none(f"invoice:{n}") for n in numbers) if inv}
         for number in sorted(orders):
             order = self.orders.get(number)
-            if order["status"] == "invoiced" and self.paid_in_full(order):
+            if order["status"] in workflow.transition("close")["from"] and self.close_problem(order, None) is None:
                 closed.append(self.orders.act_on(order, "close", "paid in full"))
         return closed
 
