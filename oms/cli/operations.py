@@ -116,7 +116,7 @@ def import_cmd(path: Path, kind, as_name, as_json):
 
 @click.command("export")
 @click.argument("view", default="all_orders")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xml"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xml", "dxl"]), default="csv", show_default=True)
 @click.option("--shape", type=click.Choice(["rows", "orders"]), default="rows", show_default=True,
               help="rows: the view's columns; orders: whole orders in the import format.")
 @click.option("--numbers", help="Only these orders (comma-separated numbers).")
