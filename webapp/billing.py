@@ -16,7 +16,7 @@ from views import catalog
 
 from . import services
 from .auth import login_required
-from .printing import invoice_html, invoice_pdf
+from .printing import invoice_page
 
 bp = Blueprint("billing", __name__)
 
@@ -51,10 +51,7 @@ def invoice(number):
     """The invoice to read and print; ?format=pdf draws it as PDF."""
     access = services.current_access()
     inv = services.order_service(access).billing().get(number)
-    if request.args.get("format") == "pdf":
-        return Response(invoice_pdf(inv), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{inv["number"]}.pdf"'})
-    return invoice_html(inv, may_record=_may_record(access))
+    return invoice_page(inv, request.args.get("format") == "pdf", _may_record(access))
 
 
 @bp.get("/credit-notes/<number>")
@@ -63,10 +60,7 @@ def credit_note(number):
     """The credit note to read and print; ?format=pdf draws it as PDF."""
     access = services.current_access()
     doc = services.order_service(access).billing().credit_note(number)
-    if request.args.get("format") == "pdf":
-        return Response(invoice_pdf(doc), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{doc["number"]}.pdf"'})
-    return invoice_html(doc, may_record=_may_record(access))
+    return invoice_page(doc, request.args.get("format") == "pdf", _may_record(access))
 
 
 @bp.route("/invoices/<number>/credit", methods=["GET", "POST"])

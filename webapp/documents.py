@@ -3,7 +3,7 @@ confirmation, a shipment's packing slip and a warehouse's pick list, each a page
 paper that prints from the browser, or ?format=pdf to download it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 
 from oms.billing.invoices import terms_days
 from oms.core.clock import utcnow
@@ -13,7 +13,7 @@ from views.picking import pick_list
 
 from . import services
 from .auth import login_required
-from .printing import pdf, seller
+from .printing import pdf, pdf_response, seller
 
 bp = Blueprint("documents", __name__)
 
@@ -21,8 +21,7 @@ bp = Blueprint("documents", __name__)
 def _paper(template: str, filename: str, **ctx):
     """The page, or its PDF when ?format=pdf."""
     if request.args.get("format") == "pdf":
-        return Response(pdf(render_template(template, for_pdf=True, seller=seller(), **ctx)), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+        return pdf_response(pdf(render_template(template, for_pdf=True, seller=seller(), **ctx)), filename)
     return render_template(template, for_pdf=False, seller=seller(), **ctx)
 
 

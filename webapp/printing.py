@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template
+from flask import Response, render_template
 
 from oms.core import rules
 
@@ -26,6 +26,15 @@ def invoice_html(invoice: dict, for_pdf: bool = False, may_record: bool = False)
 
 def invoice_pdf(invoice: dict) -> bytes:
     return pdf(invoice_html(invoice, for_pdf=True))
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+
+
+def invoice_page(doc: dict, as_pdf: bool, may_record: bool = False):
+    """An invoice or a credit note: the page, or its PDF."""
+    return pdf_response(invoice_pdf(doc), doc["number"]) if as_pdf else invoice_html(doc, may_record=may_record)
 
 
 def pdf(html: str) -> bytes:

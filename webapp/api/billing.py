@@ -3,13 +3,13 @@ issue what has shipped), one invoice (JSON or PDF), credit notes, payments, and 
 the authenticated person (the [Billing] role or a Manager)."""
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 
 from oms.core.errors import InvalidInput
 from oms.store.idempotency import Outcome
 from webapp import services
 from webapp.auth import api_auth_required
-from webapp.printing import invoice_pdf
+from webapp.printing import invoice_page
 
 from .support import idempotent, json_body, request_fingerprint, respond
 from .v1 import bp
@@ -48,9 +48,7 @@ def get_invoice(number):
 @bp.get("/invoices/<number>.pdf")
 @api_auth_required
 def get_invoice_pdf(number):
-    invoice = services.order_service().billing().get(number)
-    return Response(invoice_pdf(invoice), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoice["number"]}.pdf"'})
+    return invoice_page(services.order_service().billing().get(number), as_pdf=True)
 
 
 @bp.post("/invoices/<number>/credit_notes")
@@ -78,9 +76,7 @@ def get_credit_note(number):
 @bp.get("/credit_notes/<number>.pdf")
 @api_auth_required
 def get_credit_note_pdf(number):
-    doc = services.order_service().billing().credit_note(number)
-    return Response(invoice_pdf(doc), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{doc["number"]}.pdf"'})
+    return invoice_page(services.order_service().billing().credit_note(number), as_pdf=True)
 
 
 @bp.post("/payments")

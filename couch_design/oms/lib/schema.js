@@ -85,8 +85,8 @@ exports.check = function (doc, type) {
   return null;
 };
 
-// Arithmetic the shape cannot say: line amounts and totals add up.
-exports.checkOrderSums = function (doc) {
+// Arithmetic the shape cannot say: line amounts and totals add up (orders, invoices, credit notes).
+exports.checkLineSums = function (doc) {
   var net = 0, qty = 0;
   for (var i = 0; i < doc.lines.length; i++) {
     var l = doc.lines[i];
@@ -98,6 +98,12 @@ exports.checkOrderSums = function (doc) {
   }
   if (doc.totals.net_cents !== net) return 'totals.net_cents must be the sum of the lines = ' + net + ', not ' + doc.totals.net_cents;
   if (doc.totals.qty !== qty) return 'totals.qty must be the sum of the quantities = ' + qty + ', not ' + doc.totals.qty;
+  return null;
+};
+
+exports.checkOrderSums = function (doc) {
+  var problem = exports.checkLineSums(doc);
+  if (problem) return problem;
   if (doc._id !== 'order:' + doc.number) return '_id must be "order:" + number = ' + JSON.stringify('order:' + doc.number);
   // Tax and the totals it makes (rules/pricing.json), as oms/catalog/pricing.py checks them.
   return require('lib/pricing').orderTaxProblem(doc);

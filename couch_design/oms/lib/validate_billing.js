@@ -55,18 +55,7 @@ exports.validate = function (newDoc, oldDoc, userCtx, _err) {
 // its ship-to country.
 function sums(doc, type) {
   if (doc._id !== type + ':' + doc.number) return '_id must be "' + type + ':" + number = ' + JSON.stringify(type + ':' + doc.number);
-  var net = 0, qty = 0;
-  for (var i = 0; i < doc.lines.length; i++) {
-    var l = doc.lines[i];
-    if (l.amount_cents !== l.qty * l.unit_price_cents) {
-      return 'lines[' + i + '].amount_cents must be qty x unit_price_cents = ' + (l.qty * l.unit_price_cents) + ', not ' + l.amount_cents;
-    }
-    net += l.amount_cents;
-    qty += l.qty;
-  }
-  if (doc.totals.net_cents !== net) return 'totals.net_cents must be the sum of the lines = ' + net + ', not ' + doc.totals.net_cents;
-  if (doc.totals.qty !== qty) return 'totals.qty must be the sum of the quantities = ' + qty + ', not ' + doc.totals.qty;
-  return pricing.orderTaxProblem(doc);
+  return schema.checkLineSums(doc) || pricing.orderTaxProblem(doc);
 }
 
 // A payment is given out to invoices, never more than it is.
