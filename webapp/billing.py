@@ -2,9 +2,6 @@
 order's invoices are listed on the order page; issuing them is an action there."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from oms.billing.invoices import billing_rules
@@ -12,6 +9,7 @@ from oms.billing.returns import returnable
 from oms.ordering import workflow
 from oms.core.errors import InvalidInput
 from oms.crm.customers import external_id
+from oms.interchange import invoice_export
 from views import catalog
 
 from . import services
@@ -29,18 +27,13 @@ def _may_record(access) -> bool:
 @login_required
 def invoices():
     """Open invoices, oldest due first, overdue ones marked; ?all=1 lists paid ones too;
-    ?format=csv downloads the list."""
+    ?format=csv (json, xml) downloads the list."""
     access = services.current_access()
     rows = services.order_service(access).billing().listing(open_only=not request.args.get("all"))
-    if request.args.get("format") == "csv":
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["Invoice", "Order", "Customer", "Due", "Currency", "Total", "Still due", "State"])
-        for r in rows:
-            w.writerow([r["number"], r["order"], r["customer"]["name"], r["due_date"], r["currency"],
-                        f"{r['gross_cents'] / 100:.2f}", f"{r['unpaid_cents'] / 100:.2f}", r["state_title"]])
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="invoices.csv"'})
+    if request.args.get("format"):
+        text, mimetype = invoice_export.render(rows, request.args["format"])
+        return Response(text, mimetype=mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="invoices.{request.args["format"]}"'})
     return render_template("invoices.html", rows=rows, all=bool(request.args.get("all")),
                            may_record=_may_record(access), views=catalog.visible_to(access))
 

@@ -20,6 +20,8 @@ NAMES = {"create": "order.created", "submit": "order.submitted", "approve": "ord
          "cancel": "order.cancelled", "amend": "order.amended", "request_return": "order.return_requested",
          "receive_return": "order.return_received", "refund": "order.refunded", "replace": "order.replaced",
          "edit": "order.updated", "import": "order.imported"}
+# Billing documents are events of their own, one each, when they are written.
+BILLING_EVENTS = {"invoice": "invoice.issued", "credit_note": "credit_note.issued", "payment": "payment.recorded"}
 STATE_ID = "agentstate:outbox"
 BATCH = 200
 
@@ -54,6 +56,23 @@ def event_docs(order: dict, recorded_at: str) -> list[dict]:
                 doc[f] = order[f]
         out.append(doc)
     return out
+
+
+def billing_event(doc: dict, recorded_at: str) -> dict:
+    """The event of an invoice, a credit note or a payment: what a bookkeeping system needs."""
+    kind = doc["type"]
+    if kind == "payment":
+        data = {k: doc.get(k) for k in ("customer", "currency", "amount_cents", "received_on", "method", "reference",
+                                        "allocations")}
+    else:
+        data = {k: doc.get(k) for k in ("number", "order", "customer", "currency", "totals", "due_date", "invoice",
+                                        "reason") if doc.get(k) is not None}
+    event = {"_id": f"event:{doc['_id']}", "type": "event", "name": BILLING_EVENTS[kind], "order": doc.get("order"),
+             "at": doc.get("issued_at") or doc["recorded_at"], "by": doc.get("issued_by") or doc.get("recorded_by"),
+             "from": None, "to": None, "recorded_at": recorded_at, "data": data}
+    if doc.get("readers"):
+        event["readers"] = doc["readers"]
+    return event
 
 
 def public(event: dict) -> dict:
@@ -98,10 +117,10 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
     while True:
         # POST /_changes with a selector is ignored by PouchDB Server (docs/architecture.md): filter here.
         res = ctx.db.get_json("_changes", since=since, limit=BATCH, include_docs="true")
-        orders = [r["doc"] for r in res.get("results", [])
-                  if r.get("doc") and r["doc"].get("type") == "order" and not r.get("deleted")]
+        docs = [r["doc"] for r in res.get("results", []) if r.get("doc") and not r.get("deleted")]
         now = ctx.now_iso()
-        events = [e for o in orders for e in event_docs(o, now)]
+        events = [e for d in docs if d.get("type") == "order" for e in event_docs(d, now)]
+        events += [billing_event(d, now) for d in docs if d.get("type") in BILLING_EVENTS]
         if events:
             written = _ensure(ctx, events)
             for e in written:

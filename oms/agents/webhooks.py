@@ -23,6 +23,9 @@ from .outbox import public
 
 BATCH = 100
 
+# What events are about: orders (their history) and the billing documents (oms/agents/outbox.py).
+EVENT_KINDS = ("order", "invoice", "credit_note", "payment")
+
 
 def settings() -> dict:
     return agent_rules()["webhooks"]
@@ -44,8 +47,8 @@ def register(db: Database, by: str, url: str, events=("order.*",), readers=(), n
     if not (url.startswith("http://") or url.startswith("https://")) or " " in url:
         raise InvalidInput('url must be an http(s) URL, e.g. "https://erp.example.com/hooks/orders"')
     events = [e.strip() for e in events if e and e.strip()]
-    if not events or not all(e.startswith("order.") for e in events):
-        raise InvalidInput('events are names like "order.shipped" or patterns like "order.*"')
+    if not events or not all(isinstance(e, str) and e.split(".", 1)[0] in EVENT_KINDS and "." in e for e in events):
+        raise InvalidInput('events are names like "order.shipped" or "invoice.issued", or patterns like "order.*"')
     doc = {"_id": f"webhook:{uuid.uuid4().hex[:12]}", "type": "webhook", "url": url, "events": events,
            "readers": [r for r in readers if r], "secret": secrets.token_urlsafe(24), "active": True,
            "created_by": by, "created_at": now or clk.iso(clk.system())}

@@ -132,3 +132,35 @@ def test_the_open_invoices_list_and_its_csv(web, fulfil, new_customer, new_sku):
     fulfil("bill").billing().record_payment({"customer": cid, "amount": "59.50"})
     assert inv["number"] not in web.get("/invoices").get_data(as_text=True)        # paid: not open any more
     assert inv["number"] in web.get("/invoices?all=1").get_data(as_text=True)
+
+
+def test_the_invoice_list_in_the_api_as_json_csv_and_xml_and_billing_events(app, fulfil, new_customer, new_sku, agent,
+                                                                             acl_entries, admin_db):
+    from oms import agents
+    from oms.agents import AgentContext
+    from oms.core import clock
+    from oms.interchange import xmlformat
+
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    c = app.test_client()
+    rows = c.get("/api/v1/invoices", headers=basic("rita")).get_json()["invoices"]
+    mine = next(r for r in rows if r["number"] == inv["number"])
+    assert mine == {"number": inv["number"], "order": number, "customer_id": cid, "customer": f"Test {cid}",
+                    "due_date": inv["due_date"], "currency": "EUR", "gross": "59.50", "unpaid": "59.50", "state": "Open"}
+    assert f"{inv['number']},{number}," in c.get("/api/v1/invoices?format=csv", headers=basic("rita")).get_data(as_text=True)
+    root = xmlformat.parse(c.get("/api/v1/invoices?format=xml", headers=basic("rita")).data)
+    node = next(n for n in root.find("invoices").findall("invoice") if n.attrs["number"] == inv["number"])
+    assert node.child_text("still-due") == "59.50" and node.child_text("order") == number
+    assert c.get("/api/v1/invoices?format=pdf", headers=basic("rita")).status_code == 400
+
+    payment, _ = fulfil("bill").billing().record_payment({"customer": cid, "amount": "9.50"})
+    ctx = AgentContext(db=agent.db, access=agent.access, clock=clock.fixed("2026-12-07T12:00:00Z"), directory=None,
+                       smtp=None, acl_entries=acl_entries)
+    agents.run_agent(ctx, "outbox")
+    issued = admin_db.get(f"event:invoice:{inv['number']}")
+    assert issued["name"] == "invoice.issued" and issued["order"] == number and issued["data"]["totals"]["gross_cents"] == 5950
+    paid = admin_db.get(f"event:{payment['_id']}")
+    assert paid["name"] == "payment.recorded" and paid["data"]["allocations"] == [{"invoice": inv["number"], "amount_cents": 950}]
+    billed = admin_db.get(f"event:{number}:{len(fulfil('bill').get(number)['history']) - 1:04d}")
+    assert billed["name"] == "order.billed" and billed["data"]["invoices"][0]["number"] == inv["number"]

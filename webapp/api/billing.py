@@ -3,9 +3,10 @@ issue what has shipped), one invoice (JSON or PDF), credit notes, payments, and 
 the authenticated person (the [Billing] role or a Manager)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 
 from oms.core.errors import InvalidInput
+from oms.interchange import invoice_export
 from oms.store.idempotency import Outcome
 from webapp import services
 from webapp.auth import api_auth_required
@@ -37,6 +38,16 @@ def post_invoices(number):
         docs, order = svc.billing().issue(number, data.get("rev"))
         return Outcome(201, {"invoices": docs, "order": order})
     return respond(idempotent(svc.db, svc.access.name, svc.clock, request_fingerprint(data), issue))
+
+
+@bp.get("/invoices")
+@api_auth_required
+def list_invoices():
+    """Open invoices by due date (?all=1: paid ones too), as JSON, or ?format=csv / xml."""
+    rows = services.order_service().billing().listing(open_only=not request.args.get("all"))
+    fmt = request.args.get("format", "json")
+    text, mimetype = invoice_export.render(rows, fmt)
+    return Response(text, mimetype=mimetype)
 
 
 @bp.get("/invoices/<number>")

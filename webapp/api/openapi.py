@@ -505,6 +505,14 @@ PATHS.update({
                    params=[NUMBER], errors=(404,)),
         "post": _op("postInvoices", "Invoice what the order has shipped and no invoice bills yet (Billing or a Manager); "
                     "optional body {\"rev\": ...}", ok="201", params=[NUMBER, IDEMPOTENCY_KEY], errors=(404, 409))},
+    "/api/v1/invoices": {"get": {
+        "operationId": "listInvoices", "summary": "Open invoices by due date (all=1: paid ones too), as JSON, CSV or XML",
+        "parameters": [{"name": "all", "in": "query", "required": False, "schema": {"type": "string"}},
+                       {"name": "format", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["json", "csv", "xml"]}}],
+        "responses": {"200": {"description": "The invoices", "content": {
+            "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}}}}, **problems(*COMMON_ERRORS)}}},
     "/api/v1/invoices/{number}": {"get": _op("getInvoice", "One invoice with its payments, what it still asks for and its state",
                                              params=[_path("number", "Invoice number, e.g. INV-000042")], errors=(404,))},
     "/api/v1/invoices/{number}.pdf": {"get": {

@@ -100,12 +100,16 @@ var rules = {
     if (!Array.isArray(newDoc.events) || !newDoc.events.length) err('A webhook needs events, e.g. ["order.*"].');
   },
 
-  // The outbox: events are derived from order history by the agents; nobody edits one after.
+  // The outbox: events are derived by the agents from order history and from the billing
+  // documents (invoices, credit notes, payments); nobody edits one after.
   event: function (newDoc, oldDoc, userCtx, admin, err) {
     if (!admin) needLevel(userCtx, 'editor', 'order events', err);
     if (oldDoc && !admin) err('An order event never changes once recorded.');
-    if (typeof newDoc.name !== 'string' || newDoc.name.indexOf('order.') !== 0) err('An event needs a name like "order.approved".');
-    if (typeof newDoc.order !== 'string' || !newDoc.order) err('An event names its order.');
+    var name = typeof newDoc.name === 'string' ? newDoc.name : '', kind = name.split('.')[0];
+    if (['order', 'invoice', 'credit_note', 'payment'].indexOf(kind) === -1 || name.indexOf('.') === -1) {
+      err('An event needs a name like "order.approved" or "invoice.issued".');
+    }
+    if (kind !== 'payment' && (typeof newDoc.order !== 'string' || !newDoc.order)) err('An event names its order.');
   },
 
   delivery: function (newDoc, oldDoc, userCtx, admin, err) {

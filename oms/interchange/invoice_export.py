@@ -1,0 +1,49 @@
+"""The invoice list (oms/billing BillingService.listing rows) as CSV, JSON or XML: what an
+accounting system takes in. One row per invoice: its order, customer, dates, totals, what it
+still asks for and its state."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from oms.core.errors import InvalidInput
+
+from . import xmlformat
+
+COLUMNS = [("number", "Invoice"), ("order", "Order"), ("customer_id", "Customer id"), ("customer", "Customer"),
+           ("due_date", "Due"), ("currency", "Currency"), ("gross", "Total"), ("unpaid", "Still due"),
+           ("state", "State")]
+# element names in our XML format (docs/xml/orderdesk.xsd)
+XML_NAMES = {"order": "order", "customer_id": "customer-id", "customer": "customer-name", "due_date": "due-date",
+             "currency": "currency", "gross": "total", "unpaid": "still-due", "state": "state"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json", "xml": "application/xml; charset=utf-8"}
+
+
+def _flat(r: dict) -> dict:
+    return {"number": r["number"], "order": r["order"], "customer_id": r["customer"]["id"].split(":", 1)[1],
+            "customer": r["customer"]["name"], "due_date": r["due_date"], "currency": r["currency"],
+            "gross": f"{r['gross_cents'] / 100:.2f}", "unpaid": f"{r['unpaid_cents'] / 100:.2f}",
+            "state": r["state_title"]}
+
+
+def render(rows: list[dict], fmt: str) -> tuple[str, str]:
+    """(text, mimetype) of the invoice rows in `fmt`."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    flat = [_flat(r) for r in rows]
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow([title for _, title in COLUMNS])
+        for r in flat:
+            w.writerow([r[k] for k, _ in COLUMNS])
+        return out.getvalue(), FORMATS[fmt]
+    if fmt == "json":
+        return json.dumps({"invoices": flat}, ensure_ascii=False), FORMATS[fmt]
+    body = "".join("    <invoice number=" + quoteattr(r["number"]) + ">"
+                   + "".join(f"<{XML_NAMES[k]}>{escape(r[k])}</{XML_NAMES[k]}>" for k, _ in COLUMNS if k != "number")
+                   + "</invoice>\n"
+                   for r in flat)
+    return xmlformat.head() + "  <invoices>\n" + body + "  </invoices>\n" + xmlformat.tail(), FORMATS[fmt]
