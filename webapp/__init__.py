@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .api import v1 as api
     from .api import wms  # noqa: F401 (adds the CRM and WMS routes to api.bp)
     from .api import catalog as api_catalog  # noqa: F401 (adds the catalog routes and the quote to api.bp)
-    from . import billing, catalog, documents
+    from . import billing, catalog, documents, printing
     from .api import billing as api_billing  # noqa: F401 (adds invoices and payments to api.bp)
     services.init_app(app)
     security.init_app(app)
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(catalog.bp)           # products and price lists
     app.register_blueprint(billing.bp)           # invoices, credit notes, payments, returns
     app.register_blueprint(documents.bp)         # confirmation, packing slip, pick list
+    app.register_blueprint(printing.bp)          # the printed documents' stylesheet
     app.register_blueprint(api_orders.docs_bp)   # /api/openapi.json
     app.register_blueprint(automation.bp)        # webhooks, the agents' log
     app.register_blueprint(tokens.bp)

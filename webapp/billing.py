@@ -44,7 +44,15 @@ def invoice(number):
     """The invoice to read and print; ?format=pdf draws it as PDF."""
     access = services.current_access()
     inv = services.order_service(access).billing().get(number)
-    return invoice_page(inv, request.args.get("format") == "pdf", _may_record(access))
+    links = [(url_for("orders.show", number=inv["order"]), f"← Order {inv['order']}")]
+    if _may_record(access):
+        if inv["unpaid_cents"] > 0:
+            links.append((url_for("billing.payment", customer=external_id(inv["customer"]["id"]), invoice=inv["number"]),
+                          "Record a payment"))
+        links.append((url_for("billing.new_credit_note", number=inv["number"]), "Issue a credit note"))
+    links += [(url_for("billing.credit_note", number=c["credit_note"]), f"Credit note {c['credit_note']}")
+              for c in inv["credit_notes"]]
+    return invoice_page(inv, request.args.get("format") == "pdf", links)
 
 
 @bp.get("/credit-notes/<number>")
@@ -53,7 +61,9 @@ def credit_note(number):
     """The credit note to read and print; ?format=pdf draws it as PDF."""
     access = services.current_access()
     doc = services.order_service(access).billing().credit_note(number)
-    return invoice_page(doc, request.args.get("format") == "pdf", _may_record(access))
+    links = [(url_for("orders.show", number=doc["order"]), f"← Order {doc['order']}"),
+             (url_for("billing.invoice", number=doc["invoice"]), f"Invoice {doc['invoice']}")]
+    return invoice_page(doc, request.args.get("format") == "pdf", links)
 
 
 @bp.route("/invoices/<number>/credit", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ confirmation, a shipment's packing slip and a warehouse's pick list, each a page
 paper that prints from the browser, or ?format=pdf to download it."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, url_for
 
 from oms.billing.invoices import terms_days
 from oms.core.clock import utcnow
@@ -13,16 +13,9 @@ from views.picking import pick_list
 
 from . import services
 from .auth import login_required
-from .printing import pdf, pdf_response, seller
+from .printing import paper
 
 bp = Blueprint("documents", __name__)
-
-
-def _paper(template: str, filename: str, **ctx):
-    """The page, or its PDF when ?format=pdf."""
-    if request.args.get("format") == "pdf":
-        return pdf_response(pdf(render_template(template, for_pdf=True, seller=seller(), **ctx)), filename)
-    return render_template(template, for_pdf=False, seller=seller(), **ctx)
 
 
 @bp.get("/orders/<number>/confirmation")
@@ -31,8 +24,8 @@ def confirmation(number):
     svc = services.order_service()
     order = svc.get(number)
     customer = svc.db.get_or_none(order["customer"]["id"]) or {}
-    return _paper("print_order.html", f"{order['number']}-confirmation", title="Order confirmation", order=order,
-                  lines=order["lines"], shipment=None, terms=terms_days(customer))
+    return paper("print_order.html", f"{order['number']}-confirmation", _back(order), title="Order confirmation",
+                 order=order, lines=order["lines"], shipment=None, terms=terms_days(customer))
 
 
 @bp.get("/orders/<number>/shipments/<shipment>/packing-slip")
@@ -45,8 +38,8 @@ def packing_slip(number, shipment):
         raise NotFound(f"{order['number']} has no shipment {shipment}")
     by_line = {l["line"]: l for l in order["lines"]}
     lines = [{**sl, "description": by_line.get(sl["line"], {}).get("description")} for sl in doc["lines"]]
-    return _paper("print_order.html", f"{order['number']}-packing-slip", title="Packing slip", order=order,
-                  lines=lines, shipment=doc, terms=None)
+    return paper("print_order.html", f"{order['number']}-packing-slip", _back(order), title="Packing slip",
+                 order=order, lines=lines, shipment=doc, terms=None)
 
 
 @bp.get("/warehouses/<warehouse>/pick-list")
@@ -55,4 +48,9 @@ def pick(warehouse):
     access = services.current_access()
     warehouse = clean_warehouse(warehouse)
     rows = pick_list(services.person_db(access), access, warehouse)
-    return _paper("print_pick_list.html", f"pick-list-{warehouse}", warehouse=warehouse, rows=rows, now=utcnow())
+    return paper("print_pick_list.html", f"pick-list-{warehouse}", [(url_for("stock.index"), "← Stock")],
+                 warehouse=warehouse, rows=rows, now=utcnow())
+
+
+def _back(order: dict) -> list[tuple[str, str]]:
+    return [(url_for("orders.show", number=order["number"]), f"← Order {order['number']}")]

@@ -2,16 +2,7 @@
 from __future__ import annotations
 
 from oms.core import rules
-from oms.core.money import format_cents
-
-
-def money(cents):
-    # Documents from imports, replication or older versions may lack a figure: show nothing.
-    return format_cents(cents) if isinstance(cents, (int, float)) and not isinstance(cents, bool) else ""
-
-
-def when(iso):
-    return (iso or "").replace("T", " ").rstrip("Z")[:16]
+from oms.core.display import money, when
 
 
 def status_title(status):

@@ -1,42 +1,34 @@
-"""Printed documents: the same HTML page prints from the browser and is drawn as PDF by
-WeasyPrint (no browser needed on the server). The browser links the page's stylesheet; WeasyPrint
-is handed the same file from disk, so drawing a PDF never fetches anything over HTTP (not even
-from this app)."""
+"""The printed documents (oms/billing/printing.py) on the web: the page with its way back and its
+PDF link on screen, or the PDF itself."""
 from __future__ import annotations
 
-from pathlib import Path
+from flask import Blueprint, Response, request, send_file, url_for
 
-from flask import Response, render_template
+from oms.billing import printing
 
-from oms.core import rules
-
-PRINT_CSS = Path(__file__).parent / "static" / "print.css"
+bp = Blueprint("printing", __name__)
 
 
-def seller() -> dict:
-    """Who the invoices come from (rules/billing.json `seller`)."""
-    return rules.rules()["billing"]["seller"]
-
-
-def invoice_html(invoice: dict, for_pdf: bool = False, may_record: bool = False) -> str:
-    """An invoice, or a credit note (its document says which), as a page for paper."""
-    return render_template("invoice.html", inv=invoice, credit=invoice.get("type") == "credit_note", seller=seller(),
-                           for_pdf=for_pdf, may_record=may_record)
-
-
-def invoice_pdf(invoice: dict) -> bytes:
-    return pdf(invoice_html(invoice, for_pdf=True))
+@bp.get("/print.css")
+def stylesheet():
+    return send_file(printing.PRINT_CSS, mimetype="text/css", max_age=3600)
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
 
 
-def invoice_page(doc: dict, as_pdf: bool, may_record: bool = False):
+def paper(template: str, filename: str, links=(), **ctx):
+    """The page (with `links` [(href, label)] and a PDF link on screen), or its PDF when ?format=pdf."""
+    if request.args.get("format") == "pdf":
+        return pdf_response(printing.pdf(printing.render(template, **ctx)), filename)
+    pdf_link = (request.path + "?format=pdf", "Download PDF")
+    return printing.render(template, [*links, pdf_link], url_for("printing.stylesheet"), **ctx)
+
+
+def invoice_page(doc: dict, as_pdf: bool, links=()):
     """An invoice or a credit note: the page, or its PDF."""
-    return pdf_response(invoice_pdf(doc), doc["number"]) if as_pdf else invoice_html(doc, may_record=may_record)
-
-
-def pdf(html: str) -> bytes:
-    import weasyprint   # drawn on demand: loading it costs a moment the rest of the app never pays
-    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(filename=str(PRINT_CSS))])
+    if as_pdf:
+        return pdf_response(printing.invoice_pdf(doc), doc["number"])
+    pdf_link = (request.path + "?format=pdf", "Download PDF")
+    return printing.invoice_html(doc, [*links, pdf_link], url_for("printing.stylesheet"))

@@ -48,7 +48,7 @@ def test_the_order_page_invoices_what_shipped_and_the_invoice_prints_and_downloa
     html = web.get(f"/invoices/{inv}").get_data(as_text=True)
     assert f"<strong>{inv}</strong>" in html and "PO-77" in html and "Paper GmbH" in html and "2 Mill Lane" in html
     assert "print.css" in html and "Download PDF" in html  # a page for paper, with its way back on screen
-    assert "@page" in web.get("/static/print.css").get_data(as_text=True)
+    assert "@page" in web.get("/print.css").get_data(as_text=True)
     pdf = web.get(f"/invoices/{inv}?format=pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
