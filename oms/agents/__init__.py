@@ -7,6 +7,7 @@
     expiry      drafts untouched for N days: cancel with a reason, tell the creator
     reminders   a daily digest of each person's queue
     dunning     payment reminders for overdue invoices, by level
+    documents   issued invoices and credit notes to the customer's contact, as PDF
     mail        send the e-mail of notifications
     housekeeping  forget Idempotency-Key records after some days
 """
@@ -20,7 +21,7 @@ from typing import Callable
 from oms.core import clock as clk
 from oms.store.couch import Conflict, CouchError
 
-from . import dunning, escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
+from . import documents, dunning, escalation, expiry, housekeeping, mail, outbox, reminders, webhooks
 from .base import AgentContext, RunLog, agent_rules, finish_log, start_log
 
 log = logging.getLogger("oms.agents")
@@ -29,7 +30,7 @@ log = logging.getLogger("oms.agents")
 # the others just wrote)
 AGENTS: dict[str, Callable[[AgentContext, RunLog], None]] = {
     "outbox": outbox.run, "escalation": escalation.run, "expiry": expiry.run, "reminders": reminders.run,
-    "dunning": dunning.run,
+    "dunning": dunning.run, "documents": documents.run,
     "webhooks": webhooks.run, "mail": mail.run, "housekeeping": housekeeping.run,
 }
 

@@ -101,14 +101,20 @@ def stable_id(*parts: str) -> str:
 
 
 def notify(ctx: AgentContext, runlog: RunLog, doc_id: str, to: list[str], kind: str, subject: str,
-           text: str, order: str | None = None) -> bool:
+           text: str, order: str | None = None, email_to: list[str] | None = None, attach: str | None = None) -> bool:
     """Write a notification once (deterministic id: a repeated run finds it and writes nothing).
-    It shows in the web app for every principal in `to`; the mail agent sends its e-mail."""
+    It shows in the web app for every principal in `to`; the mail agent sends its e-mail, to
+    `email_to` (people outside the desk, e.g. a customer) instead of `to` when given, with the
+    printed document `attach` (an invoice or credit note id) as a PDF."""
     doc = {"_id": doc_id, "type": "notification", "to": to, "kind": kind, "subject": subject, "text": text,
            "at": ctx.now_iso(), "by": ctx.access.name,
            "mail": {"state": "pending" if ctx.smtp else "off", "attempts": 0}}
     if order:
         doc["order"] = order
+    if email_to:
+        doc["email_to"] = email_to
+    if attach:
+        doc["attach"] = attach
     try:
         ctx.db.save(doc)
     except Conflict:

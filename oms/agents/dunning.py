@@ -1,6 +1,8 @@
 """Payment reminders: once a day, every invoice past its due date with something unpaid gets the
-reminder of the level its days overdue have reached (rules/billing.json `dunning`), addressed to
-Billing, once per invoice and level (`dunning:<invoice>:<level>`): a repeated run sends nothing new."""
+reminder of the level its days overdue have reached (rules/billing.json `dunning`), once per
+invoice and level (`dunning:<invoice>:<level>`): a repeated run sends nothing new. It goes by
+e-mail to the customer's contact with the invoice attached (Billing sees that it went), or to
+Billing when the customer has no address."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +10,7 @@ import datetime as dt
 from oms.billing.invoices import billing_rules
 
 from .base import AgentContext, RunLog, notify
+from .documents import contact_email
 
 
 def level_for(days_overdue: int) -> dict | None:
@@ -30,7 +33,17 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
         if unpaid <= 0:
             continue
         amount = f"{unpaid / 100:,.2f} {inv['currency']}"
-        notify(ctx, runlog, f"dunning:{inv['number']}:{level['level']}", ["[Billing]"], "dunning",
-               f"{level['title']}: {inv['number']} ({inv['customer']['name']}), {amount} {days} days overdue",
-               f"Invoice {inv['number']} for order {inv['order']} was due on {row['key'][0]}; {amount} is still "
-               f"unpaid. This is reminder level {level['level']} ({level['title'].lower()}).", order=inv["order"])
+        subject = f"{level['title']}: {inv['number']} ({inv['customer']['name']}), {amount} {days} days overdue"
+        email = contact_email(ctx.db.get_or_none(inv["customer"]["id"]))
+        if email:   # the reminder goes to the customer, with the invoice; Billing sees that it went
+            notify(ctx, runlog, f"dunning:{inv['number']}:{level['level']}", ["[Billing]"], "dunning",
+                   f"Sent to {email}: {subject}",
+                   f"Dear {inv['customer']['name']},\n\ninvoice {inv['number']} for your order {inv['order']} was due on "
+                   f"{row['key'][0]}; {amount} is still unpaid. Please pay it now, quoting {inv['number']}; the "
+                   "invoice is attached.\n\nKind regards\n", order=inv["order"], email_to=[email],
+                   attach=f"invoice:{inv['number']}")
+        else:
+            notify(ctx, runlog, f"dunning:{inv['number']}:{level['level']}", ["[Billing]"], "dunning", subject,
+                   f"Invoice {inv['number']} for order {inv['order']} was due on {row['key'][0]}; {amount} is still "
+                   f"unpaid. This is reminder level {level['level']} ({level['title'].lower()}); the customer has no "
+                   "e-mail address on file.", order=inv["order"])

@@ -46,14 +46,14 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
             ctx.db.save(doc)
         except Conflict:
             continue
-        to = recipients(ctx, doc["to"], cache)
+        to = doc.get("email_to") or recipients(ctx, doc["to"], cache)
         attempts = mail.get("attempts", 0) + 1
         if not to:
             doc["mail"] = {"state": "no_address", "attempts": attempts}
         else:
             try:
-                mailer.send(ctx.smtp, to, f"[Order Desk] {doc['subject']}", doc.get("text", ""),
-                            {"X-OMS-Notification": doc["_id"]})
+                mailer.send(ctx.smtp, to, _subject(doc), doc.get("text", ""), {"X-OMS-Notification": doc["_id"]},
+                            _attachments(ctx, doc))
                 doc["mail"] = {"state": "sent", "attempts": attempts, "sent_at": ctx.now_iso(), "to": to}
             except (OSError, smtplib.SMTPException) as exc:
                 state = "failed" if attempts >= cfg["max_attempts"] else "pending"
@@ -63,3 +63,22 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
             runlog.touch(doc["_id"], f"mail {doc['mail']['state']}" + (f" to {', '.join(to)}" if to else ""))
         except Conflict:
             runlog.error(doc["_id"], "changed while sending")
+
+
+def _subject(doc: dict) -> str:
+    """Staff read the desk's subject; a customer reads the document's own words."""
+    if doc.get("email_to"):
+        return doc["subject"].split(": ", 1)[-1]
+    return f"[Order Desk] {doc['subject']}"
+
+
+def _attachments(ctx: AgentContext, doc: dict) -> list[tuple[str, bytes, str]]:
+    """The printed document the notification names, as a PDF."""
+    if not doc.get("attach"):
+        return []
+    from oms.billing.invoices import with_balance
+    from oms.billing.printing import invoice_pdf   # WeasyPrint is loaded only when a document goes out
+    printed = ctx.db.get(doc["attach"])
+    if printed["type"] == "invoice":   # as it stands today: what is still due
+        printed = with_balance(ctx.db, printed, ctx.now().date())
+    return [(f"{printed['number']}.pdf", invoice_pdf(printed), "application/pdf")]

@@ -34,7 +34,9 @@ class SmtpSettings:
         return f"SmtpSettings({self.host!r}, {self.port}, user={self.user!r})"
 
 
-def send(settings: SmtpSettings, to: list[str], subject: str, text: str, headers: dict | None = None) -> None:
+def send(settings: SmtpSettings, to: list[str], subject: str, text: str, headers: dict | None = None,
+         attachments: list[tuple[str, bytes, str]] = ()) -> None:
+    """`attachments`: (filename, bytes, "type/subtype")."""
     msg = EmailMessage()
     msg["From"] = settings.sender
     msg["To"] = ", ".join(to)
@@ -42,6 +44,9 @@ def send(settings: SmtpSettings, to: list[str], subject: str, text: str, headers
     for k, v in (headers or {}).items():
         msg[k] = v
     msg.set_content(text)
+    for filename, data, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     cls = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
     with cls(settings.host, settings.port, timeout=settings.timeout) as smtp:
         if settings.starttls:

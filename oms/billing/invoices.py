@@ -131,6 +131,18 @@ def state_title(name: str) -> str:
     return billing_rules()["states"][name]
 
 
+def with_balance(db: Database, inv: dict, today: dt.date) -> dict:
+    """The invoice with its payments and credit notes, what it still asks for and its state."""
+    rows = db.view("billing", "balance_by_invoice", start_key=[inv["number"]], end_key=[inv["number"], {}],
+                   reduce=False)["rows"]
+    payments = [{"payment": r["key"][2], "amount_cents": -r["value"]} for r in rows if r["key"][1] == 1]
+    credits = [{"credit_note": r["key"][2].split(":", 1)[1], "amount_cents": -r["value"]} for r in rows if r["key"][1] == 2]
+    unpaid = sum(r["value"] for r in rows)
+    st = state(inv, unpaid, today)
+    return {**inv, "payments": payments, "credit_notes": credits, "unpaid_cents": unpaid, "state": st,
+            "state_title": state_title(st)}
+
+
 class BillingService:
     """Billing as the person: invoices and payments are written as them (the [Billing] role or a
     Manager, validate_doc_update), the order's steps through `orders`."""
@@ -249,15 +261,7 @@ class BillingService:
         inv = self.db.get_or_none(f"invoice:{number}") if isinstance(number, str) else None
         if not inv or inv.get("type") != "invoice" or not self.access.may_read(inv):
             raise NotFound(f"no invoice {number}")
-        rows = self.db.view("billing", "balance_by_invoice", start_key=[number], end_key=[number, {}],
-                            reduce=False)["rows"]
-        payments = [{"payment": r["key"][2], "amount_cents": -r["value"]} for r in rows if r["key"][1] == 1]
-        credits = [{"credit_note": r["key"][2].split(":", 1)[1], "amount_cents": -r["value"]}
-                   for r in rows if r["key"][1] == 2]
-        unpaid = sum(r["value"] for r in rows)
-        st = state(inv, unpaid, self._today())
-        return {**inv, "payments": payments, "credit_notes": credits, "unpaid_cents": unpaid, "state": st,
-                "state_title": state_title(st)}
+        return with_balance(self.db, inv, self._today())
 
     # ------------------------------------------------------------ credit notes
     def credit(self, invoice_number: str, lines=None, shipping: bool = False, reason: str | None = None) -> dict:

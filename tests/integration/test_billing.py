@@ -235,3 +235,65 @@ def test_payment_reminders_go_out_once_per_level_as_an_invoice_stays_unpaid(fulf
     assert "7.83 EUR" in admin_db.get(f"dunning:{inv['number']}:2")["subject"]
     fulfil("bill").billing().record_payment({"customer": cid, "amount": "7.83"})
     assert run_on(due + dt.timedelta(days=40)) == []                      # paid: no final notice
+
+
+def test_issued_documents_and_reminders_are_mailed_to_the_customer_with_the_pdf(fulfil, new_customer, new_sku, agent,
+                                                                                acl_entries, admin_db):
+    import datetime as dt
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from oms import agents
+    from oms.agents import AgentContext
+    from oms.agents.mailer import SmtpSettings
+    from oms.core import clock
+
+    class Inbox:
+        messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((sorted(envelope.rcpt_tos),
+                                  email.message_from_bytes(envelope.content, policy=email.policy.default)))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp = SmtpSettings(host="127.0.0.1", port=port, sender="Order Desk <desk@orderdesk.example>")
+        x = new_sku(5)
+        cid = new_customer("gold", contacts=[{"name": "Anne Payer", "email": "anne@payer.example"}],
+                           ship_tos=[{"id": "MAIN", "name": "Payer AG", "city": "Bonn", "country": "DE"}])
+        order = fulfil("sally").create({"customer": cid, "status": "submitted", "lines": [line(x, 2, "10.00")]})
+        fulfil("wanda").act(order["number"], "pick")
+        fulfil("sam").act(order["number"], "ship")
+        [inv], _ = fulfil("bill").billing().issue(order["number"])
+
+        def run(names, day=None):
+            when = clock.fixed(f"{(day or dt.date.today()).isoformat()}T06:00:00Z")
+            ctx = AgentContext(db=agent.db, access=agent.access, clock=when, directory=None, smtp=smtp,
+                               acl_entries=acl_entries)
+            for name in names:
+                agents.run_agent(ctx, name)
+
+        run(["outbox", "documents", "mail"])
+        sent = [m for to, m in inbox.messages if to == ["anne@payer.example"] and inv["number"] in m["Subject"]]
+        assert len(sent) == 1 and sent[0]["Subject"].startswith(f"Invoice {inv['number']} for order {order['number']}")
+        [pdf] = [p for p in sent[0].walk() if p.get_content_type() == "application/pdf"]
+        assert pdf.get_filename() == f"{inv['number']}.pdf" and pdf.get_payload(decode=True).startswith(b"%PDF")
+        note = admin_db.get(f"docmail:invoice:{inv['number']}")
+        assert note["to"] == ["[Billing]"] and note["mail"]["state"] == "sent"
+        run(["outbox", "documents", "mail"])      # once only
+        assert len([m for to, m in inbox.messages if inv["number"] in m["Subject"]]) == 1
+
+        run(["dunning", "mail"], dt.date.fromisoformat(inv["due_date"]) + dt.timedelta(days=3))
+        reminder = [m for to, m in inbox.messages if to == ["anne@payer.example"] and "Payment reminder" in m["Subject"]]
+        assert len(reminder) == 1 and "23.80 EUR is still unpaid" in reminder[0].get_body(("plain",)).get_content()
+    finally:
+        controller.stop()
