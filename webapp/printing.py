@@ -18,12 +18,11 @@ def pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
 
 
-def paper(template: str, filename: str, links=(), **ctx):
+def paper(doc: printing.Printable, links=()):
     """The page (with `links` [(href, label)] and a PDF link on screen), or its PDF when ?format=pdf."""
     if request.args.get("format") == "pdf":
-        return pdf_response(printing.pdf(printing.render(template, **ctx)), filename)
-    pdf_link = (request.path + "?format=pdf", "Download PDF")
-    return printing.render(template, [*links, pdf_link], url_for("printing.stylesheet"), **ctx)
+        return pdf_response(doc.pdf(), doc.filename)
+    return doc.html([*links, (request.path + "?format=pdf", "Download PDF")], url_for("printing.stylesheet"))
 
 
 def invoice_page(doc: dict, as_pdf: bool, links=()):

@@ -6,12 +6,15 @@ drawing a PDF never fetches anything over HTTP."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from oms.core import rules
 from oms.core.display import money, when
+
+from .invoices import terms_days
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRINT_CSS = TEMPLATES / "print.css"
@@ -49,3 +52,34 @@ def pdf(html: str) -> bytes:
 
 def invoice_pdf(doc: dict) -> bytes:
     return pdf(invoice_html(doc))
+
+
+@dataclass
+class Printable:
+    """A document to print: its template, the file name of its PDF and what the template shows."""
+    template: str
+    filename: str
+    ctx: dict = field(default_factory=dict)
+
+    def html(self, links=(), css_url: str | None = None) -> str:
+        return render(self.template, links, css_url, **self.ctx)
+
+    def pdf(self) -> bytes:
+        return pdf(self.html())
+
+
+def confirmation(order: dict, customer: dict | None) -> Printable:
+    return Printable("print_order.html", f"{order['number']}-confirmation",
+                     {"title": "Order confirmation", "order": order, "lines": order["lines"], "shipment": None,
+                      "terms": terms_days(customer)})
+
+
+def packing_slip(order: dict, shipment: dict) -> Printable:
+    by_line = {l["line"]: l for l in order["lines"]}
+    lines = [{**sl, "description": by_line.get(sl["line"], {}).get("description")} for sl in shipment["lines"]]
+    return Printable("print_order.html", f"{order['number']}-packing-slip",
+                     {"title": "Packing slip", "order": order, "lines": lines, "shipment": shipment, "terms": None})
+
+
+def pick_list(warehouse: str, rows: list[dict], now: str) -> Printable:
+    return Printable("print_pick_list.html", f"pick-list-{warehouse}", {"warehouse": warehouse, "rows": rows, "now": now})

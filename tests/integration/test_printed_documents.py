@@ -51,3 +51,20 @@ def test_confirmation_packing_slip_and_pick_list(web, fulfil, new_customer, new_
     assert [r for r in re.findall(ROW, page)
             if r[2] == number] == [(a, "3", number, "2")]
     assert web.get(f"/orders/{number}/shipments/nope/packing-slip").status_code == 404
+
+
+def test_the_api_serves_the_printed_documents_as_pdf(app, fulfil, new_customer, new_sku):
+    import base64
+    auth = {"Authorization": "Basic " + base64.b64encode(b"wanda:demo").decode()}
+    sku = new_sku(5)
+    order = fulfil("sally").create({"customer": new_customer("gold"), "status": "submitted", "lines": [line(sku, 2)]})
+    number = order["number"]
+    c = app.test_client()
+    assert number in pdf_text(c.get(f"/api/v1/orders/{number}/confirmation.pdf", headers=auth).data)
+    assert number in pdf_text(c.get("/api/v1/warehouses/MAIN/pick-list.pdf", headers=auth).data)
+    fulfil("wanda").act(number, "pick")
+    [shipment], _ = fulfil("sam").ship(number, "MAIN")
+    r = c.get(f"/api/v1/orders/{number}/shipments/{shipment['_id'].split(':', 1)[1]}/packing-slip.pdf", headers=auth)
+    assert r.mimetype == "application/pdf" and "Packing slip" in pdf_text(r.data)
+    assert c.get(f"/api/v1/orders/{number}/shipments/nope/packing-slip.pdf", headers=auth).status_code == 404
+    assert c.get("/api/v1/warehouses/not ok/pick-list.pdf", headers=auth).status_code == 400

@@ -10,7 +10,8 @@ from oms.interchange import invoice_export
 from oms.store.idempotency import Outcome
 from webapp import services
 from webapp.auth import api_auth_required
-from webapp.printing import invoice_page
+from webapp.documents import confirmation_of, packing_slip_of, pick_list_of
+from webapp.printing import invoice_page, pdf_response
 
 from .support import idempotent, json_body, request_fingerprint, respond
 from .v1 import bp
@@ -149,3 +150,25 @@ def post_return_step(number, rma, step):
         order, shipment = returns.replace(number, rma, data.get("warehouse"))
         return jsonify({"order": order, "shipment": shipment})
     raise InvalidInput("the step is receive, refund or replace")
+
+
+# -- the other printed documents, as PDF
+@bp.get("/orders/<number>/confirmation.pdf")
+@api_auth_required
+def get_confirmation_pdf(number):
+    _, doc = confirmation_of(number)
+    return pdf_response(doc.pdf(), doc.filename)
+
+
+@bp.get("/orders/<number>/shipments/<shipment>/packing-slip.pdf")
+@api_auth_required
+def get_packing_slip_pdf(number, shipment):
+    _, doc = packing_slip_of(number, shipment)
+    return pdf_response(doc.pdf(), doc.filename)
+
+
+@bp.get("/warehouses/<warehouse>/pick-list.pdf")
+@api_auth_required
+def get_pick_list_pdf(warehouse):
+    doc = pick_list_of(warehouse)
+    return pdf_response(doc.pdf(), doc.filename)

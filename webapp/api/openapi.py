@@ -542,6 +542,15 @@ PATHS.update({
               params=[NUMBER, _path("rma", "Return number, e.g. RMA-000003"),
                       {"name": "step", "in": "path", "required": True,
                        "schema": {"type": "string", "enum": ["receive", "refund", "replace"]}}], errors=(404, 409))}},
+    **{path: {"get": {"operationId": op, "summary": summary, "parameters": params,
+                      "responses": {"200": {"description": summary, "content": {"application/pdf": {
+                          "schema": {"type": "string", "format": "binary"}}}}, **problems(*COMMON_ERRORS, 400, 404)}}}
+       for path, op, summary, params in (
+           ("/api/v1/orders/{number}/confirmation.pdf", "getConfirmationPdf", "The order confirmation as PDF", [NUMBER]),
+           ("/api/v1/orders/{number}/shipments/{shipment}/packing-slip.pdf", "getPackingSlipPdf",
+            "A shipment's packing slip as PDF", [NUMBER, _path("shipment", "The shipment's id without 'shipment:'")]),
+           ("/api/v1/warehouses/{warehouse}/pick-list.pdf", "getPickListPdf",
+            "What a warehouse must pick, in bin and SKU order, as PDF", [WAREHOUSE]))},
     "/api/v1/payments": {"post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
                                      "(Billing or a Manager); orders whose invoices are all paid close",
                                      ok="201", params=[IDEMPOTENCY_KEY], body="a payment", schema="PaymentInput")},
