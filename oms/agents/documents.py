@@ -1,13 +1,17 @@
-"""Documents to customers: every invoice and credit note, once issued, goes by e-mail as a PDF
-to the customer's first contact with an address (when SMTP is set up: the mail agent sends it).
-Each becomes a notification for Billing that says so (`docmail:<document id>`, written once), so
-the desk sees what went out; a customer without an address is named there instead."""
+"""Documents to customers: the order confirmation once an order is approved, and every invoice
+and credit note once issued, go by e-mail as a PDF to the customer's first contact with an
+address (when SMTP is set up: the mail agent sends it). Each becomes a notification that says so
+(`docmail:<document id>`, written once: for Sales or Billing), so the desk sees what went out; a
+customer without an address is named there instead."""
 from __future__ import annotations
+
+from oms.store.couch import Conflict
 
 from .base import AgentContext, RunLog, notify
 
 STATE_ID = "agentstate:documents"
-KINDS = {"invoice.issued": ("invoice", "Invoice"), "credit_note.issued": ("credit_note", "Credit note")}
+KINDS = {"invoice.issued": ("invoice", "Invoice"), "credit_note.issued": ("credit_note", "Credit note"),
+         "order.approved": ("order", "Order confirmation")}
 BATCH = 200
 
 
@@ -16,21 +20,47 @@ def contact_email(customer: dict | None) -> str | None:
                 None)
 
 
+def confirm(ctx: AgentContext, runlog: RunLog, event: dict, data: dict) -> None:
+    """The order confirmation, the first time the order is approved."""
+    number = data["number"]
+    customer = ctx.db.get_or_none(data["customer"]["id"]) if isinstance(data.get("customer"), dict) else None
+    email = contact_email(customer)
+    name = (customer or {}).get("name") or data["customer"].get("name", "")
+    subject = f"Order confirmation {number}"
+    if email:
+        notify(ctx, runlog, f"docmail:confirmation:{number}", ["[Sales]"], "document", f"Sent to {email}: {subject}",
+               f"Dear {name},\n\nthank you for your order {number}"
+               + (f" (your reference {data['customer_po']})" if data.get("customer_po") else "")
+               + ". The confirmation is attached.\n\nKind regards\n", order=number, email_to=[email],
+               attach=f"order:{number}")
+    else:
+        notify(ctx, runlog, f"docmail:confirmation:{number}", ["[Sales]"], "document",
+               f"Not sent (no e-mail address for {name}): {subject}",
+               f"{name} has no contact with an e-mail address; send the confirmation yourself.", order=number)
+
+
 def run(ctx: AgentContext, runlog: RunLog) -> None:
-    state = ctx.db.get_or_none(STATE_ID) or {"_id": STATE_ID, "type": "agent_state", "after": None}
+    state = ctx.db.get_or_none(STATE_ID)
+    if state is None:   # the first run starts from now: what was issued before it was never promised by mail
+        last = ctx.db.view("automation", "events_by_time", descending=True, limit=1)["rows"]
+        state = {"_id": STATE_ID, "type": "agent_state", "after": last[0]["key"] if last else ["", ""]}
+        runlog.note("first run: documents issued from now on go out")
+        _save(ctx, runlog, state)
+        return
     after = state.get("after")
     while True:
-        opts = {"limit": BATCH, "include_docs": True}
-        if after:
-            opts.update(start_key=after, skip=1)
-        rows = ctx.db.view("automation", "events_by_time", **opts)["rows"]
+        got = ctx.db.view("automation", "events_by_time", start_key=after, limit=BATCH + 1, include_docs=True)["rows"]
+        rows = [r for r in got if r["key"] != after][:BATCH]   # the checkpoint's own event went out last time
         for row in rows:
             event = row.get("doc") or {}
             if event.get("name") not in KINDS:
                 continue
             kind, title = KINDS[event["name"]]
-            doc_id = event["_id"][len("event:"):]
             data = event.get("data") or {}
+            if kind == "order":
+                confirm(ctx, runlog, event, data)
+                continue
+            doc_id = event["_id"][len("event:"):]
             customer = ctx.db.get_or_none(data["customer"]["id"]) if isinstance(data.get("customer"), dict) else None
             email = contact_email(customer)
             amount = f"{data['totals']['gross_cents'] / 100:,.2f} {data.get('currency', '')}"
@@ -51,8 +81,12 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
         if len(rows) < BATCH:
             break
     state["after"] = after
+    _save(ctx, runlog, state)
+
+
+def _save(ctx: AgentContext, runlog: RunLog, state: dict) -> None:
     state["checked_at"] = ctx.now_iso()
     try:
         ctx.db.save(state)
-    except Exception:  # noqa: BLE001 - an overlapping run moved the checkpoint; the notifications are written once each
+    except Conflict:   # an overlapping run moved the checkpoint; the notifications are written once each
         runlog.note("the checkpoint moved meanwhile")

@@ -76,9 +76,12 @@ def _attachments(ctx: AgentContext, doc: dict) -> list[tuple[str, bytes, str]]:
     """The printed document the notification names, as a PDF."""
     if not doc.get("attach"):
         return []
+    from oms.billing import printing   # WeasyPrint is loaded only when a document goes out
     from oms.billing.invoices import with_balance
-    from oms.billing.printing import invoice_pdf   # WeasyPrint is loaded only when a document goes out
     printed = ctx.db.get(doc["attach"])
+    if printed["type"] == "order":
+        made = printing.confirmation(printed, ctx.db.get_or_none(printed["customer"]["id"]))
+        return [(f"{made.filename}.pdf", made.pdf(), "application/pdf")]
     if printed["type"] == "invoice":   # as it stands today: what is still due
         printed = with_balance(ctx.db, printed, ctx.now().date())
-    return [(f"{printed['number']}.pdf", invoice_pdf(printed), "application/pdf")]
+    return [(f"{printed['number']}.pdf", printing.invoice_pdf(printed), "application/pdf")]

@@ -267,13 +267,6 @@ def test_issued_documents_and_reminders_are_mailed_to_the_customer_with_the_pdf(
     controller.start()
     try:
         smtp = SmtpSettings(host="127.0.0.1", port=port, sender="Order Desk <desk@orderdesk.example>")
-        x = new_sku(5)
-        cid = new_customer("gold", contacts=[{"name": "Anne Payer", "email": "anne@payer.example"}],
-                           ship_tos=[{"id": "MAIN", "name": "Payer AG", "city": "Bonn", "country": "DE"}])
-        order = fulfil("sally").create({"customer": cid, "status": "submitted", "lines": [line(x, 2, "10.00")]})
-        fulfil("wanda").act(order["number"], "pick")
-        fulfil("sam").act(order["number"], "ship")
-        [inv], _ = fulfil("bill").billing().issue(order["number"])
 
         def run(names, day=None):
             when = clock.fixed(f"{(day or dt.date.today()).isoformat()}T06:00:00Z")
@@ -282,7 +275,21 @@ def test_issued_documents_and_reminders_are_mailed_to_the_customer_with_the_pdf(
             for name in names:
                 agents.run_agent(ctx, name)
 
+        run(["outbox", "documents"])   # what was issued before the agent first ran is never mailed
+        x = new_sku(5)
+        cid = new_customer("gold", contacts=[{"name": "Anne Payer", "email": "anne@payer.example"}],
+                           ship_tos=[{"id": "MAIN", "name": "Payer AG", "city": "Bonn", "country": "DE"}])
+        order = fulfil("sally").create({"customer": cid, "status": "submitted", "lines": [line(x, 2, "10.00")]})
+        fulfil("wanda").act(order["number"], "pick")
+        fulfil("sam").act(order["number"], "ship")
+        [inv], _ = fulfil("bill").billing().issue(order["number"])
+
         run(["outbox", "documents", "mail"])
+        confirmations = [m for to, m in inbox.messages if to == ["anne@payer.example"]
+                         and m["Subject"] == f"Order confirmation {order['number']}"]
+        assert len(confirmations) == 1
+        [attached] = [p for p in confirmations[0].walk() if p.get_content_type() == "application/pdf"]
+        assert attached.get_filename() == f"{order['number']}-confirmation.pdf"
         sent = [m for to, m in inbox.messages if to == ["anne@payer.example"] and inv["number"] in m["Subject"]]
         assert len(sent) == 1 and sent[0]["Subject"].startswith(f"Invoice {inv['number']} for order {order['number']}")
         [pdf] = [p for p in sent[0].walk() if p.get_content_type() == "application/pdf"]
