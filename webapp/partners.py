@@ -11,7 +11,10 @@ import time
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
 
+from oms.billing.returns import returnable
 from oms.core.errors import InvalidInput
+from oms.fulfilment.service import FulfilmentService
+from oms.ordering import workflow
 from oms.store.couch import Conflict, Forbidden, Unauthorized
 from oms.store.idempotency import Outcome
 from oms.store.numbers import NumberAllocator
@@ -170,9 +173,12 @@ def _order_page(number, error: str | None = None, code: int = 200):
     if request.headers.get("HX-Request") and request.args.get("rev"):
         # The page's poll: never redraw under someone typing; say what changed instead.
         return render_template("_partner_order_live.html", order=doc, seen_rev=request.args["rev"], live_seq=seq)
+    may_return = (svc.person.may("request_return") and doc["status"] in workflow.transition("request_return")["from"]
+                  and any(q > 0 for q in returnable(doc).values()))
     return render_template("partner_order.html", me=svc.person, order=doc, error=error, live_seq=seq,
                            responses=svc.responses(doc["_id"]),
-                           editable=sorted(svc.person.may("edit_order") and _editable(doc) or [])), code
+                           editable=sorted(svc.person.may("edit_order") and _editable(doc) or []),
+                           left=returnable(doc) if may_return else None), code
 
 
 def _editable(doc) -> list[str]:
@@ -213,6 +219,28 @@ def comment(number):
 @partner_required
 def accept(number, shipment):
     return _act(number, lambda: service().accept(shipment, request.form.get("note", "")))
+
+
+@bp.post("/orders/<number>/returns")
+@partner_required
+def request_return(number):
+    """A return of the partner's delivered order: the partner names lines, quantities, why and what
+    the customer wants; the centre records it on its order (as its system identity, naming who
+    asked), and the return comes back to the partner's copy by replication."""
+    svc = service()
+
+    def ask():
+        if not svc.person.may("request_return"):
+            raise Forbidden(f"As {svc.person.level_title} you may not request returns.")
+        mine = svc.order(number)   # the partner's own copy: proves the order is theirs
+        lines = [{"line": l["line"], "qty": request.form.get(f"qty-{l['line']}", "").strip(),
+                  "reason": request.form.get(f"reason-{l['line']}"), "outcome": request.form.get(f"outcome-{l['line']}")}
+                 for l in mine["lines"] if request.form.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        agent = services.agent()
+        centre = FulfilmentService(agent.db, agent.access, current_app.extensions["numbers"], lambda: agent)
+        centre.returns().request(mine["number"], lines, None,
+                                 f"requested by {svc.person.name} ({svc.person.partner})")
+    return _act(number, ask)
 
 
 # -- API -------------------------------------------------------------------------------------------------

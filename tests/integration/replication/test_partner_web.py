@@ -232,3 +232,40 @@ def test_the_partners_pages_follow_the_centre_as_it_moves_the_order_on(rweb, par
     notice = poll(f"/partner/orders/{order['number']}", since=seq, rev=seen)
     assert notice.status_code == 200 and "This order changed since you opened it" in notice.get_data(as_text=True)
     assert 'name="notes"' not in notice.get_data(as_text=True)     # the forms are never redrawn under typing
+
+
+def test_a_partner_requests_a_return_of_a_delivered_order_from_its_page(rweb, rapp, partner_service, central_admin, agent):
+    """The centre records it (its system identity, naming the partner person) and the return
+    comes back to the partner's copy."""
+    from oms.fulfilment.handoffs import SystemIdentity
+    from oms.fulfilment.service import FulfilmentService
+    from oms.identity import people
+    from oms.store.numbers import NumberAllocator
+
+    alice = partner_service("alice@acme")
+    order = alice.place({"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 3, "unit_price": "4.50"}]})
+    eventually(lambda: central_admin.get_or_none(order["_id"]), what="the order reaches the centre")
+    agent.run_once()                                              # the centre places it
+    access, db = people.as_system(agent.server, agent.settings.secret_key, agent.settings.db_name,
+                                  central_admin.get("acl")["entries"])
+    system = SystemIdentity(access, db, NumberAllocator())
+    centre = FulfilmentService(db, access, system.numbers, lambda: system)
+    eventually(lambda: central_admin.get(order["_id"])["status"] == "allocated", what="placed at the centre")
+    for step in ("pick", "ship", "deliver"):
+        centre.act(order["number"], step)
+    eventually(lambda: alice.order(order["number"])["status"] == "delivered", what="delivered at the partner")
+
+    partner_login(rweb, "alice@acme")
+    page = rweb.get(f"/partner/orders/{order['number']}").get_data(as_text=True)
+    assert "Request a return" in page
+    url = f"/partner/orders/{order['number']}/returns"
+    bad = rweb.post(url, {"qty-1": "5", "reason-1": "damaged", "outcome-1": "refund"}, csrf_from=f"/partner/orders/{order['number']}")
+    assert bad.status_code == 400 and "from 1 to 3" in bad.get_data(as_text=True)
+    ok = rweb.post(url, {"qty-1": "1", "reason-1": "damaged", "outcome-1": "replace"}, csrf_from=f"/partner/orders/{order['number']}")
+    assert ok.status_code == 303
+    central = central_admin.get(order["_id"])
+    assert central["status"] == "return_requested" and central["returns"][0]["lines"][0]["qty"] == 1
+    assert "requested by alice@acme (acme)" in central["history"][-1]["reason"]
+    copy = eventually(lambda: (d := alice.order(order["number"])).get("returns") and d, what="the return reaches the partner")
+    assert copy["returns"][0]["number"] == central["returns"][0]["number"]
+    assert central["returns"][0]["number"] in rweb.get(f"/partner/orders/{order['number']}").get_data(as_text=True)
