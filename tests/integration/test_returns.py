@@ -131,3 +131,30 @@ def test_returns_through_the_order_page_and_the_api(web, app, fulfil, new_custom
     assert [x["status"] for x in got["returns"]] == ["resolved", "requested"]
     r = c.post(f"/api/v1/orders/{number}/returns/{rma}/dance", headers=basic("bill"))
     assert r.status_code == 400
+
+
+def test_a_return_waiting_past_its_stage_limit_is_escalated_to_the_warehouse(fulfil, new_customer, new_sku, agent,
+                                                                            acl_entries, admin_db):
+    import datetime as dt
+
+    from oms import agents
+    from oms.agents import AgentContext
+    from oms.core import clock, rules
+
+    order, _, _, _, _ = delivered_and_invoiced(fulfil, new_customer, new_sku)
+    order = fulfil("sally").returns().request(order["number"], [{"line": 1, "qty": 1, "reason": "faulty",
+                                                                 "outcome": "refund"}])
+    limit = rules.workflow()["states"]["return_requested"]["limit_hours"]
+    since = clock.parse(order["updated_at"])
+
+    def escalate(hours: float) -> dict:
+        ctx = AgentContext(db=agent.db, access=agent.access, clock=clock.fixed(since + dt.timedelta(hours=hours)),
+                           directory=None, smtp=None, acl_entries=acl_entries)
+        agents.run_agent(ctx, "escalation")
+        return admin_db.get(order["_id"])
+
+    assert not escalate(limit - 1).get("escalation")               # within the limit
+    late = escalate(limit + 1)
+    assert late["escalation"]["stage"] == "return_requested" and late["status"] == "return_requested"
+    notes = admin_db.find({"type": "notification", "kind": "escalation", "order": order["number"]}, limit=5)["docs"]
+    assert [n["to"] for n in notes] == [["[Warehouse]"]]
