@@ -416,6 +416,18 @@ class BillingService:
             fields["allocations"] = f"the shares add up to {total / 100:.2f}, more than the payment"
         return out
 
+    def payments(self, since: str | None = None, until: str | None = None, limit: int = 1000) -> list[dict]:
+        """Payments received from `since` to `until` (dates, both inclusive), oldest first."""
+        for name, day in (("since", since), ("until", until)):
+            if day is not None:
+                try:
+                    dt.date.fromisoformat(day)
+                except (TypeError, ValueError):
+                    raise InvalidInput(f"{name} must be a date like 2026-12-01, not {day!r}") from None
+        opts = {"limit": limit, **({"start_key": [since]} if since else {}), **({"end_key": [until, {}]} if until else {})}
+        return [{"payment": r["id"], "received_on": r["key"][0], **r["value"]}
+                for r in self.db.view("billing", "payments_by_date", **opts)["rows"]]
+
     def open_invoices(self, cid: str) -> list[dict]:
         """The customer's invoices that still ask for something, oldest due first."""
         rows = self.db.view("billing", "invoices_by_customer", start_key=[cid], end_key=[cid, {}])["rows"]

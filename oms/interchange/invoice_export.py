@@ -1,6 +1,7 @@
-"""The invoice list (oms/billing BillingService.listing rows) as CSV, JSON or XML: what an
-accounting system takes in. One row per invoice: its order, customer, dates, totals, what it
-still asks for and its state."""
+"""The invoice list (oms/billing BillingService.listing rows) and the payments received
+(BillingService.payments) as CSV, JSON or XML: what an accounting system takes in. One row per
+invoice (its order, customer, dates, totals, what it still asks for, its state) and one row per
+payment and invoice it pays."""
 from __future__ import annotations
 
 import csv
@@ -47,3 +48,39 @@ def render(rows: list[dict], fmt: str) -> tuple[str, str]:
                    + "</invoice>\n"
                    for r in flat)
     return xmlformat.head() + "  <invoices>\n" + body + "  </invoices>\n" + xmlformat.tail(), FORMATS[fmt]
+
+
+PAYMENT_COLUMNS = [("payment", "Payment"), ("received_on", "Received"), ("customer_id", "Customer id"),
+                   ("currency", "Currency"), ("amount", "Amount"), ("method", "Method"), ("reference", "Reference"),
+                   ("invoice", "Invoice"), ("share", "Paid on the invoice")]
+PAYMENT_XML = {"received_on": "received-on", "customer_id": "customer-id", "currency": "currency", "amount": "amount",
+               "method": "method", "reference": "reference", "invoice": "invoice", "share": "share"}
+
+
+def _payment_rows(payments: list[dict]) -> list[dict]:
+    return [{"payment": p["payment"].split(":", 1)[1], "received_on": p["received_on"],
+             "customer_id": p["customer"].split(":", 1)[1], "currency": p["currency"],
+             "amount": f"{p['amount_cents'] / 100:.2f}", "method": p["method"], "reference": p.get("reference") or "",
+             "invoice": a["invoice"], "share": f"{a['amount_cents'] / 100:.2f}"}
+            for p in payments for a in p["allocations"]]
+
+
+def render_payments(payments: list[dict], fmt: str) -> tuple[str, str]:
+    """(text, mimetype) of the payments in `fmt`: one row per payment and invoice it pays."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    flat = _payment_rows(payments)
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow([title for _, title in PAYMENT_COLUMNS])
+        for r in flat:
+            w.writerow([r[k] for k, _ in PAYMENT_COLUMNS])
+        return out.getvalue(), FORMATS[fmt]
+    if fmt == "json":
+        return json.dumps({"payments": flat}, ensure_ascii=False), FORMATS[fmt]
+    body = "".join("    <payment id=" + quoteattr(r["payment"]) + ">"
+                   + "".join(f"<{PAYMENT_XML[k]}>{escape(r[k])}</{PAYMENT_XML[k]}>" for k, _ in PAYMENT_COLUMNS
+                             if k != "payment")
+                   + "</payment>\n" for r in flat)
+    return xmlformat.head() + "  <payments>\n" + body + "  </payments>\n" + xmlformat.tail(), FORMATS[fmt]

@@ -154,7 +154,17 @@ def test_the_invoice_list_in_the_api_as_json_csv_and_xml_and_billing_events(app,
     assert node.child_text("still-due") == "59.50" and node.child_text("order") == number
     assert c.get("/api/v1/invoices?format=pdf", headers=basic("rita")).status_code == 400
 
-    payment, _ = fulfil("bill").billing().record_payment({"customer": cid, "amount": "9.50"})
+    payment, _ = fulfil("bill").billing().record_payment({"customer": cid, "amount": "9.50", "reference": "R-77"})
+    pid = payment["_id"].split(":", 1)[1]
+    rows = c.get(f"/api/v1/payments?since={payment['received_on']}", headers=basic("bill")).get_json()["payments"]
+    assert {"payment": pid, "received_on": payment["received_on"], "customer_id": cid, "currency": "EUR",
+            "amount": "9.50", "method": "bank_transfer", "reference": "R-77", "invoice": inv["number"],
+            "share": "9.50"} in rows
+    assert f"{pid},{payment['received_on']},{cid},EUR,9.50" in c.get("/api/v1/payments?format=csv", headers=basic("bill")).get_data(as_text=True)
+    paid_xml = xmlformat.parse(c.get("/api/v1/payments?format=xml", headers=basic("bill")).data)
+    assert any(n.attrs["id"] == pid and n.child_text("share") == "9.50" for n in paid_xml.find("payments").findall("payment"))
+    r = c.get("/api/v1/payments?since=yesterday", headers=basic("bill"))
+    assert r.status_code == 400 and "since must be a date" in r.get_json()["detail"]
     ctx = AgentContext(db=agent.db, access=agent.access, clock=clock.fixed("2026-12-07T12:00:00Z"), directory=None,
                        smtp=None, acl_entries=acl_entries)
     agents.run_agent(ctx, "outbox")

@@ -483,8 +483,8 @@ def test_every_element_and_attribute_we_read_or_write_is_declared_in_our_xml_sch
             "external-ref", "number", "status", "priority", "currency", "sku", "qty", "unit-price", "id", "tier",
             "warehouse", "on-hand", "email", "phone", "view", "version", "products", "product", "price",
             "unit", "tax-class", "invoices", "invoice", "customer-id", "customer-name", "due-date", "total",
-            "still-due", "state"}
+            "still-due", "state", "payments", "payment", "received-on", "amount", "method", "reference", "share"}
     from oms.interchange import invoice_export
-    assert set(invoice_export.XML_NAMES.values()) <= used
+    assert set(invoice_export.XML_NAMES.values()) | set(invoice_export.PAYMENT_XML.values()) <= used
     assert used - declared == set()
     assert formats.ORDER_COLUMNS   # the CSV columns are documented in docs/import-export.md

@@ -91,6 +91,16 @@ def get_credit_note_pdf(number):
     return invoice_page(services.order_service().billing().credit_note(number), as_pdf=True)
 
 
+@bp.get("/payments")
+@api_auth_required
+def list_payments():
+    """Payments received, oldest first (?since=, ?until= dates), one row per payment and invoice it
+    pays, as JSON, or ?format=csv / xml."""
+    payments = services.order_service().billing().payments(request.args.get("since"), request.args.get("until"))
+    text, mimetype = invoice_export.render_payments(payments, request.args.get("format", "json"))
+    return Response(text, mimetype=mimetype)
+
+
 @bp.post("/payments")
 @api_auth_required
 def post_payment():

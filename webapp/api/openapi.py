@@ -551,7 +551,15 @@ PATHS.update({
             "A shipment's packing slip as PDF", [NUMBER, _path("shipment", "The shipment's id without 'shipment:'")]),
            ("/api/v1/warehouses/{warehouse}/pick-list.pdf", "getPickListPdf",
             "What a warehouse must pick, in bin and SKU order, as PDF", [WAREHOUSE]))},
-    "/api/v1/payments": {"post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
+    "/api/v1/payments": {"get": {
+        "operationId": "listPayments", "summary": "Payments received, one row per payment and invoice it pays, as JSON, CSV or XML",
+        "parameters": [{"name": k, "in": "query", "required": False, "schema": {"type": "string", "format": "date"}}
+                       for k in ("since", "until")]
+        + [{"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv", "xml"]}}],
+        "responses": {"200": {"description": "The payments", "content": {
+            "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}}}}, **problems(*COMMON_ERRORS)}},
+                         "post": _op("postPayment", "Record a payment and share it out over the customer's invoices "
                                      "(Billing or a Manager); orders whose invoices are all paid close",
                                      ok="201", params=[IDEMPOTENCY_KEY], body="a payment", schema="PaymentInput")},
     # -- the catalog (webapp/api/catalog.py)
