@@ -291,7 +291,7 @@ class BillingService:
                 n, q = (l.get("line"), l.get("qty")) if isinstance(l, dict) else (None, None)
                 if type(q) is str and q.strip().isdigit():
                     q = int(q)
-                if n not in left:
+                if type(n) is not int or n not in left:
                     fields[f"lines[{i}].line"] = f"{inv['number']} has lines {', '.join(map(str, sorted(left)))}"
                 elif type(q) is not int or not 0 < q <= left[n] or n in wanted:
                     fields[f"lines[{i}].qty"] = f"line {n}: a whole number from 1 to {left[n]} (billed, not credited yet)"
@@ -354,7 +354,7 @@ class BillingService:
         except ValueError:
             fields["received_on"] = "the date the money arrived, as YYYY-MM-DD"
         method = data.get("method") or "bank_transfer"
-        if method not in billing_rules()["payment_methods"]:
+        if not isinstance(method, str) or method not in billing_rules()["payment_methods"]:
             fields["method"] = "one of " + ", ".join(billing_rules()["payment_methods"].values())
         reference = data.get("reference") or ""
         if not isinstance(reference, str) or len(reference) > 120:
@@ -399,7 +399,7 @@ class BillingService:
             if not isinstance(a, dict):
                 fields[where] = "an {invoice, amount} pair"
                 continue
-            inv = by_number.get(a.get("invoice"))
+            inv = by_number.get(a.get("invoice")) if isinstance(a.get("invoice"), str) else None
             if inv is None:
                 fields[f"{where}.invoice"] = f"{a.get('invoice')!s:.40} is not an unpaid invoice of this customer"
                 continue

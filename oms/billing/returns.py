@@ -81,15 +81,15 @@ class ReturnService:
                 q = int(q)
             if type(n) is str and n.strip().isdigit():
                 n = int(n)
-            if n not in left:
+            if type(n) is not int or n not in left:
                 fields[f"lines[{i}].line"] = f"{order['number']} has lines {', '.join(map(str, sorted(left)))}"
                 continue
             if type(q) is not int or not 0 < q <= left[n]:
                 fields[f"lines[{i}].qty"] = (f"line {n}: a whole number from 1 to {left[n]} (sent, not returned yet)"
                                              if left[n] else f"line {n}: nothing of it is left to return")
-            if l.get("reason") not in rules["return_reasons"]:
+            if not isinstance(l.get("reason"), str) or l["reason"] not in rules["return_reasons"]:
                 fields[f"lines[{i}].reason"] = "one of: " + ", ".join(rules["return_reasons"].values())
-            if l.get("outcome") not in rules["return_outcomes"]:
+            if not isinstance(l.get("outcome"), str) or l["outcome"] not in rules["return_outcomes"]:
                 fields[f"lines[{i}].outcome"] = "refund or replacement"
             if any(w["line"] == n for w in wanted):
                 fields[f"lines[{i}].line"] = f"line {n} is named twice"
@@ -103,7 +103,7 @@ class ReturnService:
             raise InvalidInput("; ".join(fields.values()), fields)
         rma = {"number": series("return").next(self.db), "lines": wanted, "warehouse": warehouse, "status": "requested",
                "requested_at": self.clock(), "requested_by": self.access.name}
-        reason = (note or "").strip() or "; ".join(f"line {w['line']}: {w['qty']} x {rules['return_reasons'][w['reason']]}, "
+        reason = (note.strip() if isinstance(note, str) else "") or "; ".join(f"line {w['line']}: {w['qty']} x {rules['return_reasons'][w['reason']]}, "
                                                     f"{rules['return_outcomes'][w['outcome']].lower()}" for w in wanted)
         return self.orders.act_on(order, "request_return", f"{rma['number']}: {reason}"[:500],
                                   {"returns": [*(order.get("returns") or []), rma]})

@@ -174,3 +174,22 @@ def test_the_invoice_list_in_the_api_as_json_csv_and_xml_and_billing_events(app,
     assert paid["name"] == "payment.recorded" and paid["data"]["allocations"] == [{"invoice": inv["number"], "amount_cents": 950}]
     billed = admin_db.get(f"event:{number}:{len(fulfil('bill').get(number)['history']) - 1:04d}")
     assert billed["name"] == "order.billed" and billed["data"]["invoices"][0]["number"] == inv["number"]
+
+
+def test_billing_requests_of_the_wrong_shape_get_a_400_not_a_crash(app, fulfil, new_customer, new_sku):
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    c = app.test_client()
+    bodies = [
+        ("/api/v1/payments", {"customer": cid, "amount": "1.00", "method": ["card"]}),
+        ("/api/v1/payments", {"customer": cid, "amount": "1.00", "allocations": [{"invoice": [inv["number"]], "amount": "1"}]}),
+        ("/api/v1/payments", {"customer": {"id": cid}, "amount": 5, "received_on": {"y": 1}}),
+        (f"/api/v1/invoices/{inv['number']}/credit_notes", {"lines": [{"line": [1], "qty": 1}], "reason": "x"}),
+        (f"/api/v1/invoices/{inv['number']}/credit_notes", {"lines": "all", "reason": ["x"]}),
+        (f"/api/v1/orders/{number}/returns", {"lines": [{"line": {"n": 1}, "qty": 1, "reason": ["damaged"],
+                                                          "outcome": {"x": 1}}], "note": 5, "warehouse": ["MAIN"]}),
+    ]
+    for url, body in bodies:
+        r = c.post(url, headers=basic("bill" if "returns" not in url else "sally"), json=body)
+        assert r.status_code in (400, 409), (url, body, r.status_code, r.get_data(as_text=True)[:300])
+        assert r.get_json()["detail"], (url, body)
