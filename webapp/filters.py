@@ -5,6 +5,21 @@ from oms.core import rules
 from oms.core.display import money, when
 
 
+# History entries that are not workflow steps, in the desk's words.
+ACTION_WORDS = {"create": "Created", "edit": "Edited", "import": "Imported"}
+
+
+def action_title(action):
+    """A history entry's action as the desk says it: the step's title ("hold_credit" -> "Put on
+    credit hold"), never the rulebook's internal name."""
+    t = next((t for t in rules.workflow()["transitions"] if t["name"] == action), None)
+    if t is not None:
+        return t["title"]
+    if isinstance(action, str) and action.startswith("notes: "):
+        return action[len("notes: "):]
+    return ACTION_WORDS.get(action, str(action).replace("_", " ").capitalize())
+
+
 def status_title(status):
     return rules.workflow()["states"].get(status, {}).get("title", status)
 
@@ -25,4 +40,5 @@ def init_app(app) -> None:
     app.add_template_filter(money)
     app.add_template_filter(when)
     app.add_template_filter(status_title)
+    app.add_template_filter(action_title)
     app.add_template_global(cell)

@@ -193,3 +193,16 @@ def test_billing_requests_of_the_wrong_shape_get_a_400_not_a_crash(app, fulfil, 
         r = c.post(url, headers=basic("bill" if "returns" not in url else "sally"), json=body)
         assert r.status_code in (400, 409), (url, body, r.status_code, r.get_data(as_text=True)[:300])
         assert r.get_json()["detail"], (url, body)
+
+
+def test_the_history_speaks_of_steps_by_their_titles(web, fulfil, new_customer, new_sku):
+    number, _ = shipped_part(fulfil, new_customer, new_sku)
+    fulfil("bill").billing().issue(number)
+    web.login("rita")
+    page = web.get(f"/orders/{number}").get_data(as_text=True)
+    history = page.split('<ol class="history">', 1)[1].split("</ol>", 1)[0]
+    assert "bill: Invoice what has shipped</li>" in history          # a step that keeps the state: no "A → A"
+    assert "sam: Ship part · Picking &rarr; Partially shipped" in history
+    assert "sally: Created · " in history
+    for internal in (": bill", ": ship_part", ": create", "_"):
+        assert internal not in history.replace("Partially shipped", ""), internal
