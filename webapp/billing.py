@@ -201,7 +201,7 @@ def return_step(number, rma, step):
 
 @bp.app_template_global()
 def return_steps(order: dict, r: dict) -> list[tuple[str, str]]:
-    """The steps this person may take on return `r` now: (step, button title)."""
+    """The steps this person may take on return `r` now: (step, button title, question to ask first)."""
     access = services.current_access()
     kinds = {l["outcome"] for l in r["lines"]}
     wanted = []
@@ -211,8 +211,8 @@ def return_steps(order: dict, r: dict) -> list[tuple[str, str]]:
         wanted.append(("refund", "refund"))
     if r["status"] == "received" and "replace" in kinds and not r.get("replaced"):
         wanted.append(("replace", "replace"))
-    return [(step, workflow.transition(action)["title"]) for step, action in wanted
-            if workflow.may_act(access, order, action)]
+    return [(step, workflow.transition(action)["title"], workflow.transition(action).get("confirm"))
+            for step, action in wanted if workflow.may_act(access, order, action)]
 
 
 @bp.app_template_global()

@@ -17,6 +17,7 @@ class Action:
     title: str
     to: str
     needs_reason: bool
+    confirm: str | None = None    # the question to ask first: the step cannot be undone
 
 
 def transition(name: str) -> dict | None:
@@ -58,7 +59,7 @@ def actions_for(access: Access, doc: dict) -> list[Action]:
     out = []
     for t in rules.workflow()["transitions"]:
         if doc["status"] in t["from"] and may_take(access, t) and target(t, doc):
-            out.append(Action(t["name"], t["title"], target(t, doc), bool(t.get("needs_reason"))))
+            out.append(Action(t["name"], t["title"], target(t, doc), bool(t.get("needs_reason")), t.get("confirm")))
     return out
 
 

@@ -25,6 +25,13 @@ def test_an_order_from_two_shipments_to_two_invoices_a_return_and_closing(page, 
         page.context.clear_cookies()
         login(name)
 
+    asked = []   # the steps that cannot be undone ask first; the clerk says yes
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+    page.on("dialog", answer)
+
     x, y = new_sku(10), new_sku(10)
     cid = new_customer("gold", name="Harbour Supplies GmbH",
                        ship_tos=[{"id": "MAIN", "name": "Harbour Supplies, Goods in", "street": "3 Pier Road",
@@ -111,3 +118,22 @@ def test_an_order_from_two_shipments_to_two_invoices_a_return_and_closing(page, 
     expect(page.locator(".order-head .status")).to_have_text("Closed")
     expect(page.locator("section.invoices")).not_to_contain_text("Open")
     shot(page, "order-closed-with-invoices-and-return")
+    assert [q.split("?")[0] for q in asked] == ["Invoice what has shipped", "Issue the invoice", "Record the payment",
+                                                "Refund the return", "Ship the replacement now", "Record the payment"]
+
+
+def test_a_step_that_cannot_be_undone_asks_first_and_no_means_nothing_happens(page, login, fulfil, new_customer,
+                                                                             new_sku):
+    order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(new_sku(3), 1)]})
+    login("sally")
+    page.goto(f"/orders/{order['number']}")
+    cancel = page.locator("form:has(input[name=action][value=cancel])")
+    cancel.locator("input[name=reason]").fill("customer rang")
+    page.once("dialog", lambda d: d.dismiss())
+    cancel.locator("button").click()
+    # said no: the submit handler stopped the form before anything was sent
+    assert fulfil("sally").get(order["number"])["status"] == order["status"]
+    expect(page.locator(".order-head .status")).not_to_have_text("Cancelled")
+    page.once("dialog", lambda d: d.accept())
+    cancel.locator("button").click()
+    expect(page.locator(".order-head .status")).to_have_text("Cancelled")

@@ -1,6 +1,7 @@
 // Order Desk keyboard shortcuts (a static file: the Content Security Policy allows no inline
 // script). "/" search, j/k move between documents, Enter opens one, n/p next/previous page,
-// o (or Enter on a twisty) opens or closes a category.
+// o (or Enter on a twisty) opens or closes a category. A form with data-confirm asks before it
+// sends a step that cannot be undone.
 (function () {
   'use strict';
   function typing(el) {
@@ -37,4 +38,8 @@
       default: return;
     }
   });
+  document.addEventListener('submit', function (e) {
+    var ask = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    if (ask && !window.confirm(ask)) e.preventDefault();
+  }, true);
 })();
