@@ -20,6 +20,10 @@ def action_title(action):
     return ACTION_WORDS.get(action, str(action).replace("_", " ").capitalize())
 
 
+def state_open(status):
+    return bool(rules.workflow()["states"].get(status, {}).get("open"))
+
+
 def status_title(status):
     return rules.workflow()["states"].get(status, {}).get("title", status)
 
@@ -41,4 +45,5 @@ def init_app(app) -> None:
     app.add_template_filter(when)
     app.add_template_filter(status_title)
     app.add_template_filter(action_title)
+    app.add_template_filter(state_open)
     app.add_template_global(cell)

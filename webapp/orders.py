@@ -214,6 +214,13 @@ def show(number):
                            competing=competing(doc))
 
 
+@bp.get("/<number>/act")
+@login_required
+def act_page(number):
+    """A step is taken from the order page; reloading its answer shows the order again."""
+    return redirect(url_for("orders.show", number=number), 303)
+
+
 @bp.post("/<number>/act")
 @login_required
 def act(number):
@@ -234,7 +241,8 @@ def amend(number):
             return redirect(url_for("orders.show", number=number), 303)
         except InvalidInput as exc:
             error = exc.reason
-    return render_template("amend.html", order=doc, error=error), (400 if error else 200)
+    may = workflow.may_act(services.current_access(), doc, "amend")
+    return render_template("amend.html", order=doc, error=error, may_amend=may), (400 if error else 200)
 
 
 @bp.get("/<number>/versions/<int:version>")

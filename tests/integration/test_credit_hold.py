@@ -134,3 +134,20 @@ def test_orders_placed_at_once_in_one_process_never_pass_the_limit_together(fulf
         t.join(60)
     statuses = sorted(o["status"] for o in placed)
     assert statuses == ["allocated"] * 3 + ["credit_hold"] * 5, statuses
+
+
+def test_the_credit_box_is_an_alarm_only_while_the_decision_waits(fulfil, new_customer, new_sku, web):
+    held = fulfil("sally").create({"customer": new_customer("gold", credit_limit_cents=1_000), "status": "submitted",
+                                   "lines": [line(new_sku(10), 2, "10.00")]})
+    assert held["status"] == "credit_hold"
+    web.login("carl")
+
+    def box():
+        page = web.get(f"/orders/{held['number']}").get_data(as_text=True)
+        return page.split('<div class="box credit-box', 1)[1].split("</div>", 1)[0]
+    waiting = box()
+    assert "credit-ok" not in waiting.split(">", 1)[0]
+    assert 'class="bad"' in waiting and "Over the rules:" in waiting
+    fulfil("carl").act(held["number"], "approve", reason="paid up front")
+    decided = box()
+    assert decided.startswith(' credit-ok"') and 'class="bad"' not in decided and "Over the rules when checked" in decided

@@ -258,3 +258,16 @@ def test_place_order_submits_and_save_as_draft_does_not(sally, fulfil):
     assert placed["lines"][0]["unit_price_cents"] == 420 and placed["totals"]["gross_cents"] == 1000   # 8.40 + 19%
     draft = order_of(fulfil, sally.post("/orders/new", {**base, "action": "draft"}))
     assert draft["status"] == "draft"
+
+
+def test_a_reader_is_told_up_front_that_they_may_not_place_or_amend_orders(web, service):
+    web.login("rita")
+    page = web.get("/orders/new").get_data(as_text=True)
+    assert "As Reader you may read orders but not place them" in page
+    assert re.search(r'<button type="submit" name="action" value="submit" class="primary" disabled>', page)
+    order = service("sally").create({"customer": "C0001", "lines": [{"sku": "WID-100", "qty": 1}]})
+    page = web.get(f"/orders/{order['number']}/amend").get_data(as_text=True)
+    assert "You may not amend" in page and re.search(r'<button type="submit" class="primary" disabled>', page)
+    # reloading the answer of a step shows the order again instead of "Method not allowed"
+    r = web.get(f"/orders/{order['number']}/act")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/orders/{order['number']}")
