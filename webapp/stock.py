@@ -156,8 +156,9 @@ def needs_reason(order: dict, action: str) -> bool:
 
 @bp.app_template_global()
 def offered(order: dict, action: str) -> bool:
-    """Whether the action bar offers a step whose sense depends on stock: allocating backorders
-    only when some wait; "Ship" when what the order holds completes it, "Ship part" when not."""
+    """Whether the action bar offers a step: allocating backorders only when some wait; invoicing
+    when shipments wait to be billed ("Invoice" for the last of a shipped order); closing when
+    it may close; never shipping (the Ship form) nor a return's steps (the Returns section)."""
     if action == "allocate_backorders":
         return bool(order.get("backorders"))
     if action in RETURN_STEPS:   # offered per return, in the order page's Returns section
@@ -171,12 +172,8 @@ def offered(order: dict, action: str) -> bool:
         access = services.current_access()
         return (access.at_least(invoicing.billing_rules()["close_override_level"])
                 or services.order_service(access).billing().close_problem(order, None) is None)
-    if action in ("ship", "ship_part"):
-        have = shippable(order)
-        if not have:
-            return False
-        missing = sum(l["qty"] - l.get("shipped_qty", 0) for l in order["lines"]) - sum(h["qty"] for h in have)
-        return (missing == 0) == (action == "ship")
+    if action in ("ship", "ship_part"):   # one way to ship: the page's Ship form, with carrier and tracking
+        return False
     return True
 
 

@@ -105,7 +105,8 @@ class ShipmentService:
             for doc in docs:
                 written.append(self.db.save(doc))
             records = [{"shipment": d["_id"], "warehouse": d["warehouse"], "at": now,
-                        "lines": [{"line": l["line"], "qty": l["qty"]} for l in d["lines"]]} for d in docs]
+                        "lines": [{"line": l["line"], "qty": l["qty"]} for l in d["lines"]],
+                        **{k: d[k] for k in ("carrier", "tracking") if d.get(k)}} for d in docs]
             order = self.orders.act(order["number"], "ship" if complete else "ship_part",
                               changes={"lines": new_lines, "shipped": (order.get("shipped") or []) + records},
                               rev=order["_rev"])

@@ -158,6 +158,16 @@ def test_the_desk_works_from_the_keyboard(page, login, many_orders):
     expect(page.locator("a.twisty").first).to_be_focused()
     page.keyboard.press("j")
     expect(page.locator(DOCS).first).to_be_focused()
+    # "?" lists the shortcuts; Escape closes the list
+    page.keyboard.press("?")
+    expect(page.locator("#keys-help")).to_be_visible()
+    expect(page.locator("#keys-help")).to_contain_text("Next and previous document in a view")
+    page.keyboard.press("Escape")
+    expect(page.locator("#keys-help")).to_be_hidden()
+    page.click("#keys-open")
+    expect(page.locator("#keys-help")).to_be_visible()
+    page.click("#keys-close")
+    expect(page.locator("#keys-help")).to_be_hidden()
 
 
 def test_the_desk_reads_on_a_phone(browser, live_url, many_orders):

@@ -41,7 +41,8 @@ def test_confirmation_packing_slip_and_pick_list(web, fulfil, new_customer, new_
     fulfil("sam").ship(number, "MAIN", [{"line": 1, "qty": 2}], carrier="DHL", tracking="JD00042")
     page = web.get(f"/orders/{number}").get_data(as_text=True)
     slip = re.search(r'href="(/orders/[^"]+/packing-slip)"', page).group(1)
-    assert "shipment:" not in page.split("Shipments", 1)[1].split("</ul>", 1)[0]   # no internal ids in the list
+    listed = page.split("<h2>Shipments</h2>", 1)[1].split("</ul>", 1)[0]
+    assert "shipment:" not in listed and "DHL JD00042" in listed   # carrier and tracking, no internal ids
     html = web.get(slip).get_data(as_text=True)
     assert "<h1>Packing slip</h1>" in html and "JD00042" in html and "Unit price" not in html
     text = pdf_text(web.get(slip + "?format=pdf").data)

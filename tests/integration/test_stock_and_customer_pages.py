@@ -93,5 +93,9 @@ def test_the_action_bar_offers_stock_steps_only_when_they_make_sense(web, fulfil
     assert "Allocate backorders" in bar(short["number"]) and "Allocate backorders" not in bar(full["number"])
     for o in (short, full):
         fulfil("wanda").act(o["number"], "pick")
-    assert ">Ship part<" in bar(short["number"]) and ">Ship<" not in bar(short["number"])
-    assert ">Ship<" in bar(full["number"]) and ">Ship part<" not in bar(full["number"])
+    # one way to ship: the Ship form with carrier and tracking, never a bare button in the bar
+    for o in (short, full):
+        page = web.get(f"/orders/{o['number']}").get_data(as_text=True)
+        assert ">Ship part<" not in bar(o["number"]) and ">Ship<" not in bar(o["number"])
+        assert 'class="card ship-form" data-confirm="Ship these units from MAIN now?' in page
+        assert 'name="carrier"' in page and 'name="tracking"' in page

@@ -1,6 +1,6 @@
 // Order Desk keyboard shortcuts (a static file: the Content Security Policy allows no inline
 // script). "/" search, j/k move between documents, Enter opens one, n/p next/previous page,
-// o (or Enter on a twisty) opens or closes a category. A form with data-confirm asks before it
+// o (or Enter on a twisty) opens or closes a category, ? lists the shortcuts. A form with data-confirm asks before it
 // sends a step that cannot be undone.
 (function () {
   'use strict';
@@ -35,8 +35,15 @@
       case 'n': click('#view-pane .pager a[rel=next]'); break;
       case 'p': click('#view-pane .pager a[rel=prev]'); break;
       case 'o': if (document.activeElement && document.activeElement.classList.contains('twisty')) document.activeElement.click(); break;
+      case '?': { var help = document.getElementById('keys-help'); if (help && help.showModal && !help.open) { e.preventDefault(); help.showModal(); } break; }
       default: return;
     }
+  });
+  document.addEventListener('click', function (e) {
+    var help = document.getElementById('keys-help');
+    if (!help || !e.target) return;
+    if (e.target.id === 'keys-open' && help.showModal) help.showModal();
+    if (e.target.id === 'keys-close') help.close();
   });
   document.addEventListener('submit', function (e) {
     var ask = e.target.getAttribute && e.target.getAttribute('data-confirm');
