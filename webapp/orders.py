@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
@@ -9,8 +10,10 @@ from oms.catalog.pricing import LIST_PRICE
 from oms.crm.customers import credit_state
 from oms.core import rules
 from oms.core.errors import InvalidInput, NotFound
+from oms.ordering import order_api
 from oms.ordering import orders as ordering
 from oms.ordering import workflow
+from oms.store.idempotency import Idempotency, KeyMismatch, check_key, fingerprint
 
 from . import services
 from .auth import login_required
@@ -40,10 +43,15 @@ def new():
     if request.method == "POST" and not htmx:
         entry = entry.compact(START_ROWS)   # the domain's line N is the page's row N again
         try:
-            doc = _place(entry)
+            doc = _place(entry, _once())
         except InvalidInput as exc:
             beside, top = messages_by_field(exc.reason, exc.fields, entry.filled())
             return _entry_page(entry, beside, top), 400
+        except KeyMismatch:
+            placed = _placed_with(_once())
+            top = [f"This form already placed {placed}; to place another order, start a new one."
+                   if placed else "This form was already sent; start a new order."]
+            return _entry_page(entry, {}, top, once=uuid.uuid4().hex), 409
         if not services.current_access().at_least("reader"):
             # A Depositor may place orders but read none (Notes): confirm without showing it.
             return render_template("deposited.html", number=doc["number"])
@@ -62,13 +70,31 @@ def _limits() -> dict:
     return {"max_lines": order["lines"]["max_items"], "notes_max": order["notes"]["max_length"]}
 
 
-def _entry_page(entry: EntryForm, messages: dict | None = None, top=()):
+def _entry_page(entry: EntryForm, messages: dict | None = None, top=(), once: str | None = None):
     return render_template("order_form.html", entry=entry, customer=_chosen(entry.values.get("customer")),
                            matches=_customer_matches(entry) if not entry.values.get("customer") else [],
-                           messages=messages or {}, top=list(top), limits=_limits(), preview=None)
+                           messages=messages or {}, top=list(top), limits=_limits(), preview=None,
+                           once=once or _once())
 
 
-def _place(entry: EntryForm) -> dict:
+def _once() -> str:
+    """The form's one-time key: made when the page is first drawn and sent with every post of it,
+    so the same form sent twice (Back and Save, a double click) places one order."""
+    sent = request.form.get("once") or request.args.get("once") or ""
+    try:
+        return check_key(sent)
+    except InvalidInput:
+        return uuid.uuid4().hex
+
+
+def _placed_with(once: str) -> str | None:
+    svc = services.order_service()
+    record = Idempotency(svc.db, svc.access.name).lookup(f"form:{once}")
+    location = ((record or {}).get("response") or {}).get("location") or ""
+    return location.rsplit("/", 1)[-1] or None
+
+
+def _place(entry: EntryForm, once: str) -> dict:
     """The order, created; or InvalidInput with every problem by field. The customer is read
     first: the domain stops at a customer it cannot read, and the person should see the
     problems with the lines at the same time."""
@@ -89,7 +115,9 @@ def _place(entry: EntryForm) -> dict:
         except InvalidInput as exc:
             problems.update(exc.fields or {"lines": exc.reason})
         raise InvalidInput(problem, problems)
-    return svc.create(data)
+    outcome = order_api.create_order(svc, data, f"form:{once}", fingerprint("POST", "/orders/new", data),
+                                     lambda number: f"/orders/{number}")
+    return outcome.body
 
 
 def _customer_matches(entry: EntryForm) -> list[dict]:

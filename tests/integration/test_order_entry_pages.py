@@ -271,3 +271,23 @@ def test_a_reader_is_told_up_front_that_they_may_not_place_or_amend_orders(web, 
     # reloading the answer of a step shows the order again instead of "Method not allowed"
     r = web.get(f"/orders/{order['number']}/act")
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/orders/{order['number']}")
+
+
+def test_the_same_form_sent_twice_places_one_order(sally, fulfil, admin_db):
+    """Back after saving, or a double click: the form's one-time key places the order once; the
+    same key with other lines says the form was used and names the order it placed."""
+    page = sally.get("/orders/new").get_data(as_text=True)
+    once = value_of(page, "once")
+    assert once and len(once) == 32
+    po = f"PO-{uuid.uuid4().hex[:8]}"
+    form = {"once": once, "customer": "C0001", "action": "submit", "line-0-sku": "WID-100", "line-0-qty": "1",
+            "customer_po": po}
+    first = order_of(fulfil, sally.post("/orders/new", form))
+    again = sally.post("/orders/new", form)
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/orders/{first['number']}")
+    placed = admin_db.find({"type": "order", "customer_po": po}, limit=5)["docs"]
+    assert [d["number"] for d in placed] == [first["number"]]       # one order, not two
+    changed = sally.post("/orders/new", {**form, "line-0-qty": "3"})
+    assert changed.status_code == 409
+    assert f"This form already placed {first['number']}" in text(changed.get_data(as_text=True))
+    assert value_of(changed.get_data(as_text=True), "once") != once   # a fresh key for a fresh order
