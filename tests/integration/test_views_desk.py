@@ -339,3 +339,14 @@ def test_htmx_history_restore_gets_the_whole_page(web):
     web.login("rita")
     r = web.get("/views/by_status", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in html_of(r)
+
+
+def test_a_categorys_sum_stands_under_the_value_column_and_the_category_keeps_its_heading(web, seeded):
+    web.login("mia")
+    html = web.get("/views/by_customer").get_data(as_text=True)
+    row = re.search(r'<tr class="cat-row">(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<(th|td)([^>]*)>", row)
+    # Number, Status, Priority come first (colspan 3), then the Value column's cell holds the sum
+    assert cells[0] == ("th", ' colspan="3" scope="rowgroup"') and 'class="cat-sum num"' in cells[1][1]
+    assert '<span class="cat-title">Customer</span>' in row
+    assert re.search(r'<td class="cat-sum num">[A-Z]{3} [\d,]+\.\d\d</td>', row)
