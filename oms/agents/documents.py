@@ -40,20 +40,21 @@ def confirm(ctx: AgentContext, runlog: RunLog, event: dict, data: dict) -> None:
 
 
 def run(ctx: AgentContext, runlog: RunLog) -> None:
+    """Walks the database's changes feed for new events (in the order they arrived, so an event
+    replicated late with an older time is not missed), from where the last run stopped."""
     state = ctx.db.get_or_none(STATE_ID)
     if state is None:   # the first run starts from now: what was issued before it was never promised by mail
-        last = ctx.db.view("automation", "events_by_time", descending=True, limit=1)["rows"]
-        state = {"_id": STATE_ID, "type": "agent_state", "after": last[0]["key"] if last else ["", ""]}
+        state = {"_id": STATE_ID, "type": "agent_state", "since": str(ctx.db.info()["update_seq"])}
         runlog.note("first run: documents issued from now on go out")
         _save(ctx, runlog, state)
         return
-    after = state.get("after")
+    since = state.get("since", "0")
     while True:
-        got = ctx.db.view("automation", "events_by_time", start_key=after, limit=BATCH + 1, include_docs=True)["rows"]
-        rows = [r for r in got if r["key"] != after][:BATCH]   # the checkpoint's own event went out last time
-        for row in rows:
-            event = row.get("doc") or {}
-            if event.get("name") not in KINDS:
+        res = ctx.db.get_json("_changes", since=since, limit=BATCH, include_docs="true")
+        results = res.get("results", [])
+        for change in results:
+            event = change.get("doc") or {}
+            if change.get("deleted") or event.get("type") != "event" or event.get("name") not in KINDS:
                 continue
             kind, title = KINDS[event["name"]]
             data = event.get("data") or {}
@@ -76,11 +77,10 @@ def run(ctx: AgentContext, runlog: RunLog) -> None:
                 notify(ctx, runlog, f"docmail:{doc_id}", ["[Billing]"], "document", f"Not sent (no e-mail address for "
                        f"{name}): {subject}", f"{name} has no contact with an e-mail address; send the PDF yourself.",
                        order=data["order"])
-        if rows:
-            after = rows[-1]["key"]
-        if len(rows) < BATCH:
+        since = res.get("last_seq", since)
+        if len(results) < BATCH:
             break
-    state["after"] = after
+    state["since"] = since
     _save(ctx, runlog, state)
 
 
