@@ -14,6 +14,7 @@ from views import catalog
 
 from . import services
 from .auth import login_required
+from .forms import line_field, line_rows
 from .printing import invoice_page
 
 bp = Blueprint("billing", __name__)
@@ -76,26 +77,17 @@ def new_credit_note(number):
     errors: dict[str, str] = {}
     values = request.form
     if request.method == "POST":
-        lines = [{"line": l["line"], "qty": values.get(f"qty-{l['line']}", "").strip()}
-                 for l in inv["lines"] if values.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        lines = line_rows(values, inv["lines"])
         try:
             doc = billing.credit(number, lines, shipping=bool(values.get("shipping")), reason=values.get("reason"))
         except InvalidInput as exc:
             fields = exc.fields or {"lines": str(exc)}
-            errors = {_credit_field(k, lines): v for k, v in fields.items()}
+            errors = {line_field(k, lines): v for k, v in fields.items()}
         else:
             flash(f"Credit note {doc['number']} issued: {doc['totals']['gross_cents'] / 100:,.2f} {doc['currency']}.")
             return redirect(url_for("billing.credit_note", number=doc["number"]), 303)
     return render_template("credit_note_form.html", inv=inv, values=values, errors=errors, may_record=_may_record(access),
                            views=catalog.visible_to(access)), 400 if errors else 200
-
-
-def _credit_field(key: str, lines: list[dict]) -> str:
-    """The form's field for a problem the service names (lines[0].qty -> qty-<its line>)."""
-    if key.startswith("lines[") and "]" in key:
-        i = int(key[6:key.index("]")])
-        return f"qty-{lines[i]['line']}" if i < len(lines) else "lines"
-    return key
 
 
 @bp.route("/payments/new", methods=["GET", "POST"])
@@ -156,28 +148,18 @@ def new_return(number):
     errors: dict[str, str] = {}
     values = request.form
     if request.method == "POST":
-        lines = [{"line": l["line"], "qty": values.get(f"qty-{l['line']}", "").strip(),
-                  "reason": values.get(f"reason-{l['line']}"), "outcome": values.get(f"outcome-{l['line']}")}
-                 for l in order["lines"] if values.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        lines = line_rows(values, order["lines"], ("reason", "outcome"))
         try:
             order = svc.returns().request(number, lines, values.get("warehouse") or None, values.get("note"))
         except InvalidInput as exc:
             fields = exc.fields or {"lines": str(exc)}
-            errors = {_line_field(k, lines): v for k, v in fields.items()}
+            errors = {line_field(k, lines): v for k, v in fields.items()}
         else:
             flash(f"Return {order['returns'][-1]['number']} requested.")
             return redirect(url_for("orders.show", number=order["number"]), 303)
     return render_template("return_form.html", order=order, values=values, errors=errors, left=returnable(order),
                            rules=billing_rules(), may=workflow.may_act(access, order, "request_return"),
                            views=catalog.visible_to(access)), 400 if errors else 200
-
-
-def _line_field(key: str, lines: list[dict]) -> str:
-    """lines[1].qty -> qty-<its order line>; the form has a field per order line."""
-    if key.startswith("lines[") and "]." in key:
-        i, name = int(key[6:key.index("]")]), key.split("].", 1)[1]
-        return f"{name}-{lines[i]['line']}" if i < len(lines) else "lines"
-    return key
 
 
 @bp.post("/orders/<number>/returns/<rma>/<step>")

@@ -168,3 +168,23 @@ def tax_rate_words(rate_bp: int | None) -> str:
     if rate_bp is None:
         return ""
     return f"{rate_bp / 100:g}%"
+
+
+# -- forms with a row per line of a document (credit notes, returns): "qty-3", "reason-3" ...
+
+def line_rows(form, lines: list[dict], fields: tuple[str, ...] = ()) -> list[dict]:
+    """The lines the form names a quantity for: {line, qty, and each of `fields`}, in line order."""
+    rows = []
+    for l in lines:
+        qty = (form.get(f"qty-{l['line']}") or "").strip()
+        if qty not in ("", "0"):
+            rows.append({"line": l["line"], "qty": qty, **{f: form.get(f"{f}-{l['line']}") for f in fields}})
+    return rows
+
+
+def line_field(key: str, rows: list[dict]) -> str:
+    """The form's field for a problem the service names of row i: "lines[1].qty" -> "qty-<its line>"."""
+    if key.startswith("lines[") and "]" in key:
+        i, name = int(key[6:key.index("]")]), (key.split("].", 1)[1] if "]." in key else "qty")
+        return f"{name}-{rows[i]['line']}" if i < len(rows) else "lines"
+    return key

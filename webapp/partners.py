@@ -25,6 +25,7 @@ from . import services, sessions
 from .api.support import idempotent, json_body, request_fingerprint, respond
 from .auth import sign_in_outcome, sign_in_wait, too_many, wait_sentence
 from .errors import problem
+from .forms import line_rows
 from .orders import form_to_input
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
@@ -233,9 +234,7 @@ def request_return(number):
         if not svc.person.may("request_return"):
             raise Forbidden(f"As {svc.person.level_title} you may not request returns.")
         mine = svc.order(number)   # the partner's own copy: proves the order is theirs
-        lines = [{"line": l["line"], "qty": request.form.get(f"qty-{l['line']}", "").strip(),
-                  "reason": request.form.get(f"reason-{l['line']}"), "outcome": request.form.get(f"outcome-{l['line']}")}
-                 for l in mine["lines"] if request.form.get(f"qty-{l['line']}", "").strip() not in ("", "0")]
+        lines = line_rows(request.form, mine["lines"], ("reason", "outcome"))
         agent = services.agent()
         centre = FulfilmentService(agent.db, agent.access, current_app.extensions["numbers"], lambda: agent)
         centre.returns().request(mine["number"], lines, None,

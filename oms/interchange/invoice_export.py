@@ -31,23 +31,7 @@ def _flat(r: dict) -> dict:
 
 def render(rows: list[dict], fmt: str) -> tuple[str, str]:
     """(text, mimetype) of the invoice rows in `fmt`."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    flat = [_flat(r) for r in rows]
-    if fmt == "csv":
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow([title for _, title in COLUMNS])
-        for r in flat:
-            w.writerow([r[k] for k, _ in COLUMNS])
-        return out.getvalue(), FORMATS[fmt]
-    if fmt == "json":
-        return json.dumps({"invoices": flat}, ensure_ascii=False), FORMATS[fmt]
-    body = "".join("    <invoice number=" + quoteattr(r["number"]) + ">"
-                   + "".join(f"<{XML_NAMES[k]}>{escape(r[k])}</{XML_NAMES[k]}>" for k, _ in COLUMNS if k != "number")
-                   + "</invoice>\n"
-                   for r in flat)
-    return xmlformat.head() + "  <invoices>\n" + body + "  </invoices>\n" + xmlformat.tail(), FORMATS[fmt]
+    return _render([_flat(r) for r in rows], fmt, COLUMNS, XML_NAMES, ("invoices", "invoice", "number"))
 
 
 PAYMENT_COLUMNS = [("payment", "Payment"), ("received_on", "Received"), ("customer_id", "Customer id"),
@@ -67,20 +51,26 @@ def _payment_rows(payments: list[dict]) -> list[dict]:
 
 def render_payments(payments: list[dict], fmt: str) -> tuple[str, str]:
     """(text, mimetype) of the payments in `fmt`: one row per payment and invoice it pays."""
+    return _render(_payment_rows(payments), fmt, PAYMENT_COLUMNS, PAYMENT_XML, ("payments", "payment", "id"))
+
+
+def _render(flat: list[dict], fmt: str, columns: list, xml_names: dict, xml: tuple[str, str, str]) -> tuple[str, str]:
+    """Rows of text values as CSV (titles in the header), JSON ({list: rows}) or our XML (one
+    element per row, its first column as an attribute, the others as child elements)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    flat = _payment_rows(payments)
+    listing, element, attr = xml
     if fmt == "csv":
         out = io.StringIO()
         w = csv.writer(out)
-        w.writerow([title for _, title in PAYMENT_COLUMNS])
+        w.writerow([title for _, title in columns])
         for r in flat:
-            w.writerow([r[k] for k, _ in PAYMENT_COLUMNS])
+            w.writerow([r[k] for k, _ in columns])
         return out.getvalue(), FORMATS[fmt]
     if fmt == "json":
-        return json.dumps({"payments": flat}, ensure_ascii=False), FORMATS[fmt]
-    body = "".join("    <payment id=" + quoteattr(r["payment"]) + ">"
-                   + "".join(f"<{PAYMENT_XML[k]}>{escape(r[k])}</{PAYMENT_XML[k]}>" for k, _ in PAYMENT_COLUMNS
-                             if k != "payment")
-                   + "</payment>\n" for r in flat)
-    return xmlformat.head() + "  <payments>\n" + body + "  </payments>\n" + xmlformat.tail(), FORMATS[fmt]
+        return json.dumps({listing: flat}, ensure_ascii=False), FORMATS[fmt]
+    first = columns[0][0]
+    body = "".join(f"    <{element} {attr}=" + quoteattr(r[first]) + ">"
+                   + "".join(f"<{xml_names[k]}>{escape(r[k])}</{xml_names[k]}>" for k, _ in columns[1:])
+                   + f"</{element}>\n" for r in flat)
+    return xmlformat.head() + f"  <{listing}>\n" + body + f"  </{listing}>\n" + xmlformat.tail(), FORMATS[fmt]
