@@ -70,8 +70,13 @@ def login():
         else:
             sign_in_outcome(name, True)
             services.start_session(person, access)
+            kept = [(k[len("keep:"):], v) for k, v in request.form.items(multi=True) if k.startswith("keep:")]
+            if kept and request.args.get("next") == url_for("orders.new"):
+                from .orders import restored_entry   # the order typed before the session ended
+                return restored_entry(kept)
             return redirect(_same_site(request.args.get("next", "")) or url_for("desk.home"), 303)
-        return render_template("login.html", error=error, username=name), 401
+        kept = [(k[len("keep:"):], v) for k, v in request.form.items(multi=True) if k.startswith("keep:")]
+        return render_template("login.html", error=error, username=name, kept=kept), 401
     return render_template("login.html", error=None, username="")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +15,9 @@ from oms.store.idempotency import KeyMismatch
 
 log = logging.getLogger(__name__)
 
+# An order form kept through a new sign-in: its fields, at most this many (the form's own limit of
+# lines times its fields, with room to spare).
+KEEP_MOST = 5000
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Too large", 415: "Unsupported media type",
           422: "Unprocessable", 429: "Too many requests", 500: "Server error", 503: "Service unavailable"}
@@ -53,6 +56,12 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf(exc):
+        if (request.method == "POST" and request.path == url_for("orders.new") and not session.get("user")
+                and not request.headers.get("HX-Request")):
+            # The session ended while the order was being typed: sign in again, keep what was typed.
+            # (With a session alive, a missing token is a forged request: refused below.)
+            kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"][:KEEP_MOST]
+            return render_template("login.html", error=None, username="", kept=kept, next_path=request.path), 401
         return problem(400, "The form expired or was not sent by this site (CSRF check failed); reload and try again.")
 
     @app.errorhandler(CouchError)

@@ -5,6 +5,7 @@ import re
 import uuid
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from oms.catalog.pricing import LIST_PRICE
 from oms.crm.customers import credit_state
@@ -70,17 +71,27 @@ def _limits() -> dict:
     return {"max_lines": order["lines"]["max_items"], "notes_max": order["notes"]["max_length"]}
 
 
-def _entry_page(entry: EntryForm, messages: dict | None = None, top=(), once: str | None = None):
+def restored_entry(kept: list[tuple[str, str]]):
+    """The New order page as it was typed before the session ended, to check and place."""
+    form = MultiDict(kept)
+    entry = EntryForm.read(form, _decimal_comma())
+    entry = entry.compact(START_ROWS) if not entry.rows else entry
+    note = "You are signed in again and your order is as you typed it: check it, then place it."
+    return _entry_page(entry, once=_once(form.get("once")), notice=note)
+
+
+def _entry_page(entry: EntryForm, messages: dict | None = None, top=(), once: str | None = None,
+                notice: str | None = None):
     return render_template("order_form.html", entry=entry, customer=_chosen(entry.values.get("customer")),
                            matches=_customer_matches(entry) if not entry.values.get("customer") else [],
                            messages=messages or {}, top=list(top), limits=_limits(), preview=None,
-                           once=once or _once())
+                           once=once or _once(), notice=notice)
 
 
-def _once() -> str:
+def _once(sent: str | None = None) -> str:
     """The form's one-time key: made when the page is first drawn and sent with every post of it,
     so the same form sent twice (Back and Save, a double click) places one order."""
-    sent = request.form.get("once") or request.args.get("once") or ""
+    sent = sent or request.form.get("once") or request.args.get("once") or ""
     try:
         return check_key(sent)
     except InvalidInput:

@@ -291,3 +291,33 @@ def test_the_same_form_sent_twice_places_one_order(sally, fulfil, admin_db):
     assert changed.status_code == 409
     assert f"This form already placed {first['number']}" in text(changed.get_data(as_text=True))
     assert value_of(changed.get_data(as_text=True), "once") != once   # a fresh key for a fresh order
+
+
+def test_an_order_typed_while_the_session_ended_is_kept_through_a_new_sign_in(app, fulfil):
+    """The session ends (a new browser session: no cookie) while the clerk types; Place order
+    leads to the sign-in with what was typed kept, and after it the page is as it was."""
+    from tests.conftest import WebClient
+    typing = WebClient(app)
+    typing.login("sally")
+    page = typing.get("/orders/new").get_data(as_text=True)
+    token, once = value_of(page, "csrf_token"), value_of(page, "once")
+    po = f"PO-{uuid.uuid4().hex[:8]}"
+    form = {"csrf_token": token, "once": once, "customer": "C0001", "customer_po": po, "action": "submit",
+            "line-0-sku": "WID-100", "line-0-qty": "3", "notes": "gate 2 — ask for Åsa"}
+    expired = WebClient(app)                       # the same form, sent after the session is gone
+    r = expired.c.post("/orders/new", data=form)
+    assert r.status_code == 401
+    login_page = r.get_data(as_text=True)
+    assert "what you typed is kept" in login_page and value_of(login_page, "keep:customer_po") == po
+    kept = dict(re.findall(r'name="(keep:[^"]+)" value="([^"]*)"', login_page))
+    back = expired.c.post("/login?next=/orders/new", data={**{k: htmllib.unescape(v) for k, v in kept.items()},
+                                                             "username": "sally", "password": "demo",
+                                                             "csrf_token": value_of(login_page, "csrf_token")})
+    assert back.status_code == 200
+    html = back.get_data(as_text=True)
+    assert "your order is as you typed it" in html
+    assert value_of(html, "line-0-sku") == "WID-100" and value_of(html, "line-0-qty") == "3"
+    assert value_of(html, "customer_po") == po and "gate 2 — ask for Åsa" in htmllib.unescape(html)
+    placed = expired.c.post("/orders/new", data={**form, "csrf_token": value_of(html, "csrf_token"),
+                                                 "once": value_of(html, "once")})
+    assert order_of(fulfil, placed)["customer_po"] == po
