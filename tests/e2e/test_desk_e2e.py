@@ -187,3 +187,15 @@ def test_the_desk_reads_on_a_phone(browser, live_url, many_orders):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(page, "phone-dashboard")
     ctx.close()
+
+
+def test_a_view_says_when_its_live_updates_stop_because_the_session_ended(page, login, many_orders):
+    login("rita")
+    expect(page).to_have_url(re.compile(r"/views/all_orders"))
+    expect(page.locator("#live")).to_have_count(1)
+    page.context.clear_cookies()                      # the session ends (signed out elsewhere, or expired)
+    alert = page.locator("#signed-out")
+    expect(alert).to_contain_text("Live updates stopped: your session ended", timeout=10_000)
+    expect(page.locator("#live")).to_have_count(0)    # no more polling
+    alert.locator("a").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fviews%2Fall_orders"))

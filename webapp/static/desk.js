@@ -45,6 +45,23 @@
     if (e.target.id === 'keys-open' && help.showModal) help.showModal();
     if (e.target.id === 'keys-close') help.close();
   });
+  // A poll answered 401: the session ended. Stop the live updates and say so, with the way back.
+  document.addEventListener('htmx:responseError', function (e) {
+    var xhr = e.detail && e.detail.xhr;
+    if (!xhr || xhr.status !== 401) return;
+    Array.prototype.forEach.call(document.querySelectorAll('.live'), function (el) { el.remove(); });
+    if (document.getElementById('signed-out')) return;
+    var p = document.createElement('p');
+    p.id = 'signed-out';
+    p.className = 'error';
+    p.setAttribute('role', 'alert');
+    p.textContent = 'Live updates stopped: your session ended, so what you see may be out of date. ';
+    var a = document.createElement('a');
+    a.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
+    a.textContent = 'Sign in again';
+    p.appendChild(a);
+    (document.getElementById('main') || document.body).prepend(p);
+  });
   document.addEventListener('submit', function (e) {
     var ask = e.target.getAttribute && e.target.getAttribute('data-confirm');
     if (ask && !window.confirm(ask)) e.preventDefault();
