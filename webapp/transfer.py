@@ -57,3 +57,20 @@ def export():
                               request.args.get("shape", "rows"), numbers)
     return Response(stream_with_context(stream.chunks), mimetype=stream.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{stream.filename}"'})
+
+
+@bp.get("/export/billing")
+@login_required
+def export_billing():
+    """Invoices (open, or all) or payments received, as CSV, JSON or XML: for the bookkeeping."""
+    from oms.interchange import invoice_export
+    access = services.current_access()
+    billing = services.order_service(access).billing()
+    what, fmt = request.args.get("what", "invoices"), request.args.get("format", "csv")
+    if what == "payments":
+        text, mimetype = invoice_export.render_payments(billing.payments(request.args.get("since") or None), fmt)
+    elif what in ("invoices", "open_invoices"):
+        text, mimetype = invoice_export.render(billing.listing(open_only=what == "open_invoices"), fmt)
+    else:
+        abort(404, "There is no such export.")
+    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})

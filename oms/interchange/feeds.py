@@ -6,7 +6,7 @@ CRM rows: id, name, tier, credit_limit ("5000.00") or credit_limit_cents, open_b
 days_late, currency, partner, credit_hold, contact_name/contact_email/contact_phone (CSV) or
 contacts [...] (JSON).
 WMS rows: sku, warehouse, and either on_hand (a count: sets it) or received (a receipt: adds);
-optional description. A receipt, or a count that frees stock, serves backorders in priority
+optional description and bin (where the SKU lies: the pick list walks the bins in order). A receipt, or a count that frees stock, serves backorders in priority
 order (as the system identity)."""
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def import_stock(rows: list[dict], stock: StockService, agent, progress=None) ->
                 gained.append(sku)
             else:
                 before = next((d for d in stock.levels(sku) if d["warehouse"] == wh), None)
-                doc = stock.set_count(sku, wh, whole_number(row["on_hand"], "on_hand", 0), desc)
+                doc = stock.set_count(sku, wh, whole_number(row["on_hand"], "on_hand", 0), desc, row.get("bin"))
                 if before is not None and before["_rev"] == doc["_rev"]:
                     report.unchanged += 1
                 else:

@@ -62,7 +62,7 @@ ORDER_COLUMNS = ("external_ref", "customer", "currency", "promised_date", "prior
                  "sku", "description", "qty", "unit_price")
 CUSTOMER_COLUMNS = ("id", "name", "tier", "currency", "credit_limit", "open_balance", "days_late", "partner",
                     "credit_hold", "contact_name", "contact_email", "contact_phone")
-STOCK_COLUMNS = ("sku", "warehouse", "on_hand")
+STOCK_COLUMNS = ("sku", "warehouse", "on_hand", "bin")
 PRODUCT_COLUMNS = ("sku", "description", "unit", "tax_class", "status", "price_eur", "price_gbp", "price_usd")
 
 

@@ -33,6 +33,7 @@ from oms.catalog import products
 from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import orders
+from oms.wms.stock import clean_bin
 from oms.store import cas
 from oms.store.couch import Database
 from oms.store.idempotency import fingerprint
@@ -535,9 +536,13 @@ class StockHandler(_UpsertHandler):
             raise InvalidInput('sku must look like "WID-100"')
         if not WAREHOUSE.match(wh):
             raise InvalidInput('warehouse must look like "MAIN"')
-        return {"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
-                "on_hand": whole_number(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},
-                "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved
+        doc = {"_id": f"stock:{sku}:{wh}", "type": "stock", "sku": sku, "warehouse": wh,
+               "on_hand": whole_number(data.get("on_hand"), "on_hand"), "reserved": 0, "holds": {},
+               "__keep__": ["reserved", "holds"]}  # holds: what each order line reserved
+        bin_ = clean_bin(data.get("bin"))
+        if bin_:
+            doc["bin"] = bin_
+        return doc
 
 
 class ProductHandler(_UpsertHandler):

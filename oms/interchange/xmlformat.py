@@ -191,8 +191,11 @@ def _product(node: Node) -> dict:
 
 
 def _stock(node: Node) -> dict:
-    return {"sku": node.attrs.get("sku", ""), "warehouse": node.attrs.get("warehouse", ""),
-            "on_hand": node.attrs.get("on-hand", "")}
+    row = {"sku": node.attrs.get("sku", ""), "warehouse": node.attrs.get("warehouse", ""),
+           "on_hand": node.attrs.get("on-hand", "")}
+    if node.attrs.get("bin"):
+        row["bin"] = node.attrs["bin"]
+    return row
 
 
 # ---------------------------------------------------------------- writing (streaming)

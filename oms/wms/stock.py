@@ -62,6 +62,16 @@ def clean_sku(value, where: str = "sku") -> str:
     return sku
 
 
+def clean_bin(value) -> str | None:
+    """Where a SKU lies in a warehouse ("A-12-3"): the pick list walks the bins in order."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if not schema.pattern("stock", "bin").fullmatch(text):
+        raise InvalidInput(f'bin must be a place like "A-12-3" (letters, digits, - . / and spaces, up to 20), not {value!r}')
+    return text
+
+
 def clean_warehouse(value, where: str = "warehouse") -> str:
     wh = value.strip().upper() if isinstance(value, str) else ""
     if not WAREHOUSE.match(wh):
@@ -308,10 +318,13 @@ class StockService:
         raise Conflict(f"the stock of {sku} at {warehouse} is too busy right now; try again")
 
     # WMS side: counts and receipts
-    def set_count(self, sku: str, warehouse: str, on_hand: int, description: str | None = None) -> dict:
-        """Set on_hand from a stock count (the WMS feed). Refused below what is reserved."""
+    def set_count(self, sku: str, warehouse: str, on_hand: int, description: str | None = None,
+                  bin: str | None = None) -> dict:
+        """Set on_hand from a stock count (the WMS feed), and the bin it lies in when given.
+        Refused below what is reserved."""
         sku, warehouse = clean_sku(sku), clean_warehouse(warehouse)
         description = optional_text(description, "description", DESCRIPTION_MAX)
+        bin = clean_bin(bin)
         if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
             raise InvalidInput(f"on_hand must be a whole number from 0, not {on_hand!r}")
 
@@ -319,11 +332,14 @@ class StockService:
             if on_hand < doc["reserved"]:
                 raise InvalidInput(f"{sku} at {warehouse}: on_hand {on_hand} is below the {doc['reserved']} units "
                                    "reserved for orders; ship or release them first")
-            if doc["on_hand"] == on_hand and (description is None or doc.get("description") == description):
+            if (doc["on_hand"] == on_hand and (description is None or doc.get("description") == description)
+                    and (bin is None or doc.get("bin") == bin)):
                 raise _Skip(doc)
             doc["on_hand"] = on_hand
             if description is not None:
                 doc["description"] = description
+            if bin is not None:
+                doc["bin"] = bin
             return doc
         return self._cas(sku, warehouse, change, create=True)
 

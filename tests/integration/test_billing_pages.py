@@ -207,3 +207,18 @@ def test_the_history_speaks_of_steps_by_their_titles(web, fulfil, new_customer, 
     assert "sally: Created · " in history
     for internal in (": bill", ": ship_part", ": create", "_"):
         assert internal not in history.replace("Partially shipped", ""), internal
+
+
+def test_the_import_export_page_exports_invoices_and_payments(web, fulfil, new_customer, new_sku):
+    number, cid = shipped_part(fulfil, new_customer, new_sku)
+    [inv], _ = fulfil("bill").billing().issue(number)
+    payment, _ = fulfil("bill").billing().record_payment({"customer": cid, "amount": "9.50"})
+    web.login("bill")
+    assert "Payments received" in web.get("/transfer").get_data(as_text=True)
+    open_csv = web.get("/transfer/export/billing?what=open_invoices&format=csv")
+    assert open_csv.headers["Content-Disposition"].endswith('filename="open_invoices.csv"')
+    assert f"{inv['number']},{number}," in open_csv.get_data(as_text=True)
+    paid = web.get(f"/transfer/export/billing?what=payments&format=json&since={payment['received_on']}").get_json()["payments"]
+    assert any(p["invoice"] == inv["number"] and p["share"] == "9.50" for p in paid)
+    assert web.get("/transfer/export/billing?what=secrets").status_code == 404
+    assert web.get("/transfer/export/billing?what=payments&format=pdf").status_code == 400

@@ -193,3 +193,21 @@ def test_a_hold_that_names_no_order_line_is_refused_by_the_server(agent, new_sku
     sku = new_sku(5)
     with pytest.raises(Forbidden, match='must name an order line like "SO-000123/1"'):
         agent.stock.claim(sku, "MAIN", "loot/1", 2)
+
+
+def test_a_wms_count_sets_the_bin_and_the_pick_list_walks_the_bins_in_order(web, fulfil, new_customer, new_sku, agent):
+    import re
+    from oms.interchange.feeds import import_stock
+    a, b = sorted([new_sku(0), new_sku(0)])
+    report = import_stock([{"sku": a, "warehouse": "MAIN", "on_hand": "5", "bin": "C-01"},
+                           {"sku": b, "warehouse": "MAIN", "on_hand": "5", "bin": "A-07"},
+                           {"sku": b, "warehouse": "EAST", "on_hand": "1", "bin": "no <good>"}], agent.stock, agent)
+    assert report.counted == 2 and report.errors[0]["row"] == 3 and "bin must be a place" in report.errors[0]["reason"]
+    assert stock_doc(agent, b)["bin"] == "A-07"
+    order = fulfil("sally").create({"customer": new_customer(), "status": "submitted", "lines": [line(a, 1), line(b, 1)]})
+    web.login("wanda")
+    page = web.get("/warehouses/MAIN/pick-list").get_data(as_text=True)
+    mine = [(binname, sku) for binname, sku, number in
+            re.findall(r"<tr><td>([^<]*)</td><td><strong>([^<]+)</strong></td>.*?(SO-\d+) /", page, re.S)
+            if number == order["number"]]
+    assert mine == [("A-07", b), ("C-01", a)]        # bin order, not SKU order
