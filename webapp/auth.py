@@ -72,7 +72,7 @@ def login():
             services.start_session(person, access)
             kept = [(k[len("keep:"):], v) for k, v in request.form.items(multi=True) if k.startswith("keep:")]
             if kept and request.args.get("next") == url_for("orders.new"):
-                from .orders import restored_entry   # the order typed before the session ended
+                from .entry import restored_entry   # the order typed before the session ended
                 return restored_entry(kept)
             return redirect(_same_site(request.args.get("next", "")) or url_for("desk.home"), 303)
         kept = [(k[len("keep:"):], v) for k, v in request.form.items(multi=True) if k.startswith("keep:")]
