@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from oms.billing.invoices import billing_rules
+from oms.billing.invoices import billing_rules, unpaid
 
 from .base import AgentContext, RunLog, notify
 from .documents import contact_email
@@ -21,18 +21,17 @@ def level_for(days_overdue: int) -> dict | None:
 def run(ctx: AgentContext, runlog: RunLog) -> None:
     today = ctx.now().date()
     rows = ctx.db.view("billing", "invoices_by_due", end_key=[(today - dt.timedelta(days=1)).isoformat(), {}])["rows"]
+    owed = unpaid(ctx.db, [row["value"]["number"] for row in rows])
     for row in rows:
         inv = row["value"]
         days = (today - dt.date.fromisoformat(row["key"][0])).days
         level = level_for(days)
         if level is None:
             continue
-        balance = ctx.db.view("billing", "balance_by_invoice", start_key=[inv["number"]], end_key=[inv["number"], {}],
-                              group_level=1)["rows"]
-        unpaid = balance[0]["value"] if balance else 0
-        if unpaid <= 0:
+        due = owed.get(inv["number"], 0)
+        if due <= 0:
             continue
-        amount = f"{unpaid / 100:,.2f} {inv['currency']}"
+        amount = f"{due / 100:,.2f} {inv['currency']}"
         subject = f"{level['title']}: {inv['number']} ({inv['customer']['name']}), {amount} {days} days overdue"
         email = contact_email(ctx.db.get_or_none(inv["customer"]["id"]))
         if email:   # the reminder goes to the customer, with the invoice; Billing sees that it went

@@ -30,6 +30,7 @@ from oms.core.clock import utcnow
 from oms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oms.core.money import to_cents
 from oms.core.schema import check as schema_check
+from oms.crm.customers import today_of
 from oms.identity.acl import Access
 from oms.ordering import workflow
 from oms.ordering.orders import OrderService
@@ -104,7 +105,7 @@ def build(order: dict, record: dict) -> dict:
     doc = {"_id": f"invoice:{record['number']}", "type": "invoice", "number": record["number"],
            "order": order["number"], "customer": {"id": order["customer"]["id"], "name": order["customer"]["name"]},
            "currency": order["currency"], "bill_to": order.get("bill_to") or {"name": order["customer"]["name"]},
-           "ship_to": order.get("ship_to") or {"country": home_country()},
+           "ship_to": order.get("ship_to") or {"country": pricing.home_country()},
            "shipments": list(record["shipments"]), "lines": lines, "totals": totals,
            "issued_at": record["issued_at"], "issued_by": record["issued_by"],
            "due_date": record["due_date"], "terms_days": record["terms_days"]}
@@ -112,11 +113,6 @@ def build(order: dict, record: dict) -> dict:
         if order.get(f):
             doc[f] = order[f]
     return doc
-
-
-def home_country() -> str:
-    table = pricing.pricing_rules()["tax_rates_bp"]
-    return table["default"] if isinstance(table["default"], str) else "DE"
 
 
 def state(invoice: dict, unpaid_cents: int, today: dt.date) -> str:
@@ -129,6 +125,18 @@ def state(invoice: dict, unpaid_cents: int, today: dt.date) -> str:
 
 def state_title(name: str) -> str:
     return billing_rules()["states"][name]
+
+
+def unpaid(db: Database, numbers: list[str]) -> dict[str, int]:
+    """What each invoice still asks for (invoices the server does not have are left out), in one
+    grouped range from the lowest number to the highest: the series is dense, so the range holds
+    few invoices besides these."""
+    if not numbers:
+        return {}
+    wanted = set(numbers)
+    rows = db.view("billing", "balance_by_invoice", start_key=[min(wanted)], end_key=[max(wanted), {}],
+                   group_level=1)["rows"]
+    return {r["key"][0]: r["value"] for r in rows if r["key"][0] in wanted}
 
 
 def with_balance(db: Database, inv: dict, today: dt.date) -> dict:
@@ -163,7 +171,7 @@ class BillingService:
             raise Forbidden(f"Only the {' or '.join(billing_rules()['issue_roles'])} role or a Manager may {what}.")
 
     def _today(self) -> dt.date:
-        return dt.date.fromisoformat(self.clock()[:10])
+        return today_of(self.clock)
 
     # ------------------------------------------------------------ invoices
     def issue(self, number: str, rev: str | None = None) -> tuple[list[dict], dict]:
@@ -228,14 +236,7 @@ class BillingService:
 
     def unpaid(self, numbers: list[str]) -> dict[str, int]:
         """What each invoice still asks for (invoices the server does not have are left out)."""
-        if not numbers:
-            return {}
-        # One grouped range from the lowest number to the highest: the series is dense, so the
-        # range holds few invoices besides these.
-        wanted = set(numbers)
-        rows = self.db.view("billing", "balance_by_invoice", start_key=[min(wanted)], end_key=[max(wanted), {}],
-                            group_level=1)["rows"]
-        return {r["key"][0]: r["value"] for r in rows if r["key"][0] in wanted}
+        return unpaid(self.db, numbers)
 
     def listing(self, open_only: bool = True, limit: int = 200) -> list[dict]:
         """Invoices by due date, oldest first (the open ones only, by default), each with what it
@@ -274,12 +275,7 @@ class BillingService:
         fields: dict[str, str] = {}
         if not reason or len(reason) > 500:
             fields["reason"] = "say why the invoice is credited (at most 500 characters)"
-        earlier = [d for d in (self.db.get_or_none(f"credit_note:{c['credit_note']}") for c in inv["credit_notes"]) if d]
-        left = {l["line"]: l["qty"] for l in inv["lines"]}
-        for cn in earlier:
-            for l in cn["lines"]:
-                left[l["line"]] -= l["qty"]
-        shipping_left = inv["totals"]["shipping_cents"] - sum(cn["totals"]["shipping_cents"] for cn in earlier)
+        left, shipping_left = self.credit_left(inv)
         if lines is None:
             wanted, shipping = {n: q for n, q in left.items() if q > 0}, True
         else:
@@ -324,6 +320,17 @@ class BillingService:
         if problem:
             raise InvalidInput(problem)
         return self.db.save(doc)
+
+    def credit_left(self, inv: dict) -> tuple[dict[int, int], int]:
+        """What of an invoice (as `get` answers it) no credit note credits yet: units per line,
+        and cents of its shipping charge."""
+        ids = [f"credit_note:{c['credit_note']}" for c in inv["credit_notes"]]
+        earlier = [r["doc"] for r in self.db.all_docs(keys=ids, include_docs=True)["rows"] if r.get("doc")] if ids else []
+        left = {l["line"]: l["qty"] for l in inv["lines"]}
+        for cn in earlier:
+            for l in cn["lines"]:
+                left[l["line"]] -= l["qty"]
+        return left, inv["totals"]["shipping_cents"] - sum(cn["totals"]["shipping_cents"] for cn in earlier)
 
     def credit_note(self, number: str) -> dict:
         doc = self.db.get_or_none(f"credit_note:{number}") if isinstance(number, str) else None

@@ -118,7 +118,7 @@ class ReturnService:
         into = {l["line"]: (q["warehouse"] if l["reason"] in q["reasons"] else r["warehouse"]) for l in r["lines"]}
         updated = {**r, "status": "received", "received_at": self.clock(), "received_by": self.access.name,
                    "received_into": [{"line": l["line"], "warehouse": into[l["line"]]} for l in r["lines"]]}
-        returns = [*order["returns"][:i], updated, *order["returns"][i + 1:]]
+        returns = _with_return(order, i, updated)
         order = self.orders.act_on(order, "receive_return", None, {"returns": returns})
         for l in r["lines"]:   # after the order took the step: a refused step puts nothing on hand
             self.stock.receive(l["sku"], into[l["line"]], l["qty"])
@@ -136,13 +136,10 @@ class ReturnService:
             if not todo:
                 break
             inv = self.billing.get(rec["number"])
-            credited: dict[int, int] = {}
-            for c in inv["credit_notes"]:
-                for cl in self.billing.credit_note(c["credit_note"])["lines"]:
-                    credited[cl["line"]] = credited.get(cl["line"], 0) + cl["qty"]
+            left, _ = self.billing.credit_left(inv)
             take = []
             for il in inv["lines"]:
-                n = min(todo.get(il["line"], 0), il["qty"] - credited.get(il["line"], 0))
+                n = min(todo.get(il["line"], 0), left[il["line"]])
                 if n > 0:
                     take.append({"line": il["line"], "qty": n})
                     todo[il["line"]] -= n
@@ -156,7 +153,7 @@ class ReturnService:
         updated = {**r, "refunded": {"at": self.clock(), "by": self.access.name,
                                      "credit_notes": [n["number"] for n in notes]}}
         updated["status"] = "resolved" if _done(updated) else "received"
-        returns = [*order["returns"][:i], updated, *order["returns"][i + 1:]]
+        returns = _with_return(order, i, updated)
         return self.orders.act_on(order, "refund", None, {"returns": returns}), notes
 
     def replace(self, number: str, rma: str, warehouse: str | None = None) -> tuple[dict, dict]:
@@ -188,7 +185,7 @@ class ReturnService:
         saved = self.db.save(shipment)
         updated = {**r, "replaced": {"at": self.clock(), "by": self.access.name, "shipment": saved["_id"]}}
         updated["status"] = "resolved" if _done(updated) else "received"
-        returns = [*order["returns"][:i], updated, *order["returns"][i + 1:]]
+        returns = _with_return(order, i, updated)
         record = {"shipment": saved["_id"], "warehouse": wh, "at": saved["shipped_at"], "replacement": rma,
                   "lines": [{"line": l["line"], "qty": l["qty"]} for l in todo]}
         order = self.orders.act_on(order, "replace", None, {"returns": returns,
@@ -196,6 +193,11 @@ class ReturnService:
         for l in todo:
             self.stock.consume(l["sku"], wh, key(l), l["qty"])
         return order, saved
+
+
+def _with_return(order: dict, i: int, updated: dict) -> list[dict]:
+    """The order's returns with return i as `updated`."""
+    return [*order["returns"][:i], updated, *order["returns"][i + 1:]]
 
 
 def _done(r: dict) -> bool:

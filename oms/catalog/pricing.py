@@ -74,6 +74,11 @@ def net_from_gross(gross_cents: int, rate_bp: int) -> int:
 
 # ------------------------------------------------------------------ tax
 
+def home_country() -> str:
+    """The country the rulebook's `default` rates name: where an order without a ship-to ships."""
+    return pricing_rules()["tax_rates_bp"]["default"]
+
+
 def tax_rate_bp(tax_class: str, country: str | None) -> int:
     """The rate of `tax_class` for goods shipped to `country` (ISO code); a country the rulebook
     does not list, or none, pays the rates of its `default`, the home country."""
