@@ -3,7 +3,7 @@ Warehouse role, the availability answer the order form asks for as one types (ht
 and shipping from the order page. Also the order page's CRM/WMS panel (template globals)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from oms.billing import invoices as invoicing
@@ -150,7 +150,7 @@ def ship(number):
 @bp.app_template_global()
 def needs_reason(order: dict, action: str) -> bool:
     if action == "close":   # closing before everything is invoiced and paid: a Manager's, with a reason
-        return services.order_service().billing().close_problem(order, None) is not None
+        return _close_problem(order) is not None
     return fulfilment.credit_rule_needs_reason(order, action)
 
 
@@ -171,10 +171,20 @@ def offered(order: dict, action: str) -> bool:
     if action == "close":
         access = services.current_access()
         return (access.at_least(invoicing.billing_rules()["close_override_level"])
-                or services.order_service(access).billing().close_problem(order, None) is None)
+                or _close_problem(order) is None)
     if action in ("ship", "ship_part"):   # one way to ship: the page's Ship form, with carrier and tracking
         return False
     return True
+
+
+def _close_problem(order: dict) -> str | None:
+    """Why this revision of the order may not close yet (billing), asked once per request: the
+    action bar asks whether to offer Close and whether it needs a reason."""
+    memo = g.setdefault("close_problems", {})
+    key = (order["_id"], order.get("_rev"))
+    if key not in memo:
+        memo[key] = services.order_service().billing().close_problem(order, None)
+    return memo[key]
 
 
 @bp.app_template_global()
