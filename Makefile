@@ -40,13 +40,14 @@ test: install install-browser
 test-fast: install
 	$(BIN)/pytest -q -m "unit and not slow" tests/unit
 
-# The same suite against a CouchDB 3 server or cluster of yours (its admin; each run makes its
-# own databases and leaves none behind). OMS_COUCHDB_NODES: the cluster's nodes, comma-separated,
-# for the tests that race writers through different nodes.
+# The same suite against a CouchDB 3 server or cluster of yours (its admin; each run is a desk of
+# its own and leaves nothing behind, so runs may share the server). OMS_COUCHDB_NODES: the
+# cluster's nodes, comma-separated, for the tests that race writers through different nodes.
+# TESTS: a part of the suite (pytest paths and options), e.g. TESTS=tests/integration.
 test-cluster: install install-browser
 	@test -n "$(COUCHDB_URL)" || { echo "make test-cluster needs COUCHDB_URL, COUCHDB_USER and COUCHDB_PASSWORD of a CouchDB 3 server (README: The production engine)"; exit 2; }
 	COUCHDB_URL="$(COUCHDB_URL)" COUCHDB_USER="$(COUCHDB_USER)" COUCHDB_PASSWORD="$(COUCHDB_PASSWORD)" \
-	  OMS_COUCHDB_NODES="$(OMS_COUCHDB_NODES)" $(BIN)/pytest -q -ra
+	  OMS_COUCHDB_NODES="$(OMS_COUCHDB_NODES)" $(BIN)/pytest -q -ra $(TESTS)
 
 bench: install
 	$(BIN)/python -m bench $(BENCH)

@@ -31,7 +31,7 @@ from views import catalog
 s = Settings.from_env()
 server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
 entries = server.admin(s.db_name).get("acl")["entries"]
-access, db = people.as_system(server, s.secret_key, s.db_name, entries)
+access, db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
 limit, fmt, shape = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 def rss():
     for line in open("/proc/self/status"):

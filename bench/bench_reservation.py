@@ -171,7 +171,7 @@ def main() -> None:
         s = stack.settings
         server = stack.server()
         entries = server.admin(s.db_name).get("acl")["entries"]
-        access, db = people.as_system(server, s.secret_key, s.db_name, entries)
+        access, db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
         customer = "BENCH"
         CustomerService(db, access).upsert(customer, {"name": "Bench Ltd", "tier": "gold", "credit_limit": "100000000.00"})
         port = free_port()

@@ -71,7 +71,7 @@ def main(argv=None) -> dict:
     out: dict = {"bench": "views_paging", "server": kind, "orders": n, "page_size": PAGE,
                  "far_page": far_page, "machine": f"{platform.machine()} {os.cpu_count()} cores {platform.processor() or ''}".strip()}
     try:
-        deploy(db, progress=lambda *_: None)
+        deploy(db, progress=lambda *_: None, namespace=env.namespace)
         t0 = time.perf_counter()
         batch = 5000
         for start in range(1, n + 1, batch):
@@ -88,8 +88,8 @@ def main(argv=None) -> dict:
 
         secret = scratch_secret(env)
         who = Access("bench_reader", "reader", ())
-        people.mirror(server, secret, who)
-        mine = server.as_person(name, who.name, people.couch_password(secret, who.name))
+        people.mirror(server, secret, who, namespace=env.namespace)
+        mine = people.open_as(server, secret, name, who.name, env.namespace)
         src = catalog.get("all_orders").source(who)
         cursor = [f"SO-{(far_page - 1) * PAGE:06d}"]
 

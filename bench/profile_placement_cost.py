@@ -45,9 +45,9 @@ def main(passes: int, per_pass: int = PER_PASS) -> None:
         admin.bulk(products(SKUS))
         entries = admin.get("acl")["entries"]
         access = acl.resolve(entries, "sally", ["sales"])
-        people.mirror(server, s.secret_key, access)
-        db = server.as_person(s.db_name, "sally", people.couch_password(s.secret_key, "sally"))
-        system, system_db = people.as_system(server, s.secret_key, s.db_name, entries)
+        people.mirror(server, s.secret_key, access, namespace=s.namespace)
+        db = people.open_as(server, s.secret_key, s.db_name, "sally", s.namespace)
+        system, system_db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
         numbers = NumberAllocator()
         agent = SystemIdentity(system, system_db, numbers)
         sally = FulfilmentService(db, access, numbers, lambda: agent)

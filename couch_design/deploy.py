@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from oms.core.namespace import Namespace
 from oms.core.rules import load_rules
 
 HERE = Path(__file__).resolve().parent
 
 
-def compile_design(folder: Path, ddoc_id: str | None = None, lib: dict[str, str] | None = None) -> dict:
+def compile_design(folder: Path, ddoc_id: str | None = None, lib: dict[str, str] | None = None,
+                   namespace: Namespace = Namespace()) -> dict:
     """One folder (couchapp layout) as a design document. `ddoc_id` for a folder without an `_id`
     file; `lib` replaces the folder's lib/*.js and the rulebook (the replicas' designs carry only
-    the modules they need)."""
+    the modules they need). `namespace`: the desk's prefix, which validate_doc_update takes off
+    the writer's name and roles (lib/desk)."""
     folder = Path(folder)
     ddoc: dict = {"_id": ddoc_id or (folder / "_id").read_text().strip(), "language": "javascript"}
     vdu = folder / "validate_doc_update.js"
@@ -43,6 +46,8 @@ def compile_design(folder: Path, ddoc_id: str | None = None, lib: dict[str, str]
         lib = {p.stem: p.read_text().strip() for p in sorted((folder / "lib").glob("*.js"))}
         for name, rules in load_rules().items():
             lib[f"{name}_rules"] = "module.exports = " + json.dumps(rules) + ";"
+    if vdu.exists():
+        lib = {**lib, "desk_namespace": namespace.design_lib()}
     if lib:
         ddoc["lib"] = lib
     return ddoc
@@ -87,11 +92,11 @@ def _build_staged(db, compiled: dict, progress) -> None:
     db.delete(staging["_id"], db.get(staging["_id"])["_rev"])
 
 
-def security_object(acl_rules: dict) -> dict:
+def security_object(acl_rules: dict, namespace: Namespace = Namespace()) -> dict:
     """_security from the rulebook: every level from Depositor up is a member (CouchDB cannot be
     write-only, so Depositors' reads are hidden by the app); Managers and Designers administer
-    the database (design documents), as in Notes."""
-    prefix = acl_rules["level_role_prefix"]
+    the database (design documents), as in Notes. Roles are the desk's (`namespace`)."""
+    prefix = namespace.role(acl_rules["level_role_prefix"])
     levels = acl_rules["levels"]
     members = [prefix + lvl for lvl in levels[levels.index("depositor"):]]
     return {"admins": {"names": [], "roles": [prefix + "manager", prefix + "designer"]},
@@ -104,13 +109,14 @@ def security_object(acl_rules: dict) -> dict:
 RETIRED = ("_design/integration",)
 
 
-def deploy(db, progress=print) -> dict[str, str]:
+def deploy(db, progress=print, namespace: Namespace = Namespace()) -> dict[str, str]:
     """Create the database if needed, push every design (and remove the retired ones) and the
-    security object, seed the ACL document. Idempotent. Returns {what: outcome}."""
+    security object, seed the ACL document. Idempotent. Returns {what: outcome}. `namespace`: the
+    desk's names on the server (Settings.namespace)."""
     rules = load_rules()
     outcome = {"database": "created" if db.create() else "exists"}
     for folder in design_folders():
-        compiled = compile_design(folder)
+        compiled = compile_design(folder, namespace=namespace)
         outcome[compiled["_id"]] = push(db, compiled, progress)
     for ddoc_id in RETIRED:
         old = db.get_or_none(ddoc_id)
@@ -118,7 +124,7 @@ def deploy(db, progress=print) -> dict[str, str]:
             db.delete(ddoc_id, old["_rev"])
             outcome[ddoc_id] = "removed"
             progress(f"{ddoc_id}: removed (no longer part of the design)")
-    wanted = security_object(rules["acl"])
+    wanted = security_object(rules["acl"], namespace)
     current = db.get_security()
     if {k: current.get(k) for k in ("admins", "members")} != wanted:
         db.put_security(wanted)

@@ -75,7 +75,7 @@ def partner_list():
     from .partners import Partners, database_name
     server, s = _context()
     for p in _run(lambda: Partners(server, s).list()):
-        click.echo(f"{p['id']:<16} {database_name(p['id']):<24} {p.get('title', '')}")
+        click.echo(f"{p['id']:<16} {database_name(p['id'], s.namespace):<24} {p.get('title', '')}")
 
 
 @replicate.command("site")

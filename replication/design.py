@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from couch_design.deploy import HERE, compile_design, push
+from oms.core.namespace import Namespace
 from oms.core.rules import load_rules
 
 PARTNER = HERE / "partner"
@@ -15,20 +16,20 @@ SITE = HERE / "site"
 SHARED_LIB = HERE / "oms" / "lib"
 
 
-def _compile(folder: Path, ddoc_id: str, lib_extra: dict, shared: tuple[str, ...]) -> dict:
+def _compile(folder: Path, ddoc_id: str, lib_extra: dict, shared: tuple[str, ...], namespace: Namespace) -> dict:
     lib = {name: (SHARED_LIB / f"{name}.js").read_text().strip() for name in shared}
     lib["replication_rules"] = "module.exports = " + json.dumps(load_rules()["replication"]) + ";"
     lib.update(lib_extra)
-    return compile_design(folder, ddoc_id, lib)
+    return compile_design(folder, ddoc_id, lib, namespace)
 
 
-def partner_design(partner_id: str) -> dict:
+def partner_design(partner_id: str, namespace: Namespace = Namespace()) -> dict:
     config = "module.exports = " + json.dumps({"id": partner_id}) + ";"
-    return _compile(PARTNER, "_design/partner", {"partner_config": config}, ("revisions",))
+    return _compile(PARTNER, "_design/partner", {"partner_config": config}, ("revisions", "desk"), namespace)
 
 
-def site_design() -> dict:
-    return _compile(SITE, "_design/site", {}, ())
+def site_design(namespace: Namespace = Namespace()) -> dict:
+    return _compile(SITE, "_design/site", {}, ("desk",), namespace)
 
 
 def push_design(db, ddoc: dict) -> str:

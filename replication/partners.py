@@ -23,6 +23,7 @@ from oms.core import rules
 from oms.core.clock import utcnow
 from oms.core.config import Settings
 from oms.core.errors import InvalidInput
+from oms.core.namespace import Namespace
 from oms.identity import people
 from oms.identity.acl import Access
 from oms.ordering.orders import order_id as _order_doc_id  # shipments name orders by number
@@ -45,11 +46,13 @@ def check_id(partner_id: str) -> str:
     return partner_id
 
 
-def database_name(partner_id: str) -> str:
-    return R()["database_prefix"] + check_id(partner_id)
+def database_name(partner_id: str, namespace: Namespace = Namespace()) -> str:
+    """The partner's database on the server (the desk's, oms/core/namespace.py)."""
+    return namespace.database(R()["database_prefix"] + check_id(partner_id))
 
 
 def replicator_name(partner_id: str) -> str:
+    """The partner's replicator identity as the desk names it (in _users: namespace.user of it)."""
     return R()["replicator_name_prefix"] + check_id(partner_id)
 
 
@@ -75,10 +78,13 @@ class PartnerPerson:
     level: str
 
     @classmethod
-    def from_roles(cls, name: str, roles) -> "PartnerPerson | None":
-        """None unless the account is a partner person's (and not a replicator's or staff's)."""
+    def from_roles(cls, name: str, roles, namespace: Namespace = Namespace()) -> "PartnerPerson | None":
+        """None unless the CouchDB account (`name`, `roles` as _users holds them) is a partner
+        person's of this desk (and not a replicator's or staff's)."""
         r = R()
-        roles = list(roles or ())
+        name, roles = namespace.local_name(name), namespace.local_roles(roles)
+        if name is None:
+            return None
         if r["replicator_role"] in roles or any(x.startswith(rules.acl()["level_role_prefix"]) for x in roles):
             return None
         partner = next((x[len(r["partner_role_prefix"]):] for x in roles if x.startswith(r["partner_role_prefix"])), None)
@@ -109,8 +115,13 @@ class Partners:
     def replicator_password(self, partner_id: str) -> str:
         return people.couch_password(self.settings.secret_key, replicator_name(partner_id))
 
+    @property
+    def ns(self) -> Namespace:
+        return self.settings.namespace
+
     def as_replicator(self, partner_id: str, db_name: str) -> Database:
-        return self.server.as_person(db_name, replicator_name(partner_id), self.replicator_password(partner_id))
+        return self.server.as_person(db_name, self.ns.user(replicator_name(partner_id)),
+                                     self.replicator_password(partner_id))
 
     def central(self, partner_id: str) -> Database:
         """The central database as the partner's replicator identity (what the pull writes as)."""
@@ -118,16 +129,17 @@ class Partners:
 
     def copy(self, partner_id: str) -> Database:
         """The partner's database as its replicator identity (the centre's hand in it)."""
-        return self.as_replicator(partner_id, database_name(partner_id))
+        return self.as_replicator(partner_id, database_name(partner_id, self.ns))
 
     def _ensure_user(self, name: str, password: str | None, roles: list[str], kind: str,
                      key: str | None = None) -> str:
-        """Create or update a _users account. A derived password (`key` names the secret it came
-        from) is rewritten only when the secret changed; an explicit one always."""
+        """Create or update the _users account of the desk's `name` with the desk's `roles`. A
+        derived password (`key` names the secret it came from) is rewritten only when the secret
+        changed; an explicit one always."""
         users = self.server.admin("_users")
-        doc_id = f"org.couchdb.user:{name}"
+        doc_id, roles = self.ns.user_id(name), self.ns.roles(roles)
         current = users.get_or_none(doc_id)
-        doc = current or {"_id": doc_id, "name": name, "type": "user"}
+        doc = current or {"_id": doc_id, "name": self.ns.user(name), "type": "user"}
         # An explicit password is written only when it is not the account's already: every rewrite
         # takes a new salt, which a cluster's sign-in caches learn a moment later.
         fresh_password = password is not None and (doc.get("oms_key") != key if key
@@ -158,10 +170,10 @@ class Partners:
             rep, self.replicator_password(pid),
             [*r["replicator_central_roles"], r["replicator_role"], r["partner_role_prefix"] + pid],
             "partner-replicator", key=people._key_id(self.settings.secret_key))
-        db = self.server.admin(database_name(pid))
+        db = self.server.admin(database_name(pid, self.ns))
         out["database"] = "created" if db.create() else "exists"
         out["_security"] = self._ensure_security(pid, extra_names=[rep])
-        out["_design/partner"] = design.push_design(db, design.partner_design(pid))
+        out["_design/partner"] = design.push_design(db, design.partner_design(pid, self.ns))
         record = central.get_or_none(f"partner:{pid}") or {"_id": f"partner:{pid}", "type": "partner", "id": pid,
                                                             "created_at": utcnow()}
         if title or "title" not in record:
@@ -172,25 +184,26 @@ class Partners:
         return out
 
     def _ensure_security(self, partner_id: str, extra_names=()) -> str:
-        db = self.server.admin(database_name(partner_id))
+        db = self.server.admin(database_name(partner_id, self.ns))
         current = db.get_security()
-        names = sorted(set((current.get("members") or {}).get("names") or []) | set(extra_names))
+        names = sorted(set((current.get("members") or {}).get("names") or []) | {self.ns.user(n) for n in extra_names})
         wanted = {"admins": {"names": [], "roles": []},
-                  "members": {"names": names, "roles": [R()["partner_role_prefix"] + partner_id]}}
+                  "members": {"names": names, "roles": [self.ns.role(R()["partner_role_prefix"] + partner_id)]}}
         if {k: current.get(k) for k in ("admins", "members")} == wanted:
             return "unchanged"
         db.put_security(wanted)
         return "updated"
 
     def replication_ids(self, partner_id: str) -> tuple[str, str]:
-        return f"oms-partner-{partner_id}-push", f"oms-partner-{partner_id}-pull"
+        return (self.ns.scoped(f"oms-partner-{partner_id}-push"),
+                self.ns.scoped(f"oms-partner-{partner_id}-pull"))
 
     def ensure_replications(self, partner_id: str) -> dict:
         pid, r = partner_id, R()
         url = self.server.url
-        rep, pw = replicator_name(pid), self.replicator_password(pid)
+        rep, pw = self.ns.user(replicator_name(pid)), self.replicator_password(pid)
         central = replicator.Endpoint(url, self.settings.db_name, rep, pw)
-        copy = replicator.Endpoint(url, database_name(pid), rep, pw)
+        copy = replicator.Endpoint(url, database_name(pid, self.ns), rep, pw)
         push_id, pull_id = self.replication_ids(pid)
         push = replicator.Route("oms/by_partner", {"partner": pid}, {"partner": pid})
         pull = replicator.Route("partner/to_centre", {"partner": pid},

@@ -23,6 +23,7 @@ from couch_design.deploy import security_object
 from oms.core.clock import utcnow
 from oms.core.config import Settings
 from oms.core.errors import InvalidInput
+from oms.core.namespace import Namespace
 from oms.core.rules import load_rules
 from oms.store.couch import Conflict, CouchServer, NotFound
 
@@ -62,8 +63,8 @@ def site_name(target: Target, name: str | None) -> str:
     return name
 
 
-def replication_ids(name: str) -> tuple[str, str]:
-    return f"oms-site-{name}-pull", f"oms-site-{name}-push"
+def replication_ids(name: str, namespace: Namespace = Namespace()) -> tuple[str, str]:
+    return namespace.scoped(f"oms-site-{name}-pull"), namespace.scoped(f"oms-site-{name}-push")
 
 
 def reserve_block(central_admin, size: int) -> tuple[int, int]:
@@ -105,8 +106,8 @@ def setup(server: CouchServer, settings: Settings, to_url: str, name: str | None
     full = central.get("_design/oms", revs=True)
     bdb.bulk([full], new_edits=False)
     out["_design/oms"] = full["_rev"]
-    out["_design/site"] = design.push_design(bdb, design.site_design())
-    wanted = security_object(load_rules()["acl"])
+    out["_design/site"] = design.push_design(bdb, design.site_design(settings.namespace))
+    wanted = security_object(load_rules()["acl"], settings.namespace)
     if {k: bdb.get_security().get(k) for k in ("admins", "members")} != wanted:
         bdb.put_security(wanted)
     out["numbers"] = _ensure_numbers(central, bdb, name, block, progress)
@@ -136,7 +137,7 @@ def _ensure_replications(centre_url: str, settings: Settings, branch: CouchServe
     local_ids = load_rules()["replication"]["sites"]["local_ids"]
     centre = replicator.Endpoint(centre_url, settings.db_name, settings.couchdb_user, settings.couchdb_password)
     here = replicator.Endpoint(target.server_url, target.db, target.user, target.password)
-    pull_id, push_id = replication_ids(name)
+    pull_id, push_id = replication_ids(name, settings.namespace)
     pull = replicator.Route("oms/site_pull", {}, {"_id": {"$nin": local_ids}})
     push = replicator.Route("site/to_centre", {},
                             {"$and": [{"_id": {"$nin": local_ids}}, {"_id": {"$regex": "^(?!_design/)"}}]})

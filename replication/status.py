@@ -163,13 +163,14 @@ def replication_state(host: CouchServer, doc: dict, kind: str, name: str, direct
 
 def partner_states(server: CouchServer, settings: Settings) -> list[State]:
     out = []
-    for doc in replicator.ours(server, "oms-partner-"):
-        _, _, rest = doc["_id"].partition("oms-partner-")
+    mine = settings.namespace.scoped("oms-partner-")
+    for doc in replicator.ours(server, mine):
+        _, _, rest = doc["_id"].partition(mine)
         name, _, direction = rest.rpartition("-")
         st = replication_state(server, doc, "partner", name, direction)
         if direction == "pull":
             try:
-                notes = server.admin(partners_mod.database_name(name)).view(
+                notes = server.admin(partners_mod.database_name(name, settings.namespace)).view(
                     "partner", "rejections", descending=True, limit=1000)["rows"]
             except CouchError:
                 notes = []
@@ -186,7 +187,7 @@ def site_states(server: CouchServer, settings: Settings) -> list[State]:
     central_url = server.url
     for record in sites_mod.sites(server, settings):
         name = record["name"]
-        pull_id, push_id = sites_mod.replication_ids(name)
+        pull_id, push_id = sites_mod.replication_ids(name, settings.namespace)
         branch = (record["server_url"], record["db"])
         centre = (central_url, settings.db_name)
         up = _answers(record["server_url"])

@@ -41,7 +41,8 @@ class Watcher:
             except CouchError as exc:
                 log.warning("partner %s: audit failed: %s", record["id"], exc.reason)
         entries = self.server.admin(self.settings.db_name).get("acl")["entries"]
-        access, db = people.as_system(self.server, self.settings.secret_key, self.settings.db_name, entries)
+        access, db = people.as_system(self.server, self.settings.secret_key, self.settings.db_name, entries,
+                                      self.settings.namespace)
         out["placed"] = intake.place_arrivals(SystemIdentity(access, db, self.numbers))
         for doc_id in conflicts.conflicted_orders(db):
             revs: tuple = ()

@@ -4,6 +4,7 @@ revisions, a bounded watch for anything an attack's replication might still deli
 requests as nobody or as a person."""
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import quote
 
@@ -14,42 +15,56 @@ WATCH = 4.0          # seconds an attack's replication gets to deliver something
 REFUSED = (401, 403)
 
 
-def revs(server, db: str) -> dict[str, str]:
-    """{id: rev} of every document of `db` (design documents included), read as the admin."""
+# A person or replication of another desk on the same server ("<desk>~...": another test run
+# sharing it, oms/core/namespace.py) changes whenever that run works: not the attack's doing.
+OTHER_DESK = re.compile(r"^(?:org\.couchdb\.user:)?([a-z][a-z0-9_]{0,39})~")
+
+
+class Snapshot(dict):
+    """{db: {id: rev}}, and the desk whose documents it watches in the server's databases."""
+    desk = ""
+
+
+def revs(server, db: str, desk: str = "") -> dict[str, str]:
+    """{id: rev} of every document of `db` (design documents included) but other desks', read
+    as the admin."""
     rows = server.request("GET", f"/{quote(db, safe='')}/_all_docs")["rows"]
-    return {r["id"]: r["value"]["rev"] for r in rows}
+    return {r["id"]: r["value"]["rev"] for r in rows
+            if not ((m := OTHER_DESK.match(r["id"])) and m.group(1) != desk)}
 
 
 def databases(server) -> set[str]:
     return set(server.request("GET", "/_all_dbs"))
 
 
-def snapshot(server, dbs) -> dict[str, dict[str, str]]:
-    return {db: revs(server, db) for db in dbs}
+def snapshot(server, dbs, desk: str = "") -> Snapshot:
+    out = Snapshot({db: revs(server, db, desk) for db in dbs})
+    out.desk = desk
+    return out
 
 
-def settled_snapshot(server, dbs, quiet: float = 1.0, timeout: float = 30.0) -> dict:
+def settled_snapshot(server, dbs, desk: str = "", quiet: float = 1.0, timeout: float = 30.0) -> Snapshot:
     """A snapshot once nothing changed for `quiet` seconds (a continuous replication from an
     earlier test may still be delivering)."""
     deadline = time.monotonic() + timeout
-    last = snapshot(server, dbs)
+    last = snapshot(server, dbs, desk)
     while time.monotonic() < deadline:
         time.sleep(quiet)
-        now = snapshot(server, dbs)
+        now = snapshot(server, dbs, desk)
         if now == last:
             return now
         last = now
     pytest.fail(f"the databases {sorted(dbs)} kept changing for {timeout}s before the attack")
 
 
-def nothing_arrives(server, before: dict, absent=(), seconds: float = WATCH) -> None:
+def nothing_arrives(server, before: Snapshot, absent=(), seconds: float = WATCH) -> None:
     """Watch `seconds` for a change to the snapshotted databases or for any of `absent` to be
     created; fail at the first sign of either."""
     deadline = time.monotonic() + seconds
     while True:
         created = sorted(set(absent) & databases(server))
         assert not created, f"an attack created {created}"
-        now = snapshot(server, before)
+        now = snapshot(server, before, before.desk)
         assert now == before, f"an attack changed a database: {changes(before, now)}"
         if time.monotonic() >= deadline:
             return

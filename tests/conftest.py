@@ -35,12 +35,24 @@ def stack(tmp_path_factory):
     from tests.stacks import start_stack
     st = start_stack(tmp_path_factory.mktemp("oms-data"), "orders_test")
     yield st
-    if Settings.from_env().couchdb_url:  # a shared server (COUCHDB_URL): leave no test databases behind
-        server = st.server()
-        for name in server.request("GET", "/_all_dbs"):
-            if name.startswith(st.settings.db_name):
-                server.request("DELETE", f"/{name}")
+    if Settings.from_env().couchdb_url:  # a shared server (COUCHDB_URL): leave nothing of the run behind
+        leave_nothing_behind(st.server(), st.settings)
     st.close()
+
+
+def leave_nothing_behind(server, settings) -> None:
+    """Delete the run's databases, its replications and its people from a shared server."""
+    from urllib.parse import quote
+    ns = settings.namespace
+    assert ns.desk, "a run on a shared server has a desk of its own (tests/stacks.py)"
+    for name in server.request("GET", "/_all_dbs"):
+        if name.startswith(settings.db_name) or name.startswith(ns.database("")):
+            server.request("DELETE", f"/{name}")
+    for db, start in (("_replicator", ns.scoped("")), ("_users", ns.user_id(""))):
+        rows = server.request("GET", f"/{db}/_all_docs",
+                              params={"startkey": f'"{start}"', "endkey": f'"{start}\ufff0"'})["rows"]
+        for row in rows:
+            server.request("DELETE", f"/{db}/{quote(row['id'], safe='')}", params={"rev": row["value"]["rev"]})
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +93,8 @@ def person(server, settings, acl_entries):
             access = acl.Access(name, level, tuple(roles))
         else:
             access = acl.resolve(acl_entries, name, groups if groups is not None else demo_groups[name])
-        people.mirror(server, settings.secret_key, access)
-        db = server.as_person(settings.db_name, name, people.couch_password(settings.secret_key, name))
+        people.mirror(server, settings.secret_key, access, namespace=settings.namespace)
+        db = people.open_as(server, settings.secret_key, settings.db_name, name, settings.namespace)
         return access, db
     return make
 

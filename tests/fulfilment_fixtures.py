@@ -24,7 +24,7 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="session")
 def agent(server, settings, acl_entries) -> SystemIdentity:
-    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries)
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries, settings.namespace)
     return SystemIdentity(access, db, NUMBERS)
 
 

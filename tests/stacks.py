@@ -10,6 +10,9 @@ from oms.core.config import Settings, scratch_secret
 def start_stack(data_dir, db_prefix: str):
     from oms.devstack import runtime
     env = Settings.from_env()
-    settings = env.with_(data_dir=data_dir, db_name=f"{db_prefix}_{uuid.uuid4().hex[:8]}",
+    run = uuid.uuid4().hex[:8]
+    # The run's own desk on the server: its people, roles and partner databases carry the prefix,
+    # so runs sharing a server (COUCHDB_URL) never touch each other's (oms/core/namespace.py).
+    settings = env.with_(data_dir=data_dir, db_name=f"{db_prefix}_{run}", desk=f"t{run}",
                          secret_key=scratch_secret(env))
     return runtime.start(settings, progress=lambda *_: None, supervise=False)

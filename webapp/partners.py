@@ -64,7 +64,8 @@ def login():
         if wait:
             return too_many(wait, render_template("partner_login.html", error=wait_sentence(wait), username=name))
         try:
-            person, cookie = partner_session.sign_in(services.couch(), name, request.form.get("password", ""))
+            person, cookie = partner_session.sign_in(services.couch(), name, request.form.get("password", ""),
+                                                     services.settings().namespace)
         except Unauthorized as exc:
             sign_in_outcome(name, False)
             error = exc.reason
@@ -83,7 +84,7 @@ def logout():
     me = session.get("partner")
     session.clear()
     if me:
-        sessions.end(services.couch(), me)
+        sessions.end(services.couch(), me, services.settings().namespace)
     return redirect(url_for("partners.login"), 303)
 
 
@@ -92,11 +93,11 @@ def partner_required(view):
     def wrapped(*args, **kwargs):
         me = session.get("partner")
         server = services.couch()
-        if not me or sessions.ended(server, me):
+        if not me or sessions.ended(server, me, services.settings().namespace):
             session.clear()
             return redirect(url_for("partners.login"))
         if time.time() - me.get("checked", 0) > REFRESH_SECONDS:
-            person, cookie = partner_session.whoami(server, me["cookie"])
+            person, cookie = partner_session.whoami(server, me["cookie"], services.settings().namespace)
             if person is None or person.name != me["name"]:
                 session.clear()
                 return redirect(url_for("partners.login"))
@@ -104,7 +105,7 @@ def partner_required(view):
             session["partner"] = me
         from replication.partners import PartnerPerson
         person = PartnerPerson(me["name"], me["partner"], me["level"])
-        db = partner_session.partner_db(server, person, me["cookie"])
+        db = partner_session.partner_db(server, person, me["cookie"], services.settings().namespace)
         g.partner_service = PartnerService(db, person, _numbers(person.partner), services.central_catalog)
         try:
             return view(*args, **kwargs)
@@ -258,7 +259,8 @@ def partner_api_auth(view):
             key = cache.key("partner\0" + auth.username, auth.password or "")
             person = cache.get(key)
             if person is None:
-                person = partner_session.check_basic(services.couch(), auth.username, auth.password or "")
+                person = partner_session.check_basic(services.couch(), auth.username, auth.password or "",
+                                                           services.settings().namespace)
                 sign_in_outcome(auth.username, person is not None)
                 if person is not None:
                     cache.put(key, person)
@@ -267,7 +269,8 @@ def partner_api_auth(view):
             resp.headers["WWW-Authenticate"] = 'Basic realm="Order Desk partners", charset="UTF-8"'
             return resp
         from replication.partners import database_name
-        db = services.couch().as_person(database_name(person.partner), person.name, auth.password or "")
+        ns = services.settings().namespace
+        db = services.couch().as_person(database_name(person.partner, ns), ns.user(person.name), auth.password or "")
         g.partner_service = PartnerService(db, person, _numbers(person.partner), services.central_catalog)
         return view(*args, **kwargs)
     return wrapped

@@ -64,7 +64,7 @@ def status_page():
 def restart():
     _require("manager", "restart replications")
     doc_id = request.form.get("id", "")
-    if not doc_id.startswith("oms-partner-"):
+    if not doc_id.startswith(services.settings().namespace.scoped("oms-partner-")):   # this desk's partners only
         raise InvalidInput("only a partner's replication can be restarted from here; a site's runs on its own server")
     try:
         replicator.restart(services.couch(), doc_id)

@@ -65,7 +65,7 @@ def sign_in(person: Person) -> Access:
     """Resolve the person's ACL level and roles and mirror them into CouchDB _users."""
     access = resolve_access(person)
     if access.level_index > 0:
-        people.mirror(couch(), current_app.config["SECRET_KEY"], access)
+        people.mirror(couch(), current_app.config["SECRET_KEY"], access, namespace=settings().namespace)
     return access
 
 
@@ -92,7 +92,7 @@ def end_session() -> None:
     user = session.get("user")
     session.clear()
     if user:
-        sessions.end(couch(), user)
+        sessions.end(couch(), user, settings().namespace)
 
 
 def current_access() -> Access | None:
@@ -104,7 +104,7 @@ def current_access() -> Access | None:
     user = session.get("user")
     if not user:
         return None
-    if sessions.ended(couch(), user):
+    if sessions.ended(couch(), user, settings().namespace):
         session.clear()
         return None
     regroup = sessions.due_for_check(user) and "groups" in user
@@ -124,7 +124,7 @@ def current_access() -> Access | None:
         if access.level_index == 0:
             session.clear()
             return None
-        people.mirror(couch(), current_app.config["SECRET_KEY"], access)
+        people.mirror(couch(), current_app.config["SECRET_KEY"], access, namespace=settings().namespace)
         user.update(level=access.level, roles=list(access.roles), acl_rev=doc["_rev"])
         session["user"] = user
     g.access = Access(user["name"], user["level"], tuple(user["roles"]))
@@ -133,8 +133,8 @@ def current_access() -> Access | None:
 
 def person_db(access: Access | None = None):
     access = access or current_access()
-    pw = people.couch_password(current_app.config["SECRET_KEY"], access.name)
-    return couch().as_person(settings().db_name, access.name, pw)
+    return people.open_as(couch(), current_app.config["SECRET_KEY"], settings().db_name, access.name,
+                          settings().namespace)
 
 
 def order_service(access: Access | None = None) -> OrderService:
@@ -168,7 +168,7 @@ def agent() -> SystemIdentity:
             return cached[1]
     s = settings()
     entries = admin_db().get("acl").get("entries", [])  # the ACL document, as at sign-in
-    access, db = people.as_system(couch(), app.config["SECRET_KEY"], s.db_name, entries)
+    access, db = people.as_system(couch(), app.config["SECRET_KEY"], s.db_name, entries, s.namespace)
     made = SystemIdentity(access, db, ext["numbers"])
     with _agent_lock:
         ext["oms_agent"] = (time.monotonic() + AGENT_TTL, made)

@@ -13,6 +13,7 @@ import secrets
 import time
 
 from oms.core import memories
+from oms.core.namespace import Namespace
 from oms.identity import people
 
 LIFETIME_SECONDS = 12 * 3600     # a session lasts a working day at most, however active
@@ -27,15 +28,16 @@ def begin(record: dict, now: float | None = None) -> dict:
     return {**record, "sid": secrets.token_urlsafe(18), "issued": now, "checked": now}
 
 
-def ended(server, record: dict, now: float | None = None) -> str | None:
+def ended(server, record: dict, namespace: Namespace = Namespace(), now: float | None = None) -> str | None:
     """Why this session no longer works (a sentence for the sign-in page), or None."""
     now = time.time() if now is None else now
     if not record.get("sid") or now - record.get("issued", 0) > LIFETIME_SECONDS:
         return "Your session has expired; sign in again."
-    gone = memories.signed_out.get(record["name"])
+    who = namespace.user(record["name"])
+    gone = memories.signed_out.get(who)
     if gone is None:
-        gone = people.signed_out(server, record["name"])
-        memories.signed_out.put(record["name"], gone)
+        gone = people.signed_out(server, record["name"], namespace)
+        memories.signed_out.put(who, gone)
     if record["sid"] in gone:
         return "You signed out of this session; sign in again."
     return None
@@ -45,8 +47,9 @@ def due_for_check(record: dict, now: float | None = None) -> bool:
     return (time.time() if now is None else now) - record.get("checked", 0) > RECHECK_SECONDS
 
 
-def end(server, record: dict) -> None:
+def end(server, record: dict, namespace: Namespace = Namespace()) -> None:
     """Sign this session out, in every worker."""
     if record.get("sid"):
-        people.sign_out(server, record["name"], record["sid"], record.get("issued", time.time()) + LIFETIME_SECONDS)
-        memories.signed_out.discard(record["name"])
+        people.sign_out(server, record["name"], record["sid"], record.get("issued", time.time()) + LIFETIME_SECONDS,
+                        namespace)
+        memories.signed_out.discard(namespace.user(record["name"]))

@@ -30,7 +30,8 @@ def bearer_authenticator(req):
     mirrored = current_app.extensions["mirrored_tokens"]
     if doc["_id"] not in mirrored:   # once per process: SECRET_KEY may have changed since issue
         from oms.identity import people
-        people.mirror(services.couch(), current_app.config["SECRET_KEY"], access, kind="token")
+        people.mirror(services.couch(), current_app.config["SECRET_KEY"], access, kind="token",
+                      namespace=services.settings().namespace)
         mirrored.add(doc["_id"])
     return access
 
@@ -45,7 +46,8 @@ def index():
         try:
             token, doc = tokens.issue(db, services.couch(), current_app.config["SECRET_KEY"], access,
                                       request.form.get("client", ""), request.form.get("level", ""),
-                                      request.form.getlist("roles"), request.form.get("note", ""))
+                                      request.form.getlist("roles"), request.form.get("note", ""),
+                                      namespace=services.settings().namespace)
             issued = {"token": token, "doc": doc}
             status = 201
         except InvalidInput as exc:
@@ -62,5 +64,6 @@ def index():
 @login_required
 def revoke(token_id):
     access = require_manager("manage API tokens")
-    tokens.revoke(services.person_db(access), services.couch(), current_app.config["SECRET_KEY"], token_id, access)
+    tokens.revoke(services.person_db(access), services.couch(), current_app.config["SECRET_KEY"], token_id, access,
+                  namespace=services.settings().namespace)
     return redirect(url_for("tokens.index"), 303)

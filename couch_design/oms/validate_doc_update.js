@@ -1,6 +1,8 @@
 function (newDoc, oldDoc, userCtx, secObj) {
   // The ACL + workflow gate. Runs on every write: the web app, the API, a replication, curl.
   // Rules come from couch_design/rules (embedded as lib/*_rules); the same data drives Python.
+  // The writer as the desk knows them (lib/desk): every rule below speaks the desk's names.
+  userCtx = require('lib/desk').local(userCtx);
   var access = require('lib/access');
   var workflow = require('lib/workflow');
   var schema = require('lib/schema');

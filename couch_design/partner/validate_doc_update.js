@@ -7,6 +7,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
   var partner = require('lib/partner_config').id;
   var rules = require('lib/replication_rules').partners;
   var revisions = require('lib/revisions');
+  userCtx = require('lib/desk').local(userCtx);  // the writer as the desk knows them
   var roles = userCtx.roles || [], who = userCtx.name;
   function _err(msg) { throw({forbidden: msg}); }
   function has(role) { return roles.indexOf(role) !== -1; }

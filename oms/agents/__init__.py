@@ -108,7 +108,7 @@ def context_from_settings(settings, clock: clk.Clock = clk.system, with_director
     from .mailer import SmtpSettings
     server = CouchServer(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
     entries = server.admin(settings.db_name).get("acl")["entries"]
-    access, db = people.as_system(server, settings.secret_key, settings.db_name, entries)
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, entries, settings.namespace)
     directory = None
     if with_directory and settings.ldap_url:
         directory = Directory(settings.ldap_url, settings.ldap_base_dn, settings.ldap_bind_dn,

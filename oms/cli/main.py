@@ -91,7 +91,7 @@ def deploy():
     s = Settings.from_env()
     if not s.couchdb_url:
         sys.exit("COUCHDB_URL is not set (oms serve starts and deploys the embedded server itself)")
-    outcome = do_deploy(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password).admin(s.db_name))
+    outcome = do_deploy(CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password).admin(s.db_name), namespace=s.namespace)
     for k, v in outcome.items():
         click.echo(f"{k}: {v}")
 
@@ -122,7 +122,7 @@ def _system_agent():
         sys.exit("COUCHDB_URL and SECRET_KEY must be set (the system identity's password derives from SECRET_KEY)")
     server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
     entries = server.admin(s.db_name).get("acl")["entries"]
-    access, db = people.as_system(server, s.secret_key, s.db_name, entries)
+    access, db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
     return SystemIdentity(access, db, NumberAllocator())
 
 

@@ -47,7 +47,7 @@ def _identity(s: Settings, as_name: str | None):
     server = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password)
     entries = server.admin(s.db_name).get("acl")["entries"]
     if not as_name:
-        access, db = people.as_system(server, s.secret_key, s.db_name, entries)
+        access, db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
         return access, db, server
     from oms.identity.directory import Directory
     if not s.ldap_url:
@@ -58,8 +58,8 @@ def _identity(s: Settings, as_name: str | None):
     access = acl.resolve(entries, person.name, person.groups)
     if access.level_index == 0:
         sys.exit(f"{as_name} has No Access")
-    people.mirror(server, s.secret_key, access)
-    return access, server.as_person(s.db_name, access.name, people.couch_password(s.secret_key, access.name)), server
+    people.mirror(server, s.secret_key, access, namespace=s.namespace)
+    return access, people.open_as(server, s.secret_key, s.db_name, access.name, s.namespace), server
 
 
 def register(main: click.Group) -> None:
@@ -216,7 +216,7 @@ def tokens_issue(client, level, roles, note):
     s = settings()
     server, db, by = _admin(s)
     try:
-        token, doc = tokens.issue(db, server, s.secret_key, by, client, level, roles, note)
+        token, doc = tokens.issue(db, server, s.secret_key, by, client, level, roles, note, namespace=s.namespace)
     except InvalidInput as exc:
         sys.exit(exc.reason)
     click.echo(f"token for {doc['identity']} ({doc['level']} {' '.join(doc['roles'])}); shown once:", err=True)
@@ -239,7 +239,7 @@ def tokens_revoke(token_id):
     from oms.identity import tokens
     s = settings()
     server, db, by = _admin(s)
-    doc = tokens.revoke(db, server, s.secret_key, token_id, by)
+    doc = tokens.revoke(db, server, s.secret_key, token_id, by, namespace=s.namespace)
     click.echo(f"revoked {doc['_id'][9:]} ({doc['identity']})")
 
 

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .namespace import Namespace, check_desk
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,7 @@ class Settings:
     couchdb_user: str | None = None
     couchdb_password: str | None = None
     db_name: str = "orders"
+    desk: str = ""                     # the desk's name on a shared server (oms/core/namespace.py)
     ldap_url: str | None = None
     ldap_base_dn: str = "dc=orderdesk,dc=example"
     ldap_bind_dn: str | None = None
@@ -36,6 +39,7 @@ class Settings:
             couchdb_user=env.get("COUCHDB_USER") or None,
             couchdb_password=env.get("COUCHDB_PASSWORD") or None,
             db_name=env.get("OMS_DB", "orders"),
+            desk=check_desk(env.get("OMS_DESK", "")),
             ldap_url=env.get("LDAP_URL") or None,
             ldap_base_dn=env.get("LDAP_BASE_DN", "dc=orderdesk,dc=example"),
             ldap_bind_dn=env.get("LDAP_BIND_DN") or None,
@@ -49,12 +53,16 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The settings as the environment variables from_env() reads (for child processes)."""
         pairs = {"COUCHDB_URL": self.couchdb_url, "COUCHDB_USER": self.couchdb_user,
-                 "COUCHDB_PASSWORD": self.couchdb_password, "OMS_DB": self.db_name,
+                 "COUCHDB_PASSWORD": self.couchdb_password, "OMS_DB": self.db_name, "OMS_DESK": self.desk,
                  "LDAP_URL": self.ldap_url, "LDAP_BASE_DN": self.ldap_base_dn,
                  "LDAP_BIND_DN": self.ldap_bind_dn, "LDAP_BIND_PASSWORD": self.ldap_bind_password,
                  "SECRET_KEY": self.secret_key, "OMS_DATA_DIR": str(self.data_dir),
                  "OMS_PORT": str(self.port), "OMS_HOST": self.host}
         return {k: v for k, v in pairs.items() if v is not None}
+
+    @property
+    def namespace(self) -> Namespace:
+        return Namespace(self.desk)
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

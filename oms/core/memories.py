@@ -251,7 +251,7 @@ def forget_acl_documents() -> None:
 # document), as webapp/sessions.py last read them. Stale by at most SIGNED_OUT_SECONDS for a
 # sign-out made in another process; none for this process's own (it forgets the person at once).
 SIGNED_OUT_SECONDS = 60
-signed_out = TTLCache(SIGNED_OUT_SECONDS, max_items=50_000)   # person name -> ids of signed-out sessions
+signed_out = TTLCache(SIGNED_OUT_SECONDS, max_items=50_000)   # CouchDB name (desk prefix included) -> session ids
 
 
 def forget_all() -> None:

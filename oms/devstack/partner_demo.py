@@ -35,7 +35,7 @@ def seed_partners(server: CouchServer, settings: Settings, progress=print) -> li
         for name, level in people:
             partners.add_person(pid, name, DEMO_PASSWORD, level)
         name, level = people[0]
-        db = server.as_person(database_name(pid), name, DEMO_PASSWORD)
+        db = server.as_person(database_name(pid, settings.namespace), settings.namespace.user(name), DEMO_PASSWORD)
         if not db.view("partner", "orders", limit=1)["rows"]:
             _wait_for(db, f"customer:{customers[0][0]}")
             service = PartnerService(db, PartnerPerson(name, pid, level), partner_numbers(pid),

@@ -61,7 +61,7 @@ def start(settings: Settings, progress=print, supervise: bool = True) -> Stack:
             progress(f"  LDAP on {stack.slapd.url}")
         stack.settings = s
         progress("deploying design documents and security ...")
-        outcome = deploy(stack.server().admin(s.db_name), progress=progress)
+        outcome = deploy(stack.server().admin(s.db_name), progress=progress, namespace=s.namespace)
         progress("  " + ", ".join(f"{k}: {v}" for k, v in outcome.items()))
         return stack
     except BaseException:

@@ -76,8 +76,8 @@ def _service(server: CouchServer, settings: Settings, name: str, entries, number
     from .ldap_demo import DEMO_PEOPLE
     groups = next(p["groups"] for p in DEMO_PEOPLE if p["uid"] == name)
     access = acl.resolve(entries, name, groups)
-    people.mirror(server, settings.secret_key, access)
-    db = server.as_person(settings.db_name, name, people.couch_password(settings.secret_key, name))
+    people.mirror(server, settings.secret_key, access, namespace=settings.namespace)
+    db = people.open_as(server, settings.secret_key, settings.db_name, name, settings.namespace)
     if agent is not None:  # orders with their CRM/WMS hand-offs, as the web app places them
         from oms.fulfilment.service import FulfilmentService
         return FulfilmentService(db, access, numbers, lambda: agent)
@@ -91,7 +91,7 @@ def _links(server: CouchServer, settings: Settings, entries, numbers, progress):
     from oms.crm.customers import CustomerService
     from oms.fulfilment.handoffs import SystemIdentity
     from oms.wms.stock import StockService
-    access, db = people.as_system(server, settings.secret_key, settings.db_name, entries)
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, entries, settings.namespace)
     progress("seeding demo customer profiles and stock ...")
     CustomerService(db, access).import_rows(
         [{"id": cid, "name": name, "tier": tier, **PROFILES.get(cid, {}), **_addresses(cid, name)}

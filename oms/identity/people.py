@@ -1,13 +1,15 @@
 """Mirror a person into CouchDB's _users so that every write reaches CouchDB as that person.
 
 Their CouchDB password is derived from the app's secret (HMAC of the name): stable, stored
-nowhere, known only to the app. Only this sync uses admin credentials (docs/architecture.md)."""
+nowhere, known only to the app. Only this sync uses admin credentials (docs/architecture.md).
+In _users a person carries the desk's prefix (oms/core/namespace.py) on their name and roles."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import time
 
+from oms.core.namespace import Namespace
 from oms.store import cas
 from oms.store.couch import Conflict, CouchServer, NotFound
 
@@ -23,17 +25,24 @@ def _key_id(secret_key: str) -> str:
     return hashlib.sha256(b"oms-key-id:" + secret_key.encode()).hexdigest()[:16]
 
 
-def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff") -> bool:
+def open_as(server: CouchServer, secret_key: str, db_name: str, name: str,
+            namespace: Namespace = Namespace()):
+    """The database `db_name` as the desk's person `name` (mirrored before)."""
+    return server.as_person(db_name, namespace.user(name), couch_password(secret_key, name))
+
+
+def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff",
+           namespace: Namespace = Namespace()) -> bool:
     """Create or update the person's _users document when roles or key changed. True if written.
     Several requests may sign the same person in at once: a lost race (409) just looks again."""
     users = server.admin("_users")
-    doc_id = f"org.couchdb.user:{access.name}"
-    roles, key = access.couch_roles(), _key_id(secret_key)
+    doc_id = namespace.user_id(access.name)
+    roles, key = namespace.roles(access.couch_roles()), _key_id(secret_key)
     for _ in range(5):
         try:
             doc = users.get(doc_id)
         except NotFound:
-            doc = {"_id": doc_id, "name": access.name, "type": "user"}
+            doc = {"_id": doc_id, "name": namespace.user(access.name), "type": "user"}
         if doc.get("roles") == roles and doc.get("oms_key") == key and doc.get("oms_kind") == kind:
             return False
         doc.update(roles=roles, oms_key=key, oms_kind=kind, password=couch_password(secret_key, access.name))
@@ -56,19 +65,21 @@ def system_access(entries: list[dict]) -> Access:
     return acl.resolve(entries, rules.acl()["system_identity"], ())
 
 
-def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[dict]):
+def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[dict],
+              namespace: Namespace = Namespace()):
     """(Access, Database) for the system identity, mirrored into _users on first use."""
     access = system_access(entries)
-    mirror(server, secret_key, access, kind="system")
-    return access, server.as_person(db_name, access.name, couch_password(secret_key, access.name))
+    mirror(server, secret_key, access, kind="system", namespace=namespace)
+    return access, open_as(server, secret_key, db_name, access.name, namespace)
 
 
-def sign_out(server: CouchServer, name: str, session_id: str, until: float) -> None:
+def sign_out(server: CouchServer, name: str, session_id: str, until: float,
+             namespace: Namespace = Namespace()) -> None:
     """Record that the session `session_id` of `name` ended (a sign-out), on the person's _users
     document, so that every worker refuses its cookie; kept until the session would have expired
     anyway (`until`, epoch seconds), then forgotten."""
     users = server.admin("_users")
-    doc_id = f"org.couchdb.user:{name}"
+    doc_id = namespace.user_id(name)
     for _ in range(5):
         doc = users.get_or_none(doc_id)
         if doc is None:
@@ -85,9 +96,9 @@ def sign_out(server: CouchServer, name: str, session_id: str, until: float) -> N
     raise Conflict(f"could not record the sign-out of {name}: the account keeps changing")
 
 
-def signed_out(server: CouchServer, name: str) -> set[str]:
+def signed_out(server: CouchServer, name: str, namespace: Namespace = Namespace()) -> set[str]:
     """The ids of `name`'s sessions that were signed out and have not expired yet."""
-    doc = server.admin("_users").get_or_none(f"org.couchdb.user:{name}") or {}
+    doc = server.admin("_users").get_or_none(namespace.user_id(name)) or {}
     now = time.time()
     return {sid for sid, t in (doc.get("oms_signed_out") or {}).items() if t > now}
 

@@ -15,6 +15,7 @@ import secrets
 from oms.core import rules
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
+from oms.core.namespace import Namespace
 from oms.store.couch import CouchServer, Database, NotFound
 
 from . import acl, people
@@ -43,7 +44,7 @@ def list_tokens(db: Database) -> list[dict]:
 
 
 def issue(db: Database, server: CouchServer, secret_key: str, by: Access, client: str, level: str,
-          roles=(), note: str = "", clock=utcnow) -> tuple[str, dict]:
+          roles=(), note: str = "", clock=utcnow, namespace: Namespace = Namespace()) -> tuple[str, dict]:
     """(the token, shown once; its document). `db` is the issuing Manager's (or the admin's)."""
     client = (client or "").strip().lower()
     if not CLIENT.fullmatch(client):
@@ -65,7 +66,7 @@ def issue(db: Database, server: CouchServer, secret_key: str, by: Access, client
            "level": level, "roles": roles, "hash": token_hash(token), "note": (note or "").strip()[:200],
            "created_by": by.name, "created_at": clock()}
     # Mirror first: a token whose identity CouchDB does not know yet would fail its first call.
-    people.mirror(server, secret_key, access_of(doc), kind="token")
+    people.mirror(server, secret_key, access_of(doc), kind="token", namespace=namespace)
     db.save(doc)
     return token, doc
 
@@ -84,7 +85,8 @@ def verify(db: Database, token: str) -> dict | None:
     return doc if hmac.compare_digest(doc["hash"], token_hash(token)) else None
 
 
-def revoke(db: Database, server: CouchServer, secret_key: str, token_id: str, by: Access, clock=utcnow) -> dict:
+def revoke(db: Database, server: CouchServer, secret_key: str, token_id: str, by: Access, clock=utcnow,
+           namespace: Namespace = Namespace()) -> dict:
     token_id = token_id.removeprefix("apitoken:")
     try:
         doc = db.get(f"apitoken:{token_id}")
@@ -95,5 +97,5 @@ def revoke(db: Database, server: CouchServer, secret_key: str, token_id: str, by
     doc.update(revoked_at=clock(), revoked_by=by.name)
     db.save(doc)
     if not any(t["client"] == doc["client"] and not t.get("revoked_at") for t in list_tokens(db)):
-        people.mirror(server, secret_key, Access(doc["identity"], "no_access", ()), kind="token")
+        people.mirror(server, secret_key, Access(doc["identity"], "no_access", ()), kind="token", namespace=namespace)
     return doc

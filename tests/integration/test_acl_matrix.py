@@ -45,7 +45,7 @@ def matrix_db(server, settings):
     from couch_design.deploy import deploy
     name = settings.db_name + "_matrix"
     db = server.admin(name)
-    deploy(db, progress=lambda *_: None)
+    deploy(db, progress=lambda *_: None, namespace=settings.namespace)
     return name, db
 
 
@@ -56,7 +56,7 @@ def matrix(matrix_db, person, server, settings):
 
     def as_person(name, level, roles):
         access, _ = person(name, level=level, roles=roles)
-        return access, server.as_person(db_name, name, people.couch_password(settings.secret_key, name))
+        return access, people.open_as(server, settings.secret_key, db_name, name, settings.namespace)
 
     """Write one order per cell (as admin, in the transition's from-state), then try each cell's
     transition as a person of that level/role, straight against CouchDB."""

@@ -32,13 +32,13 @@ def test_a_non_manager_writing_the_acl_directly_is_refused(person):
         db.save(doc)
 
 
-def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, web, server, admin_db):
+def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, web, server, admin_db, settings):
     from webapp import services
     rita = app.test_client()
     from tests.conftest import WebClient
     rita = WebClient(app)
     rita.login("rita")
-    assert server.admin("_users").get("org.couchdb.user:rita")["roles"] == ["level:reader"]
+    assert server.admin("_users").get(settings.namespace.user_id("rita"))["roles"] == settings.namespace.roles(["level:reader"])
     web.login("mia")
     form = acl_form(web)
     i = max(int(k.split("-")[1]) for k in form if k.startswith("name-"))  # the last (empty) row
@@ -50,7 +50,7 @@ def test_a_manager_raises_rita_and_her_next_request_carries_the_new_level(app, w
     try:
         page = rita.get("/views/all_orders").get_data(as_text=True)
         assert "Editor" in page and "[Billing]" in page
-        assert server.admin("_users").get("org.couchdb.user:rita")["roles"] == ["level:editor", "[Billing]"]
+        assert server.admin("_users").get(settings.namespace.user_id("rita"))["roles"] == settings.namespace.roles(["level:editor", "[Billing]"])
     finally:
         doc = admin_db.get("acl")
         doc["entries"] = [e for e in doc["entries"] if e["name"] != "rita"]

@@ -51,7 +51,7 @@ class World:
         self.server, self.settings = server, settings
         self.name = f"agents_test_{uuid.uuid4().hex[:8]}"
         self.admin = server.admin(self.name)
-        deploy(self.admin, progress=lambda *_: None)
+        deploy(self.admin, progress=lambda *_: None, namespace=settings.namespace)
         self.admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": n, "currency": "EUR"}
                          for c, n in (("C1", "Acme Ltd"), ("C2", "Globex"))]
                         + [product_doc("WID-100", {"EUR": 450})])
@@ -63,8 +63,8 @@ class World:
 
     def svc(self, name: str, when: str) -> OrderService:
         access = acl.resolve(self.entries, name, GROUPS[name])
-        people.mirror(self.server, self.settings.secret_key, access)
-        db = self.server.as_person(self.name, name, people.couch_password(self.settings.secret_key, name))
+        people.mirror(self.server, self.settings.secret_key, access, namespace=self.settings.namespace)
+        db = people.open_as(self.server, self.settings.secret_key, self.name, name, self.settings.namespace)
         return OrderService(db, access, self.numbers, clock=lambda: when)
 
     def place(self, key: str, when: str, status="draft", who="sally", **extra) -> dict:
@@ -80,7 +80,7 @@ class World:
         return self.admin.get(f"order:{self.orders[key]}")
 
     def context(self, when=T0, smtp=None, directory=True) -> AgentContext:
-        access, db = people.as_system(self.server, self.settings.secret_key, self.name, self.entries)
+        access, db = people.as_system(self.server, self.settings.secret_key, self.name, self.entries, self.settings.namespace)
         return AgentContext(db=db, access=access, clock=clock.fixed(when) if isinstance(when, (str, dt.datetime)) else when,
                             directory=self.directory if directory else None, smtp=smtp, acl_entries=self.entries)
 

@@ -26,7 +26,7 @@ def fuzz_app(stack, server, settings):
     from oms.devstack.seed import seed
     from webapp import create_app
     s = settings.with_(db_name=settings.db_name + "_fuzz")
-    deploy(server.admin(s.db_name), progress=lambda *_: None)
+    deploy(server.admin(s.db_name), progress=lambda *_: None, namespace=s.namespace)
     seed(server, s, orders=8, progress=lambda *_: None)
     # Many generated requests carry wrong credentials on purpose: no throttling here.
     yield create_app({"TESTING": True, "OMS_THROTTLE": {"max_failures": 10_000}}, settings=s)

@@ -39,7 +39,7 @@ def test_a_manager_issues_a_token_shown_once_and_stored_only_as_its_hash(web, ad
     assert name in page and token not in page
 
 
-def test_the_token_acts_as_its_own_identity_with_the_chosen_roles(app, web, admin_db):
+def test_the_token_acts_as_its_own_identity_with_the_chosen_roles(app, web, admin_db, settings):
     name = client_name()
     token = issue_on_the_page(web, name)
     c = app.test_client()
@@ -54,8 +54,8 @@ def test_the_token_acts_as_its_own_identity_with_the_chosen_roles(app, web, admi
     if ok.get_json()["status"] == "allocated":  # the credit and warehouse hand-offs followed at once
         no = c.post(f"/api/v1/orders/{order['number']}/actions", json={"action": "pick"}, headers=bearer(token))
         assert no.status_code == 403 and "Only [Warehouse]" in no.get_json()["detail"]
-    user = admin_db.server.admin("_users").get(f"org.couchdb.user:api.{name}")
-    assert user["roles"] == ["level:author", "[Sales]"] and user["oms_kind"] == "token"
+    user = admin_db.server.admin("_users").get(settings.namespace.user_id(f"api.{name}"))
+    assert user["roles"] == settings.namespace.roles(["level:author", "[Sales]"]) and user["oms_kind"] == "token"
 
 
 def test_a_reader_token_may_read_but_not_change_orders(app, web):
@@ -69,7 +69,7 @@ def test_a_reader_token_may_read_but_not_change_orders(app, web):
     assert "As Reader you may not change orders" in r.get_json()["detail"]
 
 
-def test_revoked_and_unknown_tokens_are_refused(app, web, admin_db):
+def test_revoked_and_unknown_tokens_are_refused(app, web, admin_db, settings):
     name = client_name()
     token = issue_on_the_page(web, name)
     c = app.test_client()
@@ -83,8 +83,8 @@ def test_revoked_and_unknown_tokens_are_refused(app, web, admin_db):
     assert c.get("/api/v1/views", headers=bearer(token[:-2] + "xx")).status_code == 401
     assert c.get("/api/v1/views", headers=bearer("nonsense")).status_code == 401
     # the identity lost its roles in CouchDB too
-    user = admin_db.server.admin("_users").get(f"org.couchdb.user:api.{name}")
-    assert user["roles"] == ["level:no_access"]
+    user = admin_db.server.admin("_users").get(settings.namespace.user_id(f"api.{name}"))
+    assert user["roles"] == settings.namespace.roles(["level:no_access"])
 
 
 def test_only_a_manager_may_open_the_token_page_or_write_tokens(web, person):

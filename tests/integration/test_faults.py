@@ -21,7 +21,7 @@ def own_couch(tmp_path, settings):
     couch.supervise()
     server = CouchServer(couch.url, "admin", "fault-test-pw")
     db = server.admin(settings.db_name)
-    deploy(db, progress=lambda *_: None)
+    deploy(db, progress=lambda *_: None, namespace=settings.namespace)
     db.save({"_id": "customer:C0001", "type": "customer", "name": "Acme Ltd", "currency": "EUR"})
     yield couch, server, db
     couch.stop()

@@ -35,13 +35,13 @@ def volume(server, settings, person):
     from oms.identity import people
     name = f"{settings.db_name}_import_volume"
     admin = server.admin(name)
-    deploy(admin, progress=lambda *_: None)
+    deploy(admin, progress=lambda *_: None, namespace=settings.namespace)
     admin.bulk([{"_id": f"customer:{c}", "type": "customer", "name": f"Customer {c}", "currency": "EUR"}
                 for c in ("C0001", "C0004")] + [product_doc(s) for s in ("SPR-010", "WID-100", "GAD-310")])
 
     def make(who="oms-agent"):
         access, _ = person(who, groups=()) if who == "oms-agent" else person(who)
-        db = server.as_person(name, access.name, people.couch_password(settings.secret_key, access.name))
+        db = people.open_as(server, settings.secret_key, name, access.name, settings.namespace)
         return ImportContext(db=db, access=access, numbers=NumberAllocator())
     return make, admin
 

@@ -25,10 +25,10 @@ def test_a_refused_sign_in_says_why(web, name, password, message):
     assert web.get("/views/all_orders").status_code == 302  # still signed out
 
 
-def test_sign_in_mirrors_the_person_into_couchdb_with_level_and_roles(web, server):
+def test_sign_in_mirrors_the_person_into_couchdb_with_level_and_roles(web, server, settings):
     web.login("carl")
-    user = server.admin("_users").get("org.couchdb.user:carl")
-    assert user["roles"] == ["level:editor", "[Credit]"]
+    user = server.admin("_users").get(settings.namespace.user_id("carl"))
+    assert user["roles"] == settings.namespace.roles(["level:editor", "[Credit]"])
     assert "password" not in user  # CouchDB keeps only the derived hash
 
 

@@ -13,9 +13,9 @@ from oms.identity.acl import Access
 def test_concurrent_first_sign_ins_mirror_the_person_once(server, settings, burst):
     access = Access(f"newbie-{uuid.uuid4().hex[:6]}", "author", ("[Sales]",))
     with ThreadPoolExecutor(20) as pool:
-        written = list(pool.map(lambda _: people.mirror(server, settings.secret_key, access), range(20)))
+        written = list(pool.map(lambda _: people.mirror(server, settings.secret_key, access, namespace=settings.namespace), range(20)))
     assert written.count(True) == 1
     users = server.admin("_users")
-    doc = users.get(f"org.couchdb.user:{access.name}")
-    assert doc["roles"] == ["level:author", "[Sales]"]
+    doc = users.get(settings.namespace.user_id(access.name))
+    assert doc["roles"] == settings.namespace.roles(["level:author", "[Sales]"])
     assert len([leaf for leaf in users.leaves(doc["_id"]) if not leaf.get("_deleted")]) == 1

@@ -36,7 +36,7 @@ def nodes(settings) -> list[CouchServer]:
 def as_person(nodes, settings, i: int, name: str, db_name: str | None = None):
     """The database as `name`, through node i (round robin)."""
     node = nodes[i % len(nodes)]
-    return node.as_person(db_name or settings.db_name, name, people.couch_password(settings.secret_key, name))
+    return people.open_as(node, settings.secret_key, db_name or settings.db_name, name, settings.namespace)
 
 
 def no_conflicts(db, doc_id: str) -> bool:
@@ -71,7 +71,7 @@ def test_imports_of_one_file_through_every_node_create_each_order_once(nodes, se
     from couch_design.deploy import deploy
     name = f"{settings.db_name}_nodes_{uuid.uuid4().hex[:6]}"
     admin = server.admin(name)
-    deploy(admin, progress=lambda *_: None)
+    deploy(admin, progress=lambda *_: None, namespace=settings.namespace)
     admin.bulk([{"_id": "customer:C0004", "type": "customer", "name": "Customer C0004", "currency": "EUR"},
                 product_doc("SPR-010")])
     access, _ = person("oms-agent", groups=())

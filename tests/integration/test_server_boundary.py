@@ -51,19 +51,19 @@ def callers(person, seeded, settings):
     out = [("anonymous", None)]
     for name in ("rita", "mia"):
         person(name)
-        out.append((name, (name, people.couch_password(settings.secret_key, name))))
+        out.append((name, (settings.namespace.user(name), people.couch_password(settings.secret_key, name))))
     return out
 
 
 @pytest.fixture
-def guarded(server, central, url):
+def guarded(server, central, url, settings):
     """The snapshot of central, _users and _replicator before a test; after it, the server must
     answer and hold exactly that."""
     dbs = (central, "_users", "_replicator")
-    before = settled_snapshot(server, dbs)
+    before = settled_snapshot(server, dbs, settings.desk)
     yield before
     assert alive(url), "the server stopped answering"
-    after = snapshot(server, dbs)
+    after = snapshot(server, dbs, settings.desk)
     assert after == before, f"a database changed: {changes(before, after)}"
 
 
@@ -93,7 +93,7 @@ def test_nobody_but_the_server_admin_writes_a_replicator_document(
                 {"source": src, "target": target, "user_ctx": {"name": name, "roles": ["_admin"]}},
             ]
             if auth:   # with the person's own roles, as CouchDB lets a user name themselves
-                roles = server.admin("_users").get(f"org.couchdb.user:{name}")["roles"]
+                roles = server.admin("_users").get(f"org.couchdb.user:{name}")["roles"]  # name: as CouchDB knows them
                 specs.append({"source": src, "target": target, "user_ctx": {"name": name, "roles": roles}})
             for i, spec in enumerate(specs):
                 doc_id = f"attack-{label}-{uuid.uuid4().hex[:8]}"
@@ -188,10 +188,10 @@ def test_a_replication_that_fails_leaves_the_server_running(server, settings, ur
 
 # -- _users ----------------------------------------------------------------------------------------
 
-def test_users_is_the_server_admins_alone(server, url, callers, guarded):
+def test_users_is_the_server_admins_alone(server, url, callers, guarded, settings):
     """No listing, changes, search or copy of _users, nobody's document (one's own neither: on
     CouchDB 3 _users is admin-only unless an admin opens it), no sign-up, no new roles."""
-    other = "org.couchdb.user:carl"
+    other, manager = settings.namespace.user_id("carl"), settings.namespace.role("level:manager")
     for label, auth in callers:
         for method, path, body in (
                 ("GET", "/_users", None), ("GET", "/_users/_all_docs", None),
@@ -207,9 +207,9 @@ def test_users_is_the_server_admins_alone(server, url, callers, guarded):
             refused(call(url, "GET", f"/_users/org.couchdb.user:{auth[0]}", auth), f"{label} reading their own")
             mine = server.admin("_users").get(f"org.couchdb.user:{auth[0]}")
             refused(call(url, "PUT", f"/_users/org.couchdb.user:{auth[0]}", auth,
-                         json=dict(mine, roles=mine["roles"] + ["level:manager", "_admin"])),
+                         json=dict(mine, roles=mine["roles"] + [manager, "_admin"])),
                     f"{label} raising their own roles")
-        for roles in ([], ["level:manager"]):
+        for roles in ([], [manager]):
             name = f"signup-{uuid.uuid4().hex[:8]}"
             doc = {"_id": f"org.couchdb.user:{name}", "name": name, "password": "pw", "type": "user",
                    "roles": roles}

@@ -90,7 +90,7 @@ def test_a_bulk_from_someone_outside_the_members_writes_nothing(scratch, server,
     password = people.couch_password(settings.secret_key, "sally")
     scratch.put_security({"admins": {"names": [], "roles": []},
                           "members": {"names": ["someone-else"], "roles": ["no-such-role"]}})
-    outsider = server.as_person(scratch.name, "sally", password)
+    outsider = server.as_person(scratch.name, settings.namespace.user("sally"), password)
     try:
         rows = outsider.bulk([{"_id": "x1"}, {"_id": "x2"}])
         assert all(r.get("error") in ("unauthorized", "forbidden") for r in rows), rows
@@ -99,7 +99,7 @@ def test_a_bulk_from_someone_outside_the_members_writes_nothing(scratch, server,
     assert scratch.all_docs(keys=["x1", "x2"])["rows"] == [{"key": "x1", "error": "not_found"},
                                                           {"key": "x2", "error": "not_found"}]
     scratch.put_security({"admins": {"names": [], "roles": []},
-                          "members": {"names": ["sally"], "roles": []}})
+                          "members": {"names": [settings.namespace.user("sally")], "roles": []}})
     # A cluster hands a new security object to each shard's copies a moment later.
     deadline = time.monotonic() + 10
     while True:

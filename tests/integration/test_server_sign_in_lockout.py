@@ -34,12 +34,13 @@ def url(settings) -> str:
 
 
 @pytest.fixture
-def account(server, url):
-    """account() -> (name, password) of a fresh `_users` account, deleted after the test."""
+def account(server, url, settings):
+    """account() -> (name, password) of a fresh `_users` account of the run's desk, deleted
+    after the test."""
     made = []
 
     def make():
-        name = f"lockout-{uuid.uuid4().hex[:12]}"
+        name = settings.namespace.user(f"lockout-{uuid.uuid4().hex[:12]}")
         password = secrets.token_urlsafe(12)
         set_password(server, name, password)
         made.append(name)

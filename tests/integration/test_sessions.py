@@ -36,7 +36,7 @@ def test_a_signed_out_cookie_replayed_opens_nothing(app):
     assert replay(app, kept).get("/views/all_orders", headers={"HX-Request": "true"}).status_code == 401
 
 
-def test_a_sign_out_reaches_another_worker_within_its_memory(app, monkeypatch):
+def test_a_sign_out_reaches_another_worker_within_its_memory(app, settings):
     web = WebClient(app)
     web.login("carl")
     kept = cookie_of(web)
@@ -44,9 +44,10 @@ def test_a_sign_out_reaches_another_worker_within_its_memory(app, monkeypatch):
     with web.c.session_transaction() as s:
         user = dict(s["user"])
     from oms.identity import people
-    people.sign_out(app.extensions["couch"], user["name"], user["sid"], user["issued"] + sessions.LIFETIME_SECONDS)
+    people.sign_out(app.extensions["couch"], user["name"], user["sid"], user["issued"] + sessions.LIFETIME_SECONDS,
+                    settings.namespace)
     # (another worker's sign-out: this one still remembers the old list for up to a minute)
-    memories.signed_out.discard(user["name"])      # ... that minute passed
+    memories.signed_out.discard(settings.namespace.user(user["name"]))      # ... that minute passed
     assert replay(app, kept).get("/views/all_orders").status_code == 302
 
 

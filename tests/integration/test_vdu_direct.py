@@ -61,7 +61,7 @@ def test_unknown_document_types_are_refused(person):
 
 def test_the_system_identity_is_an_ordinary_acl_entry_not_an_admin(server, settings, acl_entries):
     from oms.identity import people
-    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries)
+    access, db = people.as_system(server, settings.secret_key, settings.db_name, acl_entries, settings.namespace)
     assert access.name == "oms-agent" and access.level == "editor"
     with pytest.raises(Forbidden, match="Only a Manager may change the ACL"):
         acl = db.get("acl")

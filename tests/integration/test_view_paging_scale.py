@@ -36,7 +36,7 @@ def big_db(stack, settings):
     # Building a 100,000-row index on PouchDB Server takes longer than a page request may wait.
     slow = CouchServer(s.couchdb_url, s.couchdb_user, s.couchdb_password, timeout=900)
     db = slow.admin(name)
-    deploy(db, progress=lambda *_: None)
+    deploy(db, progress=lambda *_: None, namespace=s.namespace)
     seed_numbered(db, N)
     db.view("oms", "orders_by_number", limit=1)  # build the index before anything is measured
     yield name, db
@@ -46,7 +46,7 @@ def big_db(stack, settings):
 def test_page_one_and_a_page_near_the_end_return_the_same_number_of_rows(big_db, person, server, settings):
     name, _ = big_db
     access, _ = person("rita")  # mirrored into _users; reads the paging database as herself
-    db = server.as_person(name, access.name, people.couch_password(settings.secret_key, access.name))
+    db = people.open_as(server, settings.secret_key, name, access.name, settings.namespace)
     src = catalog.get("all_orders").source(access)
     first = read(db, src, limit=PAGE)
     far = read(db, src, after=[f"SO-{(FAR - 1) * PAGE:06d}"], limit=PAGE)

@@ -40,6 +40,9 @@ def rstack(tmp_path_factory):
     from tests.stacks import start_stack
     st = start_stack(tmp_path_factory.mktemp("repl-central"), "orders_repl")
     yield st
+    if Settings.from_env().couchdb_url:  # a shared server: leave nothing of the run behind
+        from tests.conftest import leave_nothing_behind
+        leave_nothing_behind(st.server(), st.settings)
     st.close()
 
 
@@ -79,9 +82,8 @@ def staff(rserver, rsettings, central_admin, demo_partners):
     def make(name: str, server=None, db_name=None) -> OrderService:
         server = server or rserver
         access = acl.resolve(entries, name, groups[name])
-        people.mirror(server, rsettings.secret_key, access)
-        db = server.as_person(db_name or rsettings.db_name, name,
-                              people.couch_password(rsettings.secret_key, name))
+        people.mirror(server, rsettings.secret_key, access, namespace=rsettings.namespace)
+        db = people.open_as(server, rsettings.secret_key, db_name or rsettings.db_name, name, rsettings.namespace)
         return OrderService(db, access, numbers.setdefault(server.url, NumberAllocator()))
     return make
 
@@ -93,7 +95,7 @@ def partners(rserver, rsettings, demo_partners):
 
 
 @pytest.fixture(scope="package")
-def partner_service(rserver, demo_partners, central_admin):
+def partner_service(rserver, rsettings, demo_partners, central_admin):
     """partner_service(name) -> PartnerService as that partner person, in their own database,
     pricing from the centre's catalog as the app does."""
     from oms.catalog import products
@@ -104,7 +106,8 @@ def partner_service(rserver, demo_partners, central_admin):
     def make(name: str, password: str = "demo"):
         if name not in cache:
             pid = name.split("@")[1]
-            db = rserver.as_person(database_name(pid), name, password)
+            ns = rsettings.namespace
+            db = rserver.as_person(database_name(pid, ns), ns.user(name), password)
             cache[name] = PartnerService(db, PartnerPerson(name, pid, levels[name]), partner_numbers(pid),
                                          lambda skus: products.book(central_admin, skus))
         return cache[name]

@@ -54,9 +54,9 @@ def setting(rserver, rsettings):
     yield partners, pid, other, central
     for rep_id in partners.replication_ids(pid):
         replicator.remove(rserver, rep_id)
-    rserver.request("DELETE", f"/{database_name(pid)}")
+    rserver.request("DELETE", f"/{database_name(pid, rsettings.namespace)}")
     users = rserver.admin("_users")
-    for db, doc_id in ((central, f"partner:{pid}"), (users, f"org.couchdb.user:{replicator_name(pid)}")):
+    for db, doc_id in ((central, f"partner:{pid}"), (users, rsettings.namespace.user_id(replicator_name(pid)))):
         doc = db.get_or_none(doc_id)
         if doc:
             db.delete(doc["_id"], doc["_rev"])
@@ -130,7 +130,7 @@ def test_the_partners_filtered_feed_lists_only_the_leaves_that_name_it(rserver, 
 def test_the_partners_replication_copies_no_revision_of_another_partners_content(rserver, setting, written):
     partners, pid, other, central = setting
     docs, _ = written
-    copy = rserver.admin(database_name(pid))
+    copy = rserver.admin(database_name(pid, partners.settings.namespace))
 
     def arrived():
         got = copy.get_or_none(docs["plain"]["id"]) and copy.get_or_none(docs["leak"]["id"])

@@ -17,7 +17,11 @@ from tests.boundary import call, changes, nothing_arrives, refused, refused_each
 
 from .conftest import eventually
 
-ALICE = ("alice@acme", "demo")
+
+
+def alice(rsettings) -> tuple[str, str]:
+    """Alice of Acme's sign-in, as the server knows her (the run's desk, oms/core/namespace.py)."""
+    return rsettings.namespace.user("alice@acme"), "demo"
 
 
 @pytest.fixture
@@ -29,45 +33,47 @@ def guarded(rserver, rsettings, demo_partners):
                   if rsettings.db_name in st.source + st.target]
         return states and all(st.pending == 0 for st in states)
     eventually(caught_up, timeout=60, what="the partners' replications have nothing pending")
-    dbs = (rsettings.db_name, "_users", "_replicator", database_name("acme"), database_name("globex"))
-    before = settled_snapshot(rserver, dbs, quiet=2.0)
+    ns = rsettings.namespace
+    dbs = (rsettings.db_name, "_users", "_replicator", database_name("acme", ns), database_name("globex", ns))
+    before = settled_snapshot(rserver, dbs, rsettings.desk, quiet=2.0)
     yield before
     assert rserver.up(), "the server stopped answering"
-    after = snapshot(rserver, dbs)
+    after = snapshot(rserver, dbs, rsettings.desk)
     assert after == before, f"a database changed: {changes(before, after)}"
 
 
 def test_a_partner_person_cannot_replicate_another_partners_database_into_hers(rserver, rsettings, guarded):
     url = rserver.url
-    mine, theirs, central = database_name("acme"), database_name("globex"), rsettings.db_name
-    roles = rserver.admin("_users").get("org.couchdb.user:alice@acme")["roles"]
-    as_alice = f"{url.replace('://', '://alice%40acme:demo@')}"
+    ns, me = rsettings.namespace, alice(rsettings)
+    mine, theirs, central = database_name("acme", ns), database_name("globex", ns), rsettings.db_name
+    roles = rserver.admin("_users").get(ns.user_id("alice@acme"))["roles"]
+    as_alice = f"{url.replace('://', '://' + quote(me[0], safe='') + ':demo@')}"
     for source in (theirs, central, "_users", "_replicator"):
         specs = [
-            {"source": source, "target": mine, "user_ctx": {"name": ALICE[0], "roles": roles}},
-            {"source": source, "target": mine, "user_ctx": {"name": ALICE[0], "roles": roles + ["_admin"]}},
+            {"source": source, "target": mine, "user_ctx": {"name": me[0], "roles": roles}},
+            {"source": source, "target": mine, "user_ctx": {"name": me[0], "roles": roles + ["_admin"]}},
             {"source": source, "target": mine},
             {"source": f"{as_alice}/{source}", "target": f"{as_alice}/{mine}",
-             "user_ctx": {"name": ALICE[0], "roles": roles}},
+             "user_ctx": {"name": me[0], "roles": roles}},
         ]
         for i, spec in enumerate(specs):
-            refused(call(url, "PUT", f"/_replicator/attack-alice-{uuid.uuid4().hex[:8]}", ALICE, json=spec),
+            refused(call(url, "PUT", f"/_replicator/attack-alice-{uuid.uuid4().hex[:8]}", me, json=spec),
                     f"alice's _replicator document {i} from {source}")
-        refused_each(call(url, "POST", "/_replicator/_bulk_docs", ALICE,
+        refused_each(call(url, "POST", "/_replicator/_bulk_docs", me,
                           json={"docs": [dict(specs[0], _id=f"attack-alice-{uuid.uuid4().hex[:8]}")]}),
                      f"alice's _bulk_docs into _replicator from {source}")
         for spec in ({"source": source, "target": mine},
                      {"source": f"{as_alice}/{source}", "target": f"{as_alice}/{mine}"}):
             # CouchDB 3 runs it with her rights (she cannot read the source); the embedded
             # server runs only an admin's.
-            r = call(url, "POST", "/_replicate", ALICE, json=spec)
+            r = call(url, "POST", "/_replicate", me, json=spec)
             assert r.status_code >= 400, f"alice replicated {source}: {r.status_code} {r.text[:200]}"
     nothing_arrives(rserver, guarded)
 
 
 def test_a_partner_person_reads_no_other_database_by_any_route(rserver, rsettings, guarded):
-    url = rserver.url
-    for db in (database_name("globex"), rsettings.db_name, "_users", "_replicator"):
+    url, me = rserver.url, alice(rsettings)
+    for db in (database_name("globex", rsettings.namespace), rsettings.db_name, "_users", "_replicator"):
         some_id = next(iter(guarded[db]), "acl")
         for method, path, body in (
                 ("GET", "", None), ("GET", "/_all_docs", None), ("GET", "/_changes", None),
@@ -75,15 +81,15 @@ def test_a_partner_person_reads_no_other_database_by_any_route(rserver, rsetting
                 ("POST", "/_find", {"selector": {"_id": {"$gt": None}}}),
                 ("POST", "/_bulk_get", {"docs": [{"id": some_id}]}),
                 ("POST", "/_all_docs", {"keys": [some_id]})):
-            refused(call(url, method, f"/{quote(db, safe='')}{path}", ALICE, json=body), f"alice {method} {db}{path}")
+            refused(call(url, method, f"/{quote(db, safe='')}{path}", me, json=body), f"alice {method} {db}{path}")
     # the replicator identities' passwords are in the _replicator documents
     for doc_id in [i for i in guarded["_replicator"] if not i.startswith("_design/")][:6]:
-        refused(call(url, "GET", f"/_replicator/{quote(doc_id, safe='')}", ALICE), f"alice reading {doc_id}")
+        refused(call(url, "GET", f"/_replicator/{quote(doc_id, safe='')}", me), f"alice reading {doc_id}")
 
 
 def test_no_partner_database_reads_anonymously(rserver, rsettings, guarded):
     url = rserver.url
-    for db in (database_name("acme"), database_name("globex"), rsettings.db_name):
+    for db in (database_name("acme", rsettings.namespace), database_name("globex", rsettings.namespace), rsettings.db_name):
         for method, path, body in (("GET", "/_all_docs", None), ("GET", "/_changes", None),
                                    ("POST", "/_find", {"selector": {"_id": {"$gt": None}}}),
                                    ("POST", "/_bulk_get", {"docs": [{"id": i} for i in list(guarded[db])[:3]]})):

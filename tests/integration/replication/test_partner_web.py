@@ -247,7 +247,7 @@ def test_a_partner_requests_a_return_of_a_delivered_order_from_its_page(rweb, ra
     eventually(lambda: central_admin.get_or_none(order["_id"]), what="the order reaches the centre")
     agent.run_once()                                              # the centre places it
     access, db = people.as_system(agent.server, agent.settings.secret_key, agent.settings.db_name,
-                                  central_admin.get("acl")["entries"])
+                                  central_admin.get("acl")["entries"], agent.settings.namespace)
     system = SystemIdentity(access, db, NumberAllocator())
     centre = FulfilmentService(db, access, system.numbers, lambda: system)
     eventually(lambda: central_admin.get(order["_id"])["status"] == "allocated", what="placed at the centre")

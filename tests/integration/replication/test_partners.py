@@ -2,6 +2,7 @@
 only their own database, orders placed there reach the centre and their status flows back, and
 a change the centre refuses is recorded and shown, never silently lost."""
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -17,19 +18,20 @@ def ids_in(server, db_name, prefix=""):
     return {r["id"] for r in rows}
 
 
-def test_each_partner_database_holds_only_what_names_that_partner(rserver, central_admin, partner_service):
+def test_each_partner_database_holds_only_what_names_that_partner(rserver, rsettings, central_admin, partner_service):
     alice, gus = partner_service("alice@acme"), partner_service("gus@globex")
     a = alice.place({"customer": "ACME-01", "lines": [{"sku": "WID-100", "qty": 2, "unit_price": "4.50"}]})
     g = gus.place({"customer": "GLOBEX-01", "lines": [{"sku": "GAD-310", "qty": 1, "unit_price": "39.90"}]})
     eventually(lambda: central_admin.get_or_none(a["_id"]) and central_admin.get_or_none(g["_id"]),
                what="both orders reach the centre")
-    acme, globex = ids_in(rserver, "partner_acme"), ids_in(rserver, "partner_globex")
+    acme_db, globex_db = database_name("acme", rsettings.namespace), database_name("globex", rsettings.namespace)
+    acme, globex = ids_in(rserver, acme_db), ids_in(rserver, globex_db)
     assert a["_id"] in acme and g["_id"] not in acme
     assert g["_id"] in globex and a["_id"] not in globex
     for doc_id in acme - {"counter:order"}:
         if doc_id.startswith("_"):
             continue
-        assert rserver.admin("partner_acme").get(doc_id).get("partner") == "acme", doc_id
+        assert rserver.admin(acme_db).get(doc_id).get("partner") == "acme", doc_id
     # Staff orders (no partner), the ACL, the counter and the central design never leave the centre.
     staff_orders = {i for i in ids_in(rserver, central_admin.name, "order:SO-0")}
     assert staff_orders and not staff_orders & acme
@@ -38,26 +40,28 @@ def test_each_partner_database_holds_only_what_names_that_partner(rserver, centr
 
 
 def test_partner_people_reach_only_their_own_database(rserver, rsettings):
-    alice_acme = rserver.as_person("partner_acme", "alice@acme", "demo")
-    assert alice_acme.info()["db_name"] == "partner_acme"
-    for db_name in ("partner_globex", rsettings.db_name):
+    ns = rsettings.namespace
+    alice_acme = rserver.as_person(database_name("acme", ns), ns.user("alice@acme"), "demo")
+    assert alice_acme.info()["db_name"] == database_name("acme", ns)
+    for db_name in (database_name("globex", ns), rsettings.db_name):
         with pytest.raises((Forbidden, Unauthorized)):
-            rserver.as_person(db_name, "alice@acme", "demo").all_docs(limit=1)
+            rserver.as_person(db_name, ns.user("alice@acme"), "demo").all_docs(limit=1)
     with pytest.raises((Forbidden, Unauthorized)):
-        rserver.as_person(rsettings.db_name, "gus@globex", "demo").get("acl")
+        rserver.as_person(rsettings.db_name, ns.user("gus@globex"), "demo").get("acl")
 
 
-def test_a_partner_person_cannot_raise_their_own_roles(rserver):
+def test_a_partner_person_cannot_raise_their_own_roles(rserver, rsettings):
     # _users is the server admin's alone, as CouchDB 3 makes it: she cannot read her own
     # document, and with it in hand she still cannot give herself roles.
-    users = rserver.as_person("_users", "alice@acme", "demo")
+    ns = rsettings.namespace
+    users = rserver.as_person("_users", ns.user("alice@acme"), "demo")
     with pytest.raises((Forbidden, Unauthorized)):
-        users.get("org.couchdb.user:alice@acme")
-    me = rserver.admin("_users").get("org.couchdb.user:alice@acme")
+        users.get(ns.user_id("alice@acme"))
+    me = rserver.admin("_users").get(ns.user_id("alice@acme"))
     for roles in (["partner:globex", "partner-level:author"], ["partner:acme", "level:manager"]):
         with pytest.raises((Forbidden, Unauthorized)):
-            users.save(dict(me, roles=roles))
-    assert rserver.admin("_users").get("org.couchdb.user:alice@acme")["roles"] == ["partner:acme", "partner-level:author"]
+            users.save(dict(me, roles=ns.roles(roles)))
+    assert rserver.admin("_users").get(ns.user_id("alice@acme"))["roles"] == ns.roles(["partner:acme", "partner-level:author"])
 
 
 def test_an_order_placed_at_a_partner_reaches_the_centre_and_its_status_flows_back(
@@ -112,7 +116,7 @@ def test_an_allowed_partner_edit_and_a_comment_reach_the_centre(central_admin, p
     assert eventually(lambda: central_admin.get_or_none(comment["_id"]))["by"] == "alice@acme"
 
 
-def test_the_partner_copy_refuses_another_partners_documents_and_deletions(rserver, partner_service):
+def test_the_partner_copy_refuses_another_partners_documents_and_deletions(rserver, rsettings, partner_service):
     alice = partner_service("alice@acme")
     with pytest.raises(Forbidden, match='carries partner: "acme"'):
         alice.db.save({"_id": "comment:x1", "type": "comment", "parent": "order:SO-000001", "text": "hi",
@@ -122,7 +126,7 @@ def test_the_partner_copy_refuses_another_partners_documents_and_deletions(rserv
     with pytest.raises(Forbidden, match="Nothing is deleted here"):
         alice.db.delete(doc["_id"], doc["_rev"])
     with pytest.raises((Forbidden, Unauthorized)):
-        rserver.as_person("partner_globex", "alice@acme", "demo").save(
+        rserver.as_person(database_name("globex", rsettings.namespace), rsettings.namespace.user("alice@acme"), "demo").save(
             {"_id": "comment:x2", "type": "comment", "parent": "order:SO-000001", "text": "hi",
              "by": "alice@acme", "at": "2026-11-25T12:00:00Z", "partner": "globex"})
 
@@ -157,7 +161,8 @@ def test_a_refused_change_made_while_the_centre_moved_on_ends_with_the_centres_v
     assert final["status"] == "approved" and final["totals"]["net_cents"] == placed["totals"]["net_cents"]
 
 
-def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserver, central_admin, demo_partners):
+def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserver, rsettings, central_admin,
+                                                                  demo_partners):
     """The partner's own PouchDB Server pulls its copy and pushes an order placed there, with
     nothing but `POST /_replicate` and the partner person's account."""
     from oms.devstack.embedded import EmbeddedCouch
@@ -165,7 +170,9 @@ def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserv
     with EmbeddedCouch(tmp_path / "acme-own", "acme_admin", "acme-secret") as own:
         theirs = CouchServer(own.url, "acme_admin", "acme-secret")
         theirs.admin("acme").create()
-        copy_url = rserver.url.replace("http://", "http://alice%40acme:demo@") + "/partner_acme"
+        ns = rsettings.namespace
+        copy_url = (rserver.url.replace("http://", f"http://{quote(ns.user('alice@acme'), safe='')}:demo@")
+                    + "/" + database_name("acme", ns))
         theirs.request("POST", "/_replicate", json={"source": copy_url, "target": "acme"})
         local = theirs.admin("acme")
         held = {r["id"] for r in local.all_docs()["rows"] if not r["id"].startswith("_")}
@@ -186,10 +193,11 @@ def test_a_partner_run_server_works_by_plain_couchdb_replication(tmp_path, rserv
         assert arrived["created_by"] == "alice@acme" and arrived["status"] == "submitted"
 
 
-def test_a_partners_numbers_have_no_gaps_however_many_processes_number_from_it(rserver, demo_partners, central_admin):
+def test_a_partners_numbers_have_no_gaps_however_many_processes_number_from_it(rserver, rsettings, demo_partners,
+                                                                              central_admin):
     from oms.catalog import products
     from replication.partners import PartnerPerson, PartnerService, partner_numbers
-    db = rserver.as_person("partner_acme", "alice@acme", "demo")
+    db = rserver.as_person(database_name("acme", rsettings.namespace), rsettings.namespace.user("alice@acme"), "demo")
     person = PartnerPerson("alice@acme", "acme", "author")
     processes = [PartnerService(db, person, partner_numbers("acme"), lambda skus: products.book(central_admin, skus))
                  for _ in range(2)]   # two app processes

@@ -2,6 +2,7 @@
 refusals, from what the server offers (PouchDB Server: the _replicator document, the checkpoint
 document and the source's changes; CouchDB 3: _scheduler/docs and the source's changes)."""
 from replication import status
+from replication.partners import database_name
 
 from .conftest import eventually
 
@@ -16,7 +17,8 @@ def test_each_partner_replication_reports_state_checkpoint_and_pending(rserver, 
     assert {(r.name, r.direction) for r in rows} == {("acme", "push"), ("acme", "pull"),
                                                       ("globex", "push"), ("globex", "pull")}
     pull = next(r for r in rows if r.name == "acme" and r.direction == "pull")
-    assert pull.source.endswith("/partner_acme") and pull.target.endswith("/" + rsettings.db_name)
+    assert pull.source.endswith("/" + database_name("acme", rsettings.namespace))
+    assert pull.target.endswith("/" + rsettings.db_name)
 
 
 def test_refused_partner_changes_count_as_failures_of_the_pull(rserver, rsettings, partners, partner_service,
@@ -42,25 +44,29 @@ def test_the_status_page_is_for_editors_and_above(rweb):
     assert "acme" in page and "globex" in page and "Restart" in page
 
 
-def test_a_manager_restarts_a_partner_replication(rweb, rserver):
+def test_a_manager_restarts_a_partner_replication(rweb, rserver, rsettings):
+    push = rsettings.namespace.scoped("oms-partner-acme-push")
     rweb.login("mia")
-    before = rserver.admin("_replicator").get("oms-partner-acme-push")["_rev"]
-    resp = rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/")
+    before = rserver.admin("_replicator").get(push)["_rev"]
+    resp = rweb.post("/replication/restart", {"id": push}, csrf_from="/replication/")
     assert resp.status_code == 303
-    assert rserver.admin("_replicator").get("oms-partner-acme-push")["_rev"] != before
+    assert rserver.admin("_replicator").get(push)["_rev"] != before
+    # another desk's replication on the same server is not this desk's Manager's to restart
+    assert rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/").status_code == 400
     rweb.login("carl")
-    assert rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/").status_code == 403
+    assert rweb.post("/replication/restart", {"id": push}, csrf_from="/replication/").status_code == 403
 
 
-def test_a_restarted_partner_replication_still_delivers(rweb, rserver, central_admin):
+def test_a_restarted_partner_replication_still_delivers(rweb, rserver, rsettings, central_admin):
     # PouchDB Server kept a deleted replication's signature, so the document written anew by a
     # restart (same spec) never started (patches/pouchdb-replicator.patch): Restart stopped it.
     from uuid import uuid4
     rweb.login("mia")
-    assert rweb.post("/replication/restart", {"id": "oms-partner-acme-push"}, csrf_from="/replication/").status_code == 303
+    push = rsettings.namespace.scoped("oms-partner-acme-push")
+    assert rweb.post("/replication/restart", {"id": push}, csrf_from="/replication/").status_code == 303
     customer = {"_id": f"customer:ACME-{uuid4().hex[:6].upper()}", "type": "customer", "name": "After Restart Ltd",
                 "tier": "silver", "currency": "EUR", "partner": "acme"}
     central_admin.save(customer)
-    copy = rserver.admin("partner_acme")
+    copy = rserver.admin(database_name("acme", rsettings.namespace))
     arrived = eventually(lambda: copy.get_or_none(customer["_id"]), what="a change after the restart reaches the partner")
     assert arrived["name"] == "After Restart Ltd"
