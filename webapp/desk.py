@@ -49,7 +49,7 @@ from views.totals import Totals, TotalsCache, totals
 
 from . import charts, services
 from .auth import login_required
-from .filters import cell, status_title
+from .filters import amounts, cell, status_title
 
 bp = Blueprint("desk", __name__)
 
@@ -470,15 +470,20 @@ def dashboard():
     for part in (stage_bars, age, backlog, flow):
         if part is None:
             g.totals_pending = True
+    days = flow or []
     figures = dict(
         stages=stage_bars, ageing=age, backlog=backlog, throughput=flow,
+        placed_money=amounts(dash.period_money(days, "placed")),
+        shipped_money=amounts(dash.period_money(days, "shipped")),
         stages_svg=charts.hbars(stage_bars or [], "Orders by stage", "orders"),
         ageing_svg=charts.hbars(age or [], "Open orders by age", "orders"),
         backlog_svg=charts.hbars(backlog or [], "Backlog by warehouse (units)", "units"),
-        throughput_svg=charts.columns([d[5:] for d, _, _ in flow or []],
-                                      [("Placed", [p for _, p, _ in flow or []]),
-                                       ("Shipped", [s for _, _, s in flow or []])],
-                                      "Orders placed and shipped per day"))
+        throughput_svg=charts.columns([d.day[5:] for d in days],
+                                      [("Placed", [d.placed for d in days]),
+                                       ("Shipped", [d.shipped for d in days])],
+                                      "Orders placed and shipped per day", "orders", "Day (month-day)",
+                                      tips=[[amounts(d.placed_money) for d in days],
+                                            [amounts(d.shipped_money) for d in days]]))
     return _respond("dashboard.html", "_dashboard_pane.html", seq=seq, **figures)
 
 

@@ -199,3 +199,32 @@ def test_a_view_says_when_its_live_updates_stop_because_the_session_ended(page, 
     expect(page.locator("#live")).to_have_count(0)    # no more polling
     alert.locator("a").click()
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fviews%2Fall_orders"))
+
+
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart text')].map(t =>
+    parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1600, 390])
+def test_the_dashboard_reads_at_the_usual_widths_with_money_and_units(browser, live_url, many_orders, width):
+    ctx = browser.new_context(base_url=live_url, viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.goto("/dashboard")
+    expect(page.locator("svg.chart")).to_have_count(4)
+    # every label as a person sees it: no smaller than 12 px, however the chart is scaled
+    assert page.evaluate(SMALLEST_TEXT) >= 12
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    stages, ageing, backlog, flow = (page.locator(f"section[aria-labelledby={f}]").text_content()
+                                     for f in ("fig-stages", "fig-ageing", "fig-backlog", "fig-throughput"))
+    money = re.compile(r"[A-Z]{3} \d[\d,]*\.\d\d")
+    # the value of each stage and of the period shown, in the orders' currency, as views write money
+    assert money.search(stages) and money.search(flow) and money.search(ageing)
+    # every axis and figure says what it counts
+    assert "orders" in stages and "orders" in ageing and "days" in ageing and "units" in backlog
+    assert "orders" in flow and "Day" in flow
+    shot(page, f"dashboard-{width}")
+    ctx.close()
