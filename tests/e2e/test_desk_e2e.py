@@ -228,3 +228,46 @@ def test_the_dashboard_reads_at_the_usual_widths_with_money_and_units(browser, l
     assert "orders" in flow and "Day" in flow
     shot(page, f"dashboard-{width}")
     ctx.close()
+
+
+def test_my_queue_opens_with_the_work_in_sight_and_still_collapses(page, login, many_orders):
+    login("wanda")
+    page.goto("/views/my_queue")
+    twisty = page.locator("a.twisty")
+    expect(twisty).to_have_count(1)                     # one role, one category ...
+    expect(twisty).to_have_attribute("aria-expanded", "true")   # ... open at once
+    expect(page.locator(DOCS).first).to_be_visible()
+    shot(page, "my-queue-warehouse")
+    twisty.click()                                      # closing it is the person's choice, and stays
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
+    page.reload()
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    page.locator("a.twisty").click()
+    expect(page.locator(DOCS).first).to_be_visible()
+    page.click(".actionbar a:has-text('Collapse all')")
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
+
+
+def test_a_manager_sees_every_role_of_the_queue_open(page, login, many_orders):
+    login("mia")
+    page.goto("/views/my_queue")
+    twisties = page.locator("a.twisty")
+    expect(twisties.first).to_be_visible()
+    assert twisties.count() > 1
+    for i in range(twisties.count()):
+        expect(twisties.nth(i)).to_have_attribute("aria-expanded", "true")
+
+
+def test_a_categorized_view_with_a_few_documents_opens_them(page, login, many_orders):
+    login("rita")
+    page.goto("/views/backorders")                       # a handful of lines wait for stock
+    twisties = page.locator("a.twisty")
+    expect(twisties.first).to_be_visible()
+    for i in range(twisties.count()):
+        expect(twisties.nth(i)).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(DOCS).first).to_be_visible()
+    page.goto("/views/by_status")                        # 73 orders in many stages: the person chooses
+    expect(page.locator("a.twisty").first).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
