@@ -115,28 +115,35 @@ def allocate_backorders(sku: str, agent: SystemIdentity, limit: int = 500) -> li
     oms/store/cas.py), then the orders in one _bulk_docs. What a pass could not settle (a stock
     document or an order someone changed meanwhile) is given back and decided again by another
     pass on fresh reads."""
-    served: list[dict] = []
-    refused: set[str] = set()   # orders the server would not take: they keep their place, unserved
+    served: dict[tuple, dict] = {}   # (order, line) -> what it got, over every pass
+    rank: dict[tuple, tuple] = {}    # (order, line) -> its place in the queue
+    refused: set[str] = set()        # orders the server would not take: they keep their place, unserved
     for attempt in range(BACKORDER_PASSES):
         try:
             got, again = _serve_waiting(sku, agent, limit, refused)
         except CouchError as exc:
             log.warning("serving the backorders of %s stopped: %s", sku, exc.reason)
             break
-        served = _add_served(served, got)
+        for place, entry in got:
+            key = (entry["order"], entry["line"])
+            rank[key] = place
+            if key in served:
+                served[key]["qty"] += entry["qty"]
+            else:
+                served[key] = entry
         if not again:
             break
         # Someone else wrote the same documents: spread out rather than collide again in step.
         time.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** attempt)))
-    return served
+    return [served[key] for key in sorted(served, key=lambda k: rank[k])]
 
 
 BACKORDER_PASSES = 8   # a receipt decides again at most this often while others change its documents
 
 
-def _serve_waiting(sku: str, agent: SystemIdentity, limit: int, refused: set[str]) -> tuple[list[dict], bool]:
-    """One pass over the lines waiting for `sku`: what each line got, and whether another pass
-    is needed (a write lost to someone else's)."""
+def _serve_waiting(sku: str, agent: SystemIdentity, limit: int, refused: set[str]) -> tuple[list[tuple], bool]:
+    """One pass over the lines waiting for `sku`: what each line got, with its place in the queue
+    [(place, entry)], and whether another pass is needed (a write lost to someone else's)."""
     db, me = agent.db, agent.access
     rows = [r for r in db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}],
                                limit=limit)["rows"] if r["key"][3] not in refused]
@@ -181,6 +188,7 @@ def _serve_waiting(sku: str, agent: SystemIdentity, limit: int, refused: set[str
         plan = plans.setdefault(number, _Plan(order, row["value"]))
         plan.order = served_order
         plan.lines.append((line_no, claims))
+        plan.places[line_no] = _place(row["key"])
     if not plans:
         return [], False
 
@@ -217,33 +225,49 @@ def _serve_waiting(sku: str, agent: SystemIdentity, limit: int, refused: set[str
             continue
         revisions.append((plan, lines, claims, revision))
         held.append(revision)
-    rows_written = db.bulk(held) if held else []
+    try:
+        outcomes = db.save_all(held) if held else []
+    except BaseException:   # claims must not outlive order writes that never happened
+        for _, _, claims, revision in revisions:
+            agent.stock.undo(revision["number"], claims)
+        raise
     served = []
-    for (plan, lines, claims, revision), row in zip(revisions, rows_written):
+    for (plan, lines, claims, revision), outcome in zip(revisions, outcomes):
         number = revision["number"]
-        if "error" in row:
+        if isinstance(outcome, CouchError):
             agent.stock.undo(number, claims)   # the claims must not outlive an order write that failed
-            if row.get("error") == "conflict":
+            if isinstance(outcome, Conflict):
                 again = True   # the order changed meanwhile: decide again on its new revision
             else:
                 refused.add(number)
-                log.warning("could not serve the backorders of %s: %s", number, row.get("reason"))
+                log.warning("could not serve the backorders of %s: %s", number, outcome.reason)
             continue
         for line_no, cs in lines:
             entry = {"order": number, "line": line_no, "sku": sku, "qty": sum(c["qty"] for c in cs)}
             if plan.seen.get("readers"):   # so a caller can leave out what its person may not see
                 entry.update(readers=plan.seen["readers"], authors=plan.seen.get("authors", []))
-            served.append(entry)
+            served.append((plan.places[line_no], entry))
     return served, again
 
 
 @dataclass
 class _Plan:
     """What a pass decided for one waiting order: its revision so far, its lines served with their
-    claims [(line, [claim])], and its row's value in the view (its readers)."""
+    claims [(line, [claim])] and their places in the queue, and its row's value in the view (its
+    readers)."""
     order: dict
     seen: dict
     lines: list[tuple[int, list[dict]]] = field(default_factory=list)
+    places: dict[int, tuple] = field(default_factory=dict)   # line -> its place in the queue (_place)
+
+
+def _place(key: list) -> tuple:
+    """A waiting line's place in the queue, from its key in backorders_by_priority ([sku,
+    priority, created_at, number, line]), comparable across passes as the view collates it (an
+    order without a priority, null, comes first)."""
+    priority = key[1]
+    return (priority is not None, priority if isinstance(priority, (int, float)) else 0,
+            str(key[2] or ""), str(key[3]), key[4])
 
 
 def _backorders_served(order: dict, line_no: int, sku: str, claims: list[dict], me, now) -> dict:
@@ -263,18 +287,6 @@ def _backorders_served(order: dict, line_no: int, sku: str, claims: list[dict], 
     if problem:
         raise InvalidInput(problem)
     return new
-
-
-def _add_served(served: list[dict], more: list[dict]) -> list[dict]:
-    """What order lines got over several passes: one entry per line, in the order first served."""
-    out = [dict(s) for s in served]
-    for entry in more:
-        same = next((s for s in out if (s["order"], s["line"]) == (entry["order"], entry["line"])), None)
-        if same:
-            same["qty"] += entry["qty"]
-        else:
-            out.append(dict(entry))
-    return out
 
 
 def serve_backorder(number, line_no, sku, orders: OrderService, stock: StockService) -> int | None:

@@ -206,3 +206,28 @@ def test_receipts_at_the_same_moment_never_lose_or_serve_a_unit_twice(person, ag
     assert all("backorders" not in o and sum(a["qty"] for a in o["allocations"]) == 3 for o in got)
     doc = stock_doc(agent, sku)
     assert (doc["on_hand"], doc["reserved"]) == (18, 18) and agent.stock.audit(sku, got) == []
+
+
+def test_an_order_changed_while_a_receipt_serves_it_keeps_the_change_and_still_gets_its_units(
+        person, agent, fulfil, new_customer, new_sku, monkeypatch):
+    # Sally edits the order after the receipt read it: the receipt's write of it loses (409), its
+    # claims go back, and it decides again on her revision. Nothing is lost or held twice.
+    sku = new_sku(0)
+    sally = fulfil("sally")
+    first = sally.create({"customer": new_customer("silver"), "status": "submitted", "lines": [line(sku, 2)]})
+    second = sally.create({"customer": new_customer("silver"), "status": "submitted", "lines": [line(sku, 2)]})
+    decide, edited = handoffs._backorders_served, []
+
+    def sally_edits_meanwhile(order, *args):
+        if order["number"] == first["number"] and not edited:
+            edited.append(sally.act(first["number"], "edit", changes={"notes": "call before delivery"}))
+        return decide(order, *args)
+    monkeypatch.setattr(handoffs, "_backorders_served", sally_edits_meanwhile)
+    access, db = person("wanda")
+    _, served = handoffs.receive(StockService(db, access), agent, sku, "MAIN", 3)
+    assert edited and [(s["order"], s["qty"]) for s in served] == [(first["number"], 2), (second["number"], 1)]
+    got = [agent.orders.get(o["number"]) for o in (first, second)]
+    assert got[0]["notes"] == "call before delivery" and "backorders" not in got[0]
+    assert got[1]["backorders"] == [{"line": 1, "sku": sku, "qty": 1}]
+    doc = stock_doc(agent, sku)
+    assert (doc["on_hand"], doc["reserved"]) == (3, 3) and agent.stock.audit(sku, got) == []
