@@ -28,22 +28,18 @@ def _open(title: str, height: float) -> str:
             f'<title>{escape(title)}</title>')
 
 
-def hbars(bars, title: str, unit: str = "", axis: str = "") -> Markup:
+def hbars(bars, title: str, unit: str = "") -> Markup:
     """Horizontal bars, one row per item (label, value, note, href, money): the label and its
-    figure with `unit` above the bar, its value in money under it. `axis` says what the bars
-    measure, above them."""
+    figure counted in `unit` above the bar, its value in money under it."""
     with_money = any(b.money for b in bars)
     row_h = ROW_TEXT + BAR_H + (MONEY_TEXT if with_money else 0) + ROW_GAP
-    top = ROW_TEXT + 6 if axis else 0
-    height = top + len(bars) * row_h if bars else top + 32
+    height = len(bars) * row_h if bars else 32
     top_value = max((b.value for b in bars), default=0) or 1
     out = [_open(title, height)]
-    if axis:
-        out.append(f'<text x="0" y="{ROW_TEXT - 4}" class="chart-axis">{escape(axis)}</text>')
     if not bars:
-        out.append(f'<text x="0" y="{top + 22}" class="chart-empty">Nothing to show yet.</text>')
+        out.append('<text x="0" y="22" class="chart-empty">Nothing to show yet.</text>')
     for i, b in enumerate(bars):
-        y = top + i * row_h
+        y = i * row_h
         pct = max(0.5, 100 * b.value / top_value) if b.value else 0
         figure = _counted(b.value, unit)
         value = amounts(b.money)
