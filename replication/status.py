@@ -56,6 +56,7 @@ class State:
     errors: list[str] = field(default_factory=list)
     updated: str | None = None
     server: str = ""
+    refusal: str | None = None   # why the centre refused the latest of a partner's changes it refused
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -176,6 +177,7 @@ def partner_states(server: CouchServer, settings: Settings) -> list[State]:
                 notes = []
             st.failures = (st.failures or 0) + len(notes)
             if notes:
+                st.refusal = notes[0]["value"]["reason"]
                 st.errors.append(f"{len(notes)} change(s) refused by the centre; latest: {notes[0]['value']['reason']}")
         out.append(st)
     return out

@@ -60,6 +60,9 @@ class ViewDef:
     upper: tuple = ()
     count_view: str | None = None
     totals: tuple[str, ...] = ("count",)
+    # The view opens with every category open (a person's own queue: the work in sight at once),
+    # not only when it has a single category or a few documents.
+    categories_open: bool = False
 
     def may_open(self, access: Access) -> bool:
         return self.refusal(access) is None
@@ -138,7 +141,7 @@ def _load(name: str, v: dict) -> ViewDef:
                  category=v.get("category", {}), sorts=(default, *alt),
                  scope=v.get("scope", ()) if v.get("scope") == "roles" else tuple(v.get("scope", ())),
                  upper=tuple(v.get("upper", ())), count_view=v.get("count_view"),
-                 totals=tuple(v.get("totals", ("count",))))
+                 totals=tuple(v.get("totals", ("count",))), categories_open=bool(v.get("categories_open")))
     names = {s.name for s in vd.sorts}
     for c in vd.columns:
         if c.get("sort") and c["sort"] not in names:

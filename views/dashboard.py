@@ -3,7 +3,7 @@ views), from the cached totals of the design views: never a reduce on the reques
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from oms.core import rules
 from oms.identity.acl import Access
@@ -24,6 +24,17 @@ class Bar:
     note: str = ""
     href: str | None = None
     key: str = ""
+    money: dict[str, int] = field(default_factory=dict)   # net value in cents, per currency
+
+
+@dataclass
+class Day:
+    """One day of throughput: orders placed and shipped, and their net value per currency (cents)."""
+    day: str
+    placed: int
+    shipped: int
+    placed_money: dict[str, int] = field(default_factory=dict)
+    shipped_money: dict[str, int] = field(default_factory=dict)
 
 
 def _src(access: Access, view: str, segments=((),), lower=(), upper=None) -> Source:
@@ -40,8 +51,7 @@ def stages(cache: TotalsCache, db, access: Access, wait: float) -> list[Bar] | N
     bars = []
     for (idx,), agg in t.ordered():
         name = names[idx] if isinstance(idx, int) and 0 <= idx < len(names) else str(idx)
-        bars.append(Bar(states.get(name, {}).get("title", name), agg["n"], key=name,
-                        note=_money_note(agg)))
+        bars.append(Bar(states.get(name, {}).get("title", name), agg["n"], key=name, money=dict(agg["v"])))
     return bars
 
 
@@ -51,18 +61,17 @@ def ageing(cache: TotalsCache, db, access: Access, wait: float, today: dt.date |
     if t is None:
         return None
     counts = [0] * len(AGE_BUCKETS)
+    values: list[dict[str, int]] = [{} for _ in AGE_BUCKETS]
     for (day,), agg in t.cats.items():
         try:
             age = (today - dt.date.fromisoformat(day)).days
         except (TypeError, ValueError):
             continue
-        for i, (lo, hi, _) in enumerate(AGE_BUCKETS):
-            if age >= lo and (hi is None or age <= hi):
-                counts[i] += agg["n"]
-                break
-        else:
-            counts[0] += agg["n"]  # dated in the future (clock skew): count as new
-    return [Bar(label, n) for (_, _, label), n in zip(AGE_BUCKETS, counts)]
+        i = next((i for i, (lo, hi, _) in enumerate(AGE_BUCKETS) if age >= lo and (hi is None or age <= hi)),
+                 0)   # dated in the future (clock skew): count as new
+        counts[i] += agg["n"]
+        _add_money(values[i], agg["v"])
+    return [Bar(label, n, money=v) for (_, _, label), n, v in zip(AGE_BUCKETS, counts, values)]
 
 
 def backlog(cache: TotalsCache, db, access: Access, wait: float) -> list[Bar] | None:
@@ -75,8 +84,8 @@ def backlog(cache: TotalsCache, db, access: Access, wait: float) -> list[Bar] | 
 
 
 def throughput(cache: TotalsCache, db, access: Access, wait: float, days: int = 14,
-               today: dt.date | None = None) -> list[tuple[str, int, int]] | None:
-    """[(day, placed, shipped)] for the last `days` days, oldest first."""
+               today: dt.date | None = None) -> list[Day] | None:
+    """The last `days` days, oldest first."""
     today = today or dt.date.today()
     first = today - dt.timedelta(days=days - 1)
     src = _src(access, "orders_activity_by_day", segments=(("created",), ("shipped",)),
@@ -87,10 +96,21 @@ def throughput(cache: TotalsCache, db, access: Access, wait: float, days: int = 
     out = []
     for i in range(days):
         day = (first + dt.timedelta(days=i)).isoformat()
-        out.append((day, t.cats.get(("created", day), {}).get("n", 0),
-                    t.cats.get(("shipped", day), {}).get("n", 0)))
+        placed, shipped = t.cats.get(("created", day), {}), t.cats.get(("shipped", day), {})
+        out.append(Day(day, placed.get("n", 0), shipped.get("n", 0), dict(placed.get("v") or {}),
+                       dict(shipped.get("v") or {})))
     return out
 
 
-def _money_note(agg: dict) -> str:
-    return " · ".join(f"{cur} {cents / 100:,.2f}" for cur, cents in sorted(agg["v"].items()))
+def period_money(days: list[Day], which: str) -> dict[str, int]:
+    """The net value per currency (cents) of the orders placed (`which` "placed") or shipped over
+    these days."""
+    out: dict[str, int] = {}
+    for d in days:
+        _add_money(out, getattr(d, f"{which}_money"))
+    return out
+
+
+def _add_money(into: dict[str, int], more: dict[str, int]) -> None:
+    for cur, cents in (more or {}).items():
+        into[cur] = into.get(cur, 0) + cents

@@ -1,34 +1,59 @@
 """Charts as server-rendered SVG: no chart library, no CDN, no script, and nothing a Content
 Security Policy without inline styles refuses (colours come from CSS classes in app.css and SVG
 presentation attributes). Each chart carries a <title> per mark, so hovering or a screen reader
-tells the figure; the dashboard also lists the numbers beside it."""
+tells the figure; the dashboard also lists the numbers beside it.
+
+A chart has no viewBox: it is as wide as its box (width 100%, marks placed in percent of it) and
+as tall as its rows in pixels, so its text keeps the size app.css gives it at any page width
+instead of shrinking with the drawing."""
 from __future__ import annotations
 
 from markupsafe import Markup, escape
+
+from .filters import amounts
+
+ROW_TEXT, BAR_H, MONEY_TEXT, ROW_GAP = 18, 12, 18, 12   # pixels: a bar row's parts, top to bottom
 
 
 def _num(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
-def hbars(bars, title: str, unit: str = "", width: int = 560, label_w: int = 150) -> Markup:
-    """Horizontal bars, one per item (label, value, note, href)."""
-    row_h, gap, top = 22, 6, 4
-    height = top + len(bars) * (row_h + gap) + 4 if bars else 40
+def _counted(v: float, unit: str) -> str:
+    return f"{_num(v)} {unit[:-1] if unit.endswith('s') and v == 1 else unit}".strip()
+
+
+def _open(title: str, height: float) -> str:
+    return (f'<svg class="chart" width="100%" height="{height:.0f}" role="img" aria-label="{escape(title)}">'
+            f'<title>{escape(title)}</title>')
+
+
+def hbars(bars, title: str, unit: str = "") -> Markup:
+    """Horizontal bars, one row per item (label, value, note, href, money): the label and its
+    figure counted in `unit` above the bar, its value in money under it."""
+    with_money = any(b.money for b in bars)
+    row_h = ROW_TEXT + BAR_H + (MONEY_TEXT if with_money else 0) + ROW_GAP
+    height = len(bars) * row_h if bars else 32
     top_value = max((b.value for b in bars), default=0) or 1
-    area = width - label_w - 90
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>']
+    out = [_open(title, height)]
     if not bars:
-        out.append('<text x="0" y="24" class="chart-empty">Nothing to show yet.</text>')
+        out.append('<text x="0" y="22" class="chart-empty">Nothing to show yet.</text>')
     for i, b in enumerate(bars):
-        y = top + i * (row_h + gap)
-        w = max(1.0, area * b.value / top_value) if b.value else 0
-        tip = f"{b.label}: {_num(b.value)}{(' ' + unit) if unit else ''}{(' · ' + b.note) if b.note else ''}"
+        y = i * row_h
+        pct = max(0.5, 100 * b.value / top_value) if b.value else 0
+        figure = _counted(b.value, unit)
+        value = amounts(b.money)
+        tip = " · ".join(x for x in (f"{b.label}: {figure}", b.note, value) if x)
+        shown = f"{figure} · {b.note}" if b.note else figure
         mark = (f'<g class="bar-row"><title>{escape(tip)}</title>'
-                f'<text x="{label_w - 8}" y="{y + row_h * 0.7:.1f}" text-anchor="end" class="chart-label">{escape(b.label)}</text>'
-                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{row_h}" rx="3" class="bar bar-{i % 6}"/>'
-                f'<text x="{label_w + w + 6:.1f}" y="{y + row_h * 0.7:.1f}" class="chart-value">{escape(_num(b.value))}</text></g>')
+                f'<text x="0" y="{y + ROW_TEXT - 5}" class="chart-label">{escape(b.label)}</text>'
+                f'<text x="100%" y="{y + ROW_TEXT - 5}" text-anchor="end" class="chart-value">{escape(shown)}</text>'
+                f'<rect x="0" y="{y + ROW_TEXT}" width="100%" height="{BAR_H}" rx="3" class="track"/>'
+                f'<rect x="0" y="{y + ROW_TEXT}" width="{pct:.1f}%" height="{BAR_H}" rx="3" class="bar bar-{i % 6}"/>')
+        if with_money:
+            mark += (f'<text x="0" y="{y + ROW_TEXT + BAR_H + MONEY_TEXT - 4}" class="chart-money">'
+                     f'{escape(value)}</text>')
+        mark += "</g>"
         if b.href:
             mark = f'<a href="{escape(b.href)}">{mark}</a>'
         out.append(mark)
@@ -36,34 +61,44 @@ def hbars(bars, title: str, unit: str = "", width: int = 560, label_w: int = 150
     return Markup("".join(out))
 
 
-def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str,
-            width: int = 560, height: int = 220) -> Markup:
-    """Vertical columns, grouped per label, one colour per series, with a legend."""
-    left, bottom, top, right = 36, 34, 26, 8
-    plot_w, plot_h = width - left - right, height - top - bottom
+def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str, unit: str = "",
+            axis: str = "", tips: list[list[str]] | None = None, height: int = 250) -> Markup:
+    """Vertical columns, grouped per label, one colour per series, with a legend; the scale counts
+    in `unit`, `axis` names what the labels under the columns are. `tips`: per series, per label,
+    more to tell on hover (a value in money)."""
+    top, bottom = 48, 44                    # legend and the scale's top figure; the labels and the axis
+    plot_h = height - top - bottom
     peak = max((v for _, vals in series for v in vals), default=0) or 1
+    peak += peak % 2 if peak > 1 else 0    # whole figures at the half-way line too
     n, k = max(len(labels), 1), max(len(series), 1)
-    slot = plot_w / n
-    bar_w = max(2.0, (slot - 6) / k)
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>']
-    for frac in (0, 0.5, 1):
-        y = top + plot_h * (1 - frac)
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{escape(_num(peak * frac))}</text>')
-    for s, (name, vals) in enumerate(series):
-        lx = left + s * 110
+    slot = 100 / n
+    bar_w = slot * 0.8 / k
+    out = [_open(title, height)]
+    for s, (name, _) in enumerate(series):
+        lx = s * 120
         out.append(f'<rect x="{lx}" y="4" width="12" height="12" class="bar bar-{s}"/>'
-                   f'<text x="{lx + 16}" y="14" class="chart-label">{escape(name)}</text>')
+                   f'<text x="{lx + 18}" y="15" class="chart-label">{escape(name)}</text>')
+    for s, (name, vals) in enumerate(series):
         for i, v in enumerate(vals):
             h = plot_h * v / peak
-            x = left + i * slot + 3 + s * bar_w
-            out.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                       f'class="bar bar-{s}"><title>{escape(labels[i])}: {escape(_num(v))} {escape(name.lower())}</title></rect>')
-    step = max(1, n // 7)
+            x = i * slot + slot * 0.1 + s * bar_w
+            more = tips[s][i] if tips and tips[s][i] else ""
+            tip = f"{labels[i]}: {_counted(v, unit)} {name.lower()}" + (f" · {more}" if more else "")
+            out.append(f'<rect x="{x:.2f}%" y="{top + plot_h - h:.1f}" width="{bar_w:.2f}%" height="{h:.1f}" '
+                       f'class="bar bar-{s}"><title>{escape(tip)}</title></rect>')
+    # the scale, drawn over the columns (a halo keeps its figures readable there)
+    for frac in (0, 0.5, 1):
+        y = top + plot_h * (1 - frac)
+        figure = _counted(peak * frac, unit) if frac == 1 else _num(peak * frac)
+        out.append(f'<line x1="0" x2="100%" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="0" y="{y - 3:.1f}" class="chart-axis">{escape(figure)}</text>')
+    step = max(1, -(-n // 7))
     for i, label in enumerate(labels):
-        if i % step == 0 or i == n - 1:
-            out.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" '
-                       f'text-anchor="middle" class="chart-axis">{escape(label)}</text>')
+        if i % step == 0:   # the first starts at the edge rather than past it
+            anchor, x = ("start", 0) if i == 0 else ("middle", (i + 0.5) * slot)
+            out.append(f'<text x="{x:.2f}%" y="{height - bottom + 17}" text-anchor="{anchor}" '
+                       f'class="chart-axis">{escape(label)}</text>')
+    if axis:
+        out.append(f'<text x="50%" y="{height - 5}" text-anchor="middle" class="chart-axis">{escape(axis)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -49,12 +49,13 @@ from views.totals import Totals, TotalsCache, totals
 
 from . import charts, services
 from .auth import login_required
-from .filters import cell, status_title
+from .filters import amounts, cell, status_title
 
 bp = Blueprint("desk", __name__)
 
 CATEGORY_PAGE = 100     # categories per page in a collapsed view
 MAX_OPEN = 20           # open categories at once
+NONE_OPEN = "[]"        # ?open= when the person closed every category (no categories open of themselves)
 NAV_BUDGET = 0.5        # seconds the navigator may wait for first counts, all views together
 
 
@@ -99,6 +100,7 @@ class State:
     after: list | None = None
     before: list | None = None
     cats: list | None = None          # categories page: start after this category
+    chosen: bool = False              # the URL says which categories are open (else the view decides)
 
     @classmethod
     def parse(cls, vd: ViewDef, args) -> "State":
@@ -113,7 +115,7 @@ class State:
                 opened.append(tuple(c))
         return cls(vd, sort, desc=args.get("desc") == "1", open=opened, expand=args.get("expand") == "1",
                    after=decode_cursor(args.get("after")), before=decode_cursor(args.get("before")),
-                   cats=decode_cursor(args.get("cats")))
+                   cats=decode_cursor(args.get("cats")), chosen="open" in args)
 
     @property
     def categorized(self) -> bool:
@@ -123,7 +125,7 @@ class State:
         """Query arguments of this state with `changes` (defaults left out of the URL)."""
         a = {"sort": self.sort.name if self.sort is not self.vd.default_sort else None,
              "desc": "1" if self.desc else None,
-             "open": [encode_cursor(list(c)) for c in self.open] or None,
+             "open": [encode_cursor(list(c)) for c in self.open] or (NONE_OPEN if self.chosen else None),
              "expand": "1" if self.expand else None,
              "after": encode_cursor(self.after), "before": encode_cursor(self.before),
              "cats": encode_cursor(self.cats)}
@@ -136,7 +138,10 @@ class State:
     # links the pane offers
     def toggle(self, cat: tuple) -> str:
         opened = [c for c in self.open if c != cat] if cat in self.open else [*self.open, cat]
-        return self.url(open=[encode_cursor(list(c)) for c in opened] or None, after=None, before=None)
+        return self.url(open=[encode_cursor(list(c)) for c in opened] or NONE_OPEN, after=None, before=None)
+
+    def collapse_all(self) -> str:
+        return self.url(expand=None, open=NONE_OPEN, after=None, before=None)
 
     def sort_url(self, name: str) -> str:
         same = name == self.sort.name
@@ -280,6 +285,8 @@ def pane(vd: ViewDef, access, state: State, db, seq: str) -> dict:
                              "Counting is switched off on this server: the view shows every "
                              "document, with its category above it.")
         else:
+            if not state.chosen and state.cats is None:
+                state.open = _open_of_themselves(vd, t)
             ctx.update(mode="collapsed", **_collapsed(vd, access, state, db, t))
             return ctx
     page = read(db, vd.source(access, state.sort, state.desc), after=state.after, before=state.before,
@@ -288,6 +295,18 @@ def pane(vd: ViewDef, access, state: State, db, seq: str) -> dict:
                next_url=state.url(after=encode_cursor(page.next_after), before=None) if page.next_after else None,
                prev_url=state.url(before=encode_cursor(page.prev_before), after=None) if page.prev_before else None)
     return ctx
+
+
+def _open_of_themselves(vd, t: Totals) -> list[tuple]:
+    """The categories a view opens with when the person has not chosen: the first MAX_OPEN of a
+    view that always shows its work (My queue); all of them when there is a single one or when
+    the documents fit on one page; else none, and the person opens what they need."""
+    cats = [key for key, _ in t.ordered()]
+    if vd.categories_open:
+        return cats[:MAX_OPEN]
+    if len(cats) == 1 or (len(cats) <= MAX_OPEN and sum(agg["n"] for agg in t.cats.values()) <= vd.page_size):
+        return cats
+    return []
 
 
 def _collapsed(vd, access, state: State, db, t: Totals) -> dict:
@@ -470,15 +489,20 @@ def dashboard():
     for part in (stage_bars, age, backlog, flow):
         if part is None:
             g.totals_pending = True
+    days = flow or []
     figures = dict(
         stages=stage_bars, ageing=age, backlog=backlog, throughput=flow,
+        placed_money=amounts(dash.period_money(days, "placed")),
+        shipped_money=amounts(dash.period_money(days, "shipped")),
         stages_svg=charts.hbars(stage_bars or [], "Orders by stage", "orders"),
         ageing_svg=charts.hbars(age or [], "Open orders by age", "orders"),
         backlog_svg=charts.hbars(backlog or [], "Backlog by warehouse (units)", "units"),
-        throughput_svg=charts.columns([d[5:] for d, _, _ in flow or []],
-                                      [("Placed", [p for _, p, _ in flow or []]),
-                                       ("Shipped", [s for _, _, s in flow or []])],
-                                      "Orders placed and shipped per day"))
+        throughput_svg=charts.columns([d.day[5:] for d in days],
+                                      [("Placed", [d.placed for d in days]),
+                                       ("Shipped", [d.shipped for d in days])],
+                                      "Orders placed and shipped per day", "orders", "Day (month-day)",
+                                      tips=[[amounts(d.placed_money) for d in days],
+                                            [amounts(d.shipped_money) for d in days]]))
     return _respond("dashboard.html", "_dashboard_pane.html", seq=seq, **figures)
 
 

@@ -28,6 +28,11 @@ def status_title(status):
     return rules.workflow()["states"].get(status, {}).get("title", status)
 
 
+def amounts(values: dict | None) -> str:
+    """Values per currency (cents), as a view's category sums write them: "EUR 1,234.50 · GBP 80.00"."""
+    return " · ".join(f"{cur} {money(cents)}".strip() for cur, cents in sorted((values or {}).items()))
+
+
 def cell(row_value: dict, column: dict):
     v = row_value.get(column["field"])
     fmt = column.get("format")
@@ -42,6 +47,7 @@ def cell(row_value: dict, column: dict):
 
 def init_app(app) -> None:
     app.add_template_filter(money)
+    app.add_template_filter(amounts)
     app.add_template_filter(when)
     app.add_template_filter(status_title)
     app.add_template_filter(action_title)

@@ -12,9 +12,11 @@ from oms.core.errors import InvalidInput
 from oms.ordering.orders import order_id
 from oms.store.couch import Conflict, Forbidden, NotFound
 from replication import conflicts, replicator, status
+from replication.partners import Partners
 
 from . import services
 from .auth import login_required
+from .exchanges import describe
 
 bp = Blueprint("replication", __name__, url_prefix="/replication")
 
@@ -55,8 +57,14 @@ def _require(level: str, what: str):
 @login_required
 def status_page():
     _require("editor", "see the replication status")
-    data = status.overview(services.couch(), services.settings())
-    return render_template("replication_status.html", data=data, views=_views())
+    server, settings = services.couch(), services.settings()
+    data = status.overview(server, settings)
+    titles = {p["id"]: p.get("title") for p in Partners(server, settings, progress=lambda *_: None).list()}
+    partners = [describe(st, titles) for st in data["partners"]]
+    sites = [describe(st, titles) for st in data["sites"]]
+    restarted = next((x for x in partners if x.restart and x.restart == request.args.get("restarted")), None)
+    return render_template("replication_status.html", partners=partners, sites=sites, restarted=restarted,
+                           views=_views())
 
 
 @bp.post("/restart")
@@ -65,12 +73,13 @@ def restart():
     _require("manager", "restart replications")
     doc_id = request.form.get("id", "")
     if not doc_id.startswith(services.settings().namespace.scoped("oms-partner-")):   # this desk's partners only
-        raise InvalidInput("only a partner's replication can be restarted from here; a site's runs on its own server")
+        raise InvalidInput("Only an exchange with a partner can be restarted here; a branch office's runs on "
+                           "the branch's own server.")
     try:
         replicator.restart(services.couch(), doc_id)
     except NotFound:
-        abort(404, f"There is no replication {doc_id}.")
-    return redirect(url_for("replication.status_page"), 303)
+        abort(404, "There is no such exchange any more; reload the page.")
+    return redirect(url_for("replication.status_page", restarted=doc_id), 303)
 
 
 @bp.route("/conflicts/<number>", methods=["GET", "POST"])

@@ -17,19 +17,24 @@ a later run picks it up. Order writes by hand-offs carry the revision they decid
 concurrent change makes them re-read (409), never overwrite."""
 from __future__ import annotations
 
+import copy
 import logging
-from dataclasses import dataclass
+import random
+import time
+from dataclasses import dataclass, field
 
+from oms.core import memories
 from oms.core.clock import utcnow
 from oms.core.errors import InvalidInput
 from oms.core.memories import turn
 from oms.crm import customers as crm
 from oms.identity.acl import Access
 from oms.ordering import workflow
-from oms.ordering.orders import OrderService
+from oms.ordering.orders import OrderService, order_id, order_problem
+from oms.store import cas
 from oms.store.couch import Conflict, CouchError, Database, NotFound
 from oms.store.numbers import NumberAllocator
-from oms.wms.stock import StockService, merge_allocations
+from oms.wms.stock import StockService, free_units, fullest_first, hold, hold_key, merge_allocations, stock_id
 
 log = logging.getLogger(__name__)
 
@@ -102,34 +107,186 @@ def allocate(order: dict, orders: OrderService, stock: StockService, customer: d
 
 def allocate_backorders(sku: str, agent: SystemIdentity, limit: int = 500) -> list[dict]:
     """Stock of `sku` arrived: serve the orders waiting for it, most urgent first, then oldest
-    (view backorders_by_priority), until none is free. Returns what each order got."""
-    stock, orders = agent.stock, agent.orders
-    rows = agent.db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}], limit=limit)["rows"]
-    served = []
+    (view backorders_by_priority), until none is free. Returns what each order line got.
+
+    One pass, like placement (oms/fulfilment/placement.py), whatever the number waiting: the
+    waiting lines, the SKU's stock and the orders are read in three requests, the claims are
+    decided in memory and written in one _bulk_docs of stock documents (compare-and-swap,
+    oms/store/cas.py), then the orders in one _bulk_docs. What a pass could not settle (a stock
+    document or an order someone changed meanwhile) is given back and decided again by another
+    pass on fresh reads."""
+    served: dict[tuple, dict] = {}   # (order, line) -> what it got, over every pass
+    rank: dict[tuple, tuple] = {}    # (order, line) -> its place in the queue
+    refused: set[str] = set()        # orders the server would not take: they keep their place, unserved
+    for attempt in range(BACKORDER_PASSES):
+        try:
+            got, again = _serve_waiting(sku, agent, limit, refused)
+        except CouchError as exc:
+            log.warning("serving the backorders of %s stopped: %s", sku, exc.reason)
+            break
+        for place, entry in got:
+            key = (entry["order"], entry["line"])
+            rank[key] = place
+            if key in served:
+                served[key]["qty"] += entry["qty"]
+            else:
+                served[key] = entry
+        if not again:
+            break
+        # Someone else wrote the same documents: spread out rather than collide again in step.
+        time.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** attempt)))
+    return [served[key] for key in sorted(served, key=lambda k: rank[k])]
+
+
+BACKORDER_PASSES = 8   # a receipt decides again at most this often while others change its documents
+
+
+def _serve_waiting(sku: str, agent: SystemIdentity, limit: int, refused: set[str]) -> tuple[list[tuple], bool]:
+    """One pass over the lines waiting for `sku`: what each line got, with its place in the queue
+    [(place, entry)], and whether another pass is needed (a write lost to someone else's)."""
+    db, me = agent.db, agent.access
+    rows = [r for r in db.view("oms", "backorders_by_priority", start_key=[sku], end_key=[sku, {}],
+                               limit=limit)["rows"] if r["key"][3] not in refused]
+    if not rows:
+        return [], False
+    levels = agent.stock.levels(sku)
+    if free_units(levels) <= 0:
+        return [], False
+    numbers = list(dict.fromkeys(r["key"][3] for r in rows))
+    found = {r["key"]: r.get("doc") for r in db.all_docs(keys=[order_id(n) for n in numbers], include_docs=True)["rows"]}
+
+    # Decide in memory: each waiting line in turn takes what is free (fullest warehouse first, as
+    # StockService.claim_line), until nothing is free.
+    plans: dict[str, _Plan] = {}
+    now = agent.clock()
     for row in rows:
         number, line_no = row["key"][3], row["key"][4]
-        got = None
-        for _ in range(3):  # the order may change under us (409): read it again and retry
-            try:
-                got = serve_backorder(number, line_no, sku, orders, stock)
-                break
-            except Conflict:
-                continue
-            except (CouchError, InvalidInput) as exc:
-                # This order cannot take it now (its claims were given back); the receipt stands
-                # and the next waiting order is served. The order keeps its place in the queue.
-                log.warning("could not serve backorder %s/%s of %s: %s", number, line_no, sku,
-                            getattr(exc, "reason", exc))
-                break
-        if got is None:
+        plan = plans.get(number)
+        order = plan.order if plan else found.get(order_id(number))
+        if (not order or order.get("type") != "order" or not me.may_read(order)
+                or order["status"] not in backorder_states()):
             continue
-        if got == 0:
-            break  # nothing free any more: the rest keep waiting, in order
-        entry = {"order": number, "line": line_no, "sku": sku, "qty": got}
-        if row["value"].get("readers"):  # so a caller can leave out what its person may not see
-            entry.update(readers=row["value"]["readers"], authors=row["value"].get("authors", []))
-        served.append(entry)
-    return served
+        waiting = next((b for b in order.get("backorders") or () if b["line"] == line_no and b["sku"] == sku), None)
+        if waiting is None:
+            continue
+        trial = copy.deepcopy(levels)
+        claims = []
+        for d in fullest_first(trial):
+            n = hold(d, hold_key(number, line_no), waiting["qty"] - sum(c["qty"] for c in claims))
+            if n <= 0:
+                break
+            claims.append({"line": line_no, "sku": sku, "warehouse": d["warehouse"], "qty": n})
+        if not claims:
+            break   # nothing free any more: the rest keep waiting, in order
+        try:
+            served_order = _backorders_served(order, line_no, sku, claims, me, now)
+        except InvalidInput as exc:
+            # This order cannot take it now; the next waiting order is served. It keeps its place.
+            log.warning("could not serve backorder %s/%s of %s: %s", number, line_no, sku, exc)
+            continue
+        levels = trial
+        plan = plans.setdefault(number, _Plan(order, row["value"]))
+        plan.order = served_order
+        plan.lines.append((line_no, claims))
+        plan.places[line_no] = _place(row["key"])
+    if not plans:
+        return [], False
+
+    # The claims: every stock document touched, in one request. A claim on a document someone
+    # else changed since it was read is void; the order gets what was written, and the next pass
+    # decides again on a fresh read.
+    touched = {d["_id"]: d for d in levels
+               if any(c["warehouse"] == d["warehouse"] for p in plans.values() for _, cs in p.lines for c in cs)}
+    for d in touched.values():
+        d["updated_at"], d["updated_by"] = now, me.name
+    outcomes = cas.save_all(db, list(touched.values()))
+    written = {d["_id"] for d, o in zip(touched.values(), outcomes) if not isinstance(o, CouchError)}
+    memories.stock.keep(db.name, [o for o in outcomes if not isinstance(o, CouchError)])
+    memories.stock.forget(db.name, touched.keys() - written)
+    again = len(written) < len(touched)
+    if any(isinstance(o, CouchError) and not isinstance(o, Conflict) for o in outcomes):
+        again = False   # the server refused or is away: what is left waits for the next receipt
+
+    # The orders: what each got, in one request, written after the claims they name.
+    revisions, held = [], []
+    for number, plan in plans.items():
+        lines = [(line_no, kept) for line_no, claims in plan.lines
+                 if (kept := [c for c in claims if stock_id(sku, c["warehouse"]) in written])]
+        if not lines:
+            continue
+        claims = [c for _, cs in lines for c in cs]
+        try:
+            revision = found[order_id(number)]
+            for line_no, cs in lines:
+                revision = _backorders_served(revision, line_no, sku, cs, me, now)
+        except InvalidInput as exc:
+            log.warning("could not serve the backorders of %s: %s", number, exc)
+            agent.stock.undo(number, claims)
+            continue
+        revisions.append((plan, lines, claims, revision))
+        held.append(revision)
+    try:
+        outcomes = db.save_all(held) if held else []
+    except BaseException:   # claims must not outlive order writes that never happened
+        for _, _, claims, revision in revisions:
+            agent.stock.undo(revision["number"], claims)
+        raise
+    served = []
+    for (plan, lines, claims, revision), outcome in zip(revisions, outcomes):
+        number = revision["number"]
+        if isinstance(outcome, CouchError):
+            agent.stock.undo(number, claims)   # the claims must not outlive an order write that failed
+            if isinstance(outcome, Conflict):
+                again = True   # the order changed meanwhile: decide again on its new revision
+            else:
+                refused.add(number)
+                log.warning("could not serve the backorders of %s: %s", number, outcome.reason)
+            continue
+        for line_no, cs in lines:
+            entry = {"order": number, "line": line_no, "sku": sku, "qty": sum(c["qty"] for c in cs)}
+            if plan.seen.get("readers"):   # so a caller can leave out what its person may not see
+                entry.update(readers=plan.seen["readers"], authors=plan.seen.get("authors", []))
+            served.append((plan.places[line_no], entry))
+    return served, again
+
+
+@dataclass
+class _Plan:
+    """What a pass decided for one waiting order: its revision so far, its lines served with their
+    claims [(line, [claim])] and their places in the queue, and its row's value in the view (its
+    readers)."""
+    order: dict
+    seen: dict
+    lines: list[tuple[int, list[dict]]] = field(default_factory=list)
+    places: dict[int, tuple] = field(default_factory=dict)   # line -> its place in the queue (_place)
+
+
+def _place(key: list) -> tuple:
+    """A waiting line's place in the queue, from its key in backorders_by_priority ([sku,
+    priority, created_at, number, line]), comparable across passes as the view collates it (an
+    order without a priority, null, comes first)."""
+    priority = key[1]
+    return (priority is not None, priority if isinstance(priority, (int, float)) else 0,
+            str(key[2] or ""), str(key[3]), key[4])
+
+
+def _backorders_served(order: dict, line_no: int, sku: str, claims: list[dict], me, now) -> dict:
+    """The order's next revision once `claims` served its backordered line: one history entry per
+    line, as a Warehouse person serving it would write (raises InvalidInput where the server
+    would refuse it)."""
+    n = sum(c["qty"] for c in claims)
+    backorders = [dict(b) for b in order["backorders"]]
+    for b in backorders:
+        if b["line"] == line_no:
+            b["qty"] -= n
+    backorders = [b for b in backorders if b["qty"] > 0]
+    new = workflow.apply(me, order, "allocate_backorders", now, f"{n} x {sku} arrived for line {line_no}",
+                         {"allocations": merge_allocations(order.get("allocations"), claims),
+                          "backorders": backorders or None})
+    problem = order_problem(new)
+    if problem:
+        raise InvalidInput(problem)
+    return new
 
 
 def serve_backorder(number, line_no, sku, orders: OrderService, stock: StockService) -> int | None:

@@ -199,3 +199,75 @@ def test_a_view_says_when_its_live_updates_stop_because_the_session_ended(page, 
     expect(page.locator("#live")).to_have_count(0)    # no more polling
     alert.locator("a").click()
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fviews%2Fall_orders"))
+
+
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart text')].map(t =>
+    parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1600, 390])
+def test_the_dashboard_reads_at_the_usual_widths_with_money_and_units(browser, live_url, many_orders, width):
+    ctx = browser.new_context(base_url=live_url, viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.goto("/dashboard")
+    expect(page.locator("svg.chart")).to_have_count(4)
+    # every label as a person sees it: no smaller than 12 px, however the chart is scaled
+    assert page.evaluate(SMALLEST_TEXT) >= 12
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    stages, ageing, backlog, flow = (page.locator(f"section[aria-labelledby={f}]").text_content()
+                                     for f in ("fig-stages", "fig-ageing", "fig-backlog", "fig-throughput"))
+    money = re.compile(r"[A-Z]{3} \d[\d,]*\.\d\d")
+    # the value of each stage and of the period shown, in the orders' currency, as views write money
+    assert money.search(stages) and money.search(flow) and money.search(ageing)
+    # every axis and figure says what it counts
+    assert "orders" in stages and "orders" in ageing and "days" in ageing and "units" in backlog
+    assert "orders" in flow and "Day" in flow
+    shot(page, f"dashboard-{width}")
+    ctx.close()
+
+
+def test_my_queue_opens_with_the_work_in_sight_and_still_collapses(page, login, many_orders):
+    login("wanda")
+    page.goto("/views/my_queue")
+    twisty = page.locator("a.twisty")
+    expect(twisty).to_have_count(1)                     # one role, one category ...
+    expect(twisty).to_have_attribute("aria-expanded", "true")   # ... open at once
+    expect(page.locator(DOCS).first).to_be_visible()
+    shot(page, "my-queue-warehouse")
+    twisty.click()                                      # closing it is the person's choice, and stays
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
+    page.reload()
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    page.locator("a.twisty").click()
+    expect(page.locator(DOCS).first).to_be_visible()
+    page.click(".actionbar a:has-text('Collapse all')")
+    expect(page.locator("a.twisty")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
+
+
+def test_a_manager_sees_every_role_of_the_queue_open(page, login, many_orders):
+    login("mia")
+    page.goto("/views/my_queue")
+    twisties = page.locator("a.twisty")
+    expect(twisties.first).to_be_visible()
+    assert twisties.count() > 1
+    for i in range(twisties.count()):
+        expect(twisties.nth(i)).to_have_attribute("aria-expanded", "true")
+
+
+def test_a_categorized_view_with_a_few_documents_opens_them(page, login, many_orders):
+    login("rita")
+    page.goto("/views/backorders")                       # a handful of lines wait for stock
+    twisties = page.locator("a.twisty")
+    expect(twisties.first).to_be_visible()
+    for i in range(twisties.count()):
+        expect(twisties.nth(i)).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(DOCS).first).to_be_visible()
+    page.goto("/views/by_status")                        # 73 orders in many stages: the person chooses
+    expect(page.locator("a.twisty").first).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(DOCS)).to_have_count(0)
