@@ -173,6 +173,9 @@ def category_label(vd: ViewDef, label, key: tuple) -> str:
         return f"Priority {label if label is not None else key[0]}"
     if fmt == "warehouse":
         return label or "Not allocated"
+    if fmt == "role":   # the desk says "Warehouse"; the ACL writes the role as "[Warehouse]"
+        role = label if label not in (None, "") else (key[0] if key else "")
+        return str(role).strip("[]") or "(none)"
     if label not in (None, ""):
         return str(label)
     return " / ".join(str(k) for k in key) or "(none)"

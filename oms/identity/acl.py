@@ -72,3 +72,15 @@ def resolve(entries: list[dict], name: str, groups) -> Access:
     default = next((e for e in entries if e.get("type") == "default"), None)
     return Access(name, default["level"] if default else "no_access",
                   tuple(default.get("roles", ())) if default else ())
+
+
+def keeps_required_level(entries: list[dict]) -> str | None:
+    """Why an ACL with these entries may not be saved, or None: it must keep an entry at the
+    rulebook's required level (as validate_doc_update refuses), or nobody could change it again.
+    The page asks before anything else, so nobody confirms a change the server will refuse."""
+    r = rules.acl()
+    if any(e.get("level") == r["required_level"] for e in entries):
+        return None
+    return (f"The ACL must keep at least one {r['level_titles'][r['required_level']]} entry: "
+            "without one nobody could change the ACL again.")
+

@@ -236,6 +236,8 @@ def test_my_queue_opens_with_the_work_in_sight_and_still_collapses(page, login, 
     twisty = page.locator("a.twisty")
     expect(twisty).to_have_count(1)                     # one role, one category ...
     expect(twisty).to_have_attribute("aria-expanded", "true")   # ... open at once
+    expect(twisty.locator("xpath=..")).to_contain_text("Warehouse")   # the role as the desk says it
+    expect(twisty.locator("xpath=..")).not_to_contain_text("[Warehouse]")
     expect(page.locator(DOCS).first).to_be_visible()
     shot(page, "my-queue-warehouse")
     twisty.click()                                      # closing it is the person's choice, and stays

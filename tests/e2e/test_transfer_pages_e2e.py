@@ -18,6 +18,7 @@ def test_an_upload_shows_what_went_in_and_what_did_not_without_leaving_the_page(
     login("sally")
     page.click("text=Import / export")
     expect(page.locator("h1")).to_have_text("Import / export")
+    page.wait_for_load_state("load")   # htmx takes the form over once the page has loaded
     t = uuid.uuid4().hex[:6]
     f = tmp_path / "orders.csv"
     f.write_text(f"external_ref,customer,sku,qty,unit_price\nE2E-{t},C0001,WID-100,2,4.50\nE2E-{t}-2,C0001,WID-100,x,4.50\n")

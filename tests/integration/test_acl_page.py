@@ -107,3 +107,47 @@ def test_a_manager_cannot_lock_every_manager_out(web, admin_db, person):
     with pytest.raises(Forbidden, match="must keep at least one Manager"):
         db.save(doc)
     assert admin_db.get("acl")["_rev"] == before["_rev"]
+
+
+def test_a_change_to_ones_own_access_is_asked_first_and_saved_only_when_confirmed(web, admin_db):
+    before = admin_db.get("acl")
+    web.login("mia")
+    form = acl_form(web)
+    i = max(int(k.split("-")[1]) for k in form if k.startswith("name-"))  # the last (empty) row
+    form.update({f"name-{i}": "mia", f"type-{i}": "person", f"level-{i}": "editor", f"roles-{i}": ""})
+    try:
+        asked = web.c.post("/admin/acl", data=form)
+        page = asked.get_data(as_text=True)
+        assert asked.status_code == 200
+        assert "This changes your own access from Manager with [Manager]" in page and "to Editor with no roles." in page
+        assert "no longer be able to open this page" in page and "Yes, change my own access" in page
+        assert admin_db.get("acl")["_rev"] == before["_rev"]            # nothing written yet
+        # a confirmation of another change (the form edited again) is asked anew
+        stale = web.c.post("/admin/acl", data={**form, f"level-{i}": "author", "confirm_own": "editor|"})
+        assert "to Author with no roles" in stale.get_data(as_text=True)
+        assert admin_db.get("acl")["_rev"] == before["_rev"]
+        done = web.c.post("/admin/acl", data={**form, "confirm_own": "editor|"})
+        assert done.status_code == 303 and done.headers["Location"].endswith("/")
+        assert any(e["name"] == "mia" and e["level"] == "editor" for e in admin_db.get("acl")["entries"])
+    finally:
+        restore(admin_db, before)
+
+
+def test_a_change_that_leaves_ones_own_access_alone_is_saved_at_once(web, admin_db):
+    before = admin_db.get("acl")
+    web.login("mia")
+    form = acl_form(web)
+    i = max(int(k.split("-")[1]) for k in form if k.startswith("name-"))
+    form.update({f"name-{i}": "someone-new", f"type-{i}": "person", f"level-{i}": "reader", f"roles-{i}": ""})
+    try:
+        assert web.c.post("/admin/acl", data=form).status_code == 303
+        assert any(e["name"] == "someone-new" for e in admin_db.get("acl")["entries"])
+    finally:
+        restore(admin_db, before)
+
+
+def restore(admin_db, before: dict) -> None:
+    """The ACL as it was, and no memory of the changed one in this process's apps."""
+    from oms.core import memories
+    admin_db.save(dict(admin_db.get("acl"), entries=before["entries"]))
+    memories.forget_acl_documents()
