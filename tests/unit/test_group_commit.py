@@ -17,11 +17,18 @@ class FakeServer:
         self.requests: list[tuple[str, list[str]]] = []
         self.delay = delay
         self.lock = threading.Lock()
+        self.gate = threading.Event()   # the first request stays in flight until it is set
+        self.gate.set()
+
+    def _answer(self):
+        if len(self.requests) == 1:
+            self.gate.wait(10)
+        time.sleep(self.delay)
 
     def bulk(self, docs):
         with self.lock:
             self.requests.append(("bulk", [d["_id"] for d in docs]))
-        time.sleep(self.delay)
+        self._answer()
         rows = [{"id": d["_id"], "error": "forbidden", "reason": "no"} if d.get("bad") else
                 {"id": d["_id"], "rev": "1-x"} for d in docs]
         return rows[::-1]   # PouchDB Server does not keep the request's order
@@ -29,11 +36,11 @@ class FakeServer:
     def single(self, doc):
         with self.lock:
             self.requests.append(("put", [doc["_id"]]))
-        time.sleep(self.delay)
+        self._answer()
         return {"id": doc["_id"], "rev": "1-x"}
 
 
-def run_writers(group, docs):
+def run_writers(group, docs, after_first=lambda: None):
     results, errors = {}, {}
 
     def write(doc):
@@ -43,9 +50,11 @@ def run_writers(group, docs):
             errors[doc["_id"]] = exc
 
     threads = [threading.Thread(target=write, args=(d,)) for d in docs]
-    for t in threads:
+    for i, t in enumerate(threads):
         t.start()
         time.sleep(0.002)  # the first writer's request is in flight while the others arrive
+        if i == 0:
+            after_first()
     for t in threads:
         t.join(5)
     return results, errors
@@ -61,7 +70,19 @@ def test_a_lone_write_goes_out_at_once_as_a_put():
 def test_writes_arriving_during_a_flush_travel_together_in_one_bulk_request():
     server = FakeServer()
     group = GroupCommit(server.bulk, server.single)
-    results, errors = run_writers(group, [{"_id": f"d{i}"} for i in range(6)])
+    server.gate.clear()   # the first write stays in flight until the other five have arrived
+
+    def release_once_all_arrived():
+        deadline = time.monotonic() + 10
+        while group._inside < 6 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        server.gate.set()
+    threading.Thread(target=release_once_all_arrived).start()
+    def first_in_flight():
+        deadline = time.monotonic() + 10
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.001)
+    results, errors = run_writers(group, [{"_id": f"d{i}"} for i in range(6)], first_in_flight)
     assert not errors and sorted(results) == [f"d{i}" for i in range(6)]
     assert all(results[k]["id"] == k for k in results)   # each writer gets its own row
     assert server.requests[0] == ("put", ["d0"])
