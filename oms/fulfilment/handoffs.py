@@ -270,19 +270,23 @@ def _place(key: list) -> tuple:
             str(key[2] or ""), str(key[3]), key[4])
 
 
+def still_waiting(order: dict, line_no: int, served: int) -> list[dict] | None:
+    """The order's backorders once `served` units reached line `line_no` (None when none waits)."""
+    backorders = [dict(b) for b in order["backorders"]]
+    for b in backorders:
+        if b["line"] == line_no:
+            b["qty"] -= served
+    return [b for b in backorders if b["qty"] > 0] or None
+
+
 def _backorders_served(order: dict, line_no: int, sku: str, claims: list[dict], me, now) -> dict:
     """The order's next revision once `claims` served its backordered line: one history entry per
     line, as a Warehouse person serving it would write (raises InvalidInput where the server
     would refuse it)."""
     n = sum(c["qty"] for c in claims)
-    backorders = [dict(b) for b in order["backorders"]]
-    for b in backorders:
-        if b["line"] == line_no:
-            b["qty"] -= n
-    backorders = [b for b in backorders if b["qty"] > 0]
     new = workflow.apply(me, order, "allocate_backorders", now, f"{n} x {sku} arrived for line {line_no}",
                          {"allocations": merge_allocations(order.get("allocations"), claims),
-                          "backorders": backorders or None})
+                          "backorders": still_waiting(order, line_no, n)})
     problem = order_problem(new)
     if problem:
         raise InvalidInput(problem)
@@ -301,16 +305,11 @@ def serve_backorder(number, line_no, sku, orders: OrderService, stock: StockServ
     if not claims:
         return 0
     n = sum(c["qty"] for c in claims)
-    backorders = [dict(b) for b in order["backorders"]]
-    for b in backorders:
-        if b["line"] == line_no:
-            b["qty"] -= n
-    backorders = [b for b in backorders if b["qty"] > 0]
     try:
         orders.act(number, "allocate_backorders",
                    reason=f"{n} x {sku} arrived for line {line_no}",
                    changes={"allocations": merge_allocations(order.get("allocations"), claims),
-                            "backorders": backorders or None},
+                            "backorders": still_waiting(order, line_no, n)},
                    rev=order["_rev"])
     except BaseException:
         stock.undo(number, claims)

@@ -18,11 +18,31 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 
 @pytest.fixture(scope="session")
 def live_url(app):
+    yield from serving(app)
+
+
+def serving(app):
+    """The app on a free loopback port, over real HTTP, for as long as the generator lives."""
     srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_port}"
     srv.shutdown()
+
+
+def new_page(browser, base_url: str, height: int = 800, **context):
+    """(context, page) of a fresh browser context on `base_url`; close the context when done."""
+    ctx = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": height}, **context)
+    pg = ctx.new_page()
+    pg.set_default_timeout(10_000)
+    return ctx, pg
+
+
+def sign_in(page, name: str, password: str = "demo"):
+    page.goto("/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    return page
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +58,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_url):
-    ctx = browser.new_context(base_url=live_url, viewport={"width": 1280, "height": 800})
-    pg = ctx.new_page()
-    pg.set_default_timeout(10_000)
+    ctx, pg = new_page(browser, live_url)
     yield pg
     ctx.close()
 
@@ -48,11 +66,7 @@ def page(browser, live_url):
 @pytest.fixture
 def login(page):
     def do(name: str, password: str = "demo"):
-        page.goto("/login")
-        page.fill("input[name=username]", name)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        return page
+        return sign_in(page, name, password)
     return do
 
 

@@ -14,7 +14,7 @@ from oms.core.money import format_cents
 from oms.crm.customers import CustomerService
 from tests.fulfilment_fixtures import agent, fulfil  # noqa: F401
 
-from .conftest import shot
+from .conftest import new_page, shot, sign_in
 
 CREDIT_WORDS = {"ok": "Credit OK", "over": "Over the limit", "hold": "On credit hold"}
 
@@ -149,14 +149,9 @@ def test_a_bad_quantity_and_an_unknown_product_are_shown_beside_their_fields_at_
 
 
 def test_a_german_browser_types_prices_with_a_decimal_comma_and_saves_a_draft(browser, live_url, agent, fulfil):
-    ctx = browser.new_context(base_url=live_url, locale="de-DE", viewport={"width": 1280, "height": 800})
+    ctx, page = new_page(browser, live_url, locale="de-DE")
     try:
-        page = ctx.new_page()
-        page.set_default_timeout(10_000)
-        page.goto("/login")
-        page.fill("input[name=username]", "sally")
-        page.fill("input[name=password]", "demo")
-        page.click("button[type=submit]")
+        sign_in(page, "sally")
         page.goto("/orders/new")
         expect(page.locator("#entry-lines-hint")).to_contain_text("4,20 or 1.234,50")
         choose_acme(page, agent)

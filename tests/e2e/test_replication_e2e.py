@@ -3,12 +3,10 @@ in the desk's words who exchanges orders with the desk, whether they are up to d
 last exchanged changes, how many wait and what to do when something went wrong; a restart asks
 first. Screenshots go to tests/screenshots/."""
 import re
-import threading
 import time
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.integration.replication.conftest import (  # noqa: F401  (the replication stack's fixtures)
     central_admin,
@@ -19,7 +17,7 @@ from tests.integration.replication.conftest import (  # noqa: F401  (the replica
     rstack,
 )
 
-from .conftest import shot
+from .conftest import new_page, serving, shot, sign_in
 
 # What the page must not say: the server's own names for its machinery.
 INTERNAL = re.compile(r"_replicator|checkpoint|\bseq\b|triggered|filter|oms-partner|by_partner|http://|[{}]|"
@@ -28,22 +26,13 @@ INTERNAL = re.compile(r"_replicator|checkpoint|\bseq\b|triggered|filter|oms-part
 
 @pytest.fixture(scope="module")
 def repl_url(rapp):
-    srv = make_server("127.0.0.1", 0, rapp, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    yield from serving(rapp)
 
 
 @pytest.fixture
 def mia(browser, repl_url):
-    ctx = browser.new_context(base_url=repl_url, viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.fill("input[name=username]", "mia")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
-    yield page
+    ctx, page = new_page(browser, repl_url, height=900)
+    yield sign_in(page, "mia")
     ctx.close()
 
 

@@ -5,9 +5,8 @@ import re
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.e2e.conftest import ARGS, CHROMIUM, shot
+from tests.e2e.conftest import ARGS, CHROMIUM, serving, shot
 
 from .conftest import eventually
 
@@ -16,10 +15,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def live(rapp):
-    srv = make_server("127.0.0.1", 0, rapp, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    yield from serving(rapp)
 
 
 def in_browser(live: str, steps):
