@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.viewdata import bulk_orders
 
-from .conftest import shot
+from .conftest import shot, sign_in
 
 DOCS = "table.view tbody tr.doc a.doc-link"
 
@@ -173,11 +173,7 @@ def test_the_desk_works_from_the_keyboard(page, login, many_orders):
 def test_the_desk_reads_on_a_phone(browser, live_url, many_orders):
     ctx = browser.new_context(base_url=live_url, viewport={"width": 390, "height": 844}, is_mobile=True,
                               has_touch=True)
-    page = ctx.new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "wanda")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
+    page = sign_in(ctx.new_page(), "wanda")
     page.goto("/views/by_status?expand=1")
     expect(page.locator(DOCS).first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -208,11 +204,7 @@ SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart te
 @pytest.mark.parametrize("width", [1024, 1280, 1600, 390])
 def test_the_dashboard_reads_at_the_usual_widths_with_money_and_units(browser, live_url, many_orders, width):
     ctx = browser.new_context(base_url=live_url, viewport={"width": width, "height": 900})
-    page = ctx.new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "rita")
-    page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
+    page = sign_in(ctx.new_page(), "rita")
     page.goto("/dashboard")
     expect(page.locator("svg.chart")).to_have_count(4)
     # every label as a person sees it: no smaller than 12 px, however the chart is scaled
