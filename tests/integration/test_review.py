@@ -16,6 +16,7 @@ import math
 
 import pytest
 
+from tests.fulfilment_fixtures import agent, fulfil, line, new_customer, new_sku  # noqa: F401
 from tests.viewdata import order_doc
 from views import review as rv
 from views.totals import TotalsCache
@@ -204,3 +205,15 @@ def test_bad_filters_get_a_400_with_the_reason(web, app, q, says):
     assert r.status_code == 400 and says in r.get_json()["detail"]
     r = web.get(f"/review/orders?what=nothing")
     assert r.status_code == 400
+
+
+def test_placement_records_the_tier_and_what_was_available_for_the_fill_rate(fulfil, new_customer, new_sku):
+    full, short = new_sku(10), new_sku(1)
+    sally = fulfil("sally")
+    order = sally.create({"customer": new_customer("gold"), "status": "submitted",
+                          "lines": [line(full, 2), line(short, 3)]})
+    assert order["status"] == "allocated" and order["customer"]["tier"] == "gold"
+    assert order["fill"] == {"lines": 2, "full": 1}
+    # an amendment allocates again; the answer at placement stays
+    amended = sally.amend(order["number"], [line(full, 2), line(short, 3), line(full, 1)], "one more")
+    assert amended["fill"] == {"lines": 2, "full": 1}
