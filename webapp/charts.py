@@ -70,7 +70,8 @@ def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str
             out.append(f'<a href="{escape(href)}">{mark}</a>' if href else mark)
     step = max(1, n // 7)
     for i, label in enumerate(labels):
-        if i % step == 0 or i == n - 1:
+        # the last label too, unless it would sit on the one before it
+        if i % step == 0 or (i == n - 1 and (n - 1) % step >= step / 2):
             out.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" '
                        f'text-anchor="middle" class="chart-axis">{escape(label)}</text>')
     out.append("</svg>")
@@ -87,7 +88,9 @@ def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title
     values = [v for _, vals in series for v in vals if v is not None]
     peak = 1.0 if percent else (max(values, default=0) or 1)
     n = max(len(labels), 1)
-    step_x = plot_w / max(n - 1, 1)
+    pad = 12                                   # the first and last points clear the axis labels
+    step_x = (plot_w - 2 * pad) / max(n - 1, 1)
+    left += pad
 
     def fmt(v):
         return f"{v * 100:.0f}%" if percent else _num(v)
@@ -98,10 +101,12 @@ def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title
         out.append(f'<text x="{left}" y="{top + 24}" class="chart-empty">Nothing to show for these filters.</text>')
     for frac in (0, 0.5, 1):
         y = top + plot_h * (1 - frac)
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{escape(fmt(peak * frac))}</text>')
+        out.append(f'<line x1="{left - pad}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="{left - pad - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{escape(fmt(peak * frac))}</text>')
+    lx = left
     for s, (name, vals) in enumerate(series):
-        lx = left + s * 150
+        if s:
+            lx += 16 + 7 * len(series[s - 1][0]) + 18   # after the previous legend entry (12px text)
         out.append(f'<rect x="{lx}" y="4" width="12" height="12" class="bar bar-{s}"/>'
                    f'<text x="{lx + 16}" y="14" class="chart-label">{escape(name)}</text>')
         pts = [(left + i * step_x, top + plot_h * (1 - v / peak), v, i) for i, v in enumerate(vals) if v is not None]
@@ -123,10 +128,11 @@ def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title
                     f'{escape(fmt(v))}{(" " + escape(unit)) if unit and not percent else ""} ({escape(name)})</title></circle>')
             href = hrefs[s][i] if hrefs else None
             out.append(f'<a href="{escape(href)}">{mark}</a>' if href else mark)
-    every = max(1, n // 7)
+    every = max(1, n // 5)
     for i, label in enumerate(labels):
-        if i % every == 0 or i == n - 1:
+        if i % every == 0 or (i == n - 1 and (n - 1) % every >= every / 2):
+            anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"   # the ends stay inside
             out.append(f'<text x="{left + i * step_x:.1f}" y="{height - bottom + 16}" '
-                       f'text-anchor="middle" class="chart-axis">{escape(label)}</text>')
+                       f'text-anchor="{anchor}" class="chart-axis">{escape(label)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

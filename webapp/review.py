@@ -50,16 +50,16 @@ def _charts(r: rv.Review) -> dict:
     first_end = ends[0]
     cycle = charts.trend(
         periods,
-        [("Median placed → shipped", [e2e[(first_end, p)]["median_hours"] for p in periods]),
-         ("p90 placed → shipped", [e2e[(first_end, p)]["p90_hours"] for p in periods]),
-         ("Median of a stage", [x["median_hours"] for x in fig["stage_by_period"]])],
+        [("Median, placed → shipped", [e2e[(first_end, p)]["median_hours"] for p in periods]),
+         ("p90, placed → shipped", [e2e[(first_end, p)]["p90_hours"] for p in periods]),
+         ("Median in a stage", [x["median_hours"] for x in fig["stage_by_period"]])],
         "Cycle time per period, in hours", unit="hours",
         hrefs=[[link(what="e2e", end=first_end, period=p) for p in periods]] * 2
         + [[link(what="stage", period=p) for p in periods]])
     dist = fig["distribution"]
     histogram = charts.columns(
         [_span_label(d) for d in dist], [("Orders", [d["count"] for d in dist])],
-        "Placed → shipped: how many orders took how long", unit="orders",
+        "Placed → shipped: orders per duration (each column up to the time below it)", unit="orders",
         hrefs=[[link(what="e2e", end=first_end, bucket=d["bucket"]) for d in dist]])
     funnel = charts.hbars([Bar(x["title"], x["count"], href=link(what="wip", stage=x["stage"])) for x in fig["wip"]],
                           "Open orders per stage", "orders")
@@ -97,7 +97,11 @@ def _span_label(d: dict) -> str:
 
 
 def _short(h: float) -> str:
-    return f"{h:.0f}h" if h < 48 else f"{h / 24:.0f}d"
+    if h < 1:
+        return f"{h * 60:.0f}min"
+    if h < 48:
+        return f"{h:.0f}h"
+    return f"{h / 24:.1f}d" if h < 240 else f"{h / 24:.0f}d"
 
 
 def _form_context(f: rv.Filters | None) -> dict:
