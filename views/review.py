@@ -128,6 +128,8 @@ def next_period(period: str, grain: str) -> str:
 
 def _parse_period(text: str, grain: str, what: str) -> str:
     text = text.strip()
+    if text[:4].isdigit() and not 1971 <= int(text[:4]) <= 2998:   # room for a period either side
+        raise InvalidInput(f"{what} must be a date between 1971 and 2998, not {text!r}")
     try:
         if grain == "m":
             if _MONTH.match(text):
@@ -483,7 +485,10 @@ def orders_behind(db, access: Access, f: Filters, kind: str, sel: dict, now: dt.
                 continue
         if kind == "bo" and sel.get("age") is not None:
             lo, hi, _ = review_rules()["backorder_age_days"][int(sel["age"])]
-            age = (now.date() - dt.date.fromisoformat(row["day"])).days
+            try:
+                age = (now.date() - dt.date.fromisoformat(row["day"])).days
+            except (TypeError, ValueError):
+                continue
             if age < lo or (hi is not None and age > hi):
                 continue
         if row["number"] in seen:

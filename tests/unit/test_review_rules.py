@@ -99,7 +99,9 @@ def test_sla_classes_follow_the_limit_and_the_at_risk_share():
 @pytest.mark.parametrize("args, says", [({"grain": "d"}, "grain"), ({"from": "2026-3"}, "from must be"),
                                         ({"grain": "w", "to": "2026-02-30"}, "to must be"),
                                         ({"from": "2026-06", "to": "2026-01"}, "after"),
-                                        ({"tier": "tin"}, "tier"), ({"warehouse": "a b"}, "warehouse")])
+                                        ({"tier": "tin"}, "tier"), ({"warehouse": "a b"}, "warehouse"),
+                                        ({"grain": "w", "to": "0001-01-01"}, "between"),
+                                        ({"to": "9999-12"}, "between"), ({"function": "Sales"}, "function")])
 def test_bad_filters_are_refused_with_the_reason(args, says):
     from oms.core.errors import InvalidInput
     with pytest.raises(InvalidInput, match=says):
