@@ -16,6 +16,8 @@ import bisect
 import datetime as dt
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 from couch_design.viewsrc import bucket_bounds
@@ -273,20 +275,48 @@ class Review:
                 "fresh": self.fresh, **self.figures}
 
 
+# The figures of one (database state, principals, filters), kept a while: computing them walks
+# every grouped count (tens of thousands at a year of orders), which a page should pay once per
+# change of the database, not once per request. Only what the clock moves (SLA classes, backorder
+# ages) is worked out per request, from small per-hour and per-day counts.
+MEMO_SIZE = 32
+_memo: OrderedDict = OrderedDict()
+_memo_lock = threading.Lock()
+
+
 def review(cache: TotalsCache, db, access: Access, f: Filters, wait: float,
            now: dt.datetime | None = None) -> Review:
     now = now or dt.datetime.now(dt.timezone.utc)
+    key = (db.name, cache.seq(db), tuple(sorted(access.principals)), f)
+    with _memo_lock:
+        settled = _memo.get(key)
+        if settled is not None:
+            _memo.move_to_end(key)
+    if settled is None:
+        got, counting, exact, fresh = {}, False, True, True
+        for kind in LAYOUT:
+            rows, (ex, fr) = _groups(cache, db, access, kind, f, wait)
+            counting |= rows is None
+            exact &= ex
+            fresh &= fr
+            got[kind] = rows or []
+        settled = (_settled(got, f), counting, exact, fresh and not counting)
+        if settled[3]:
+            with _memo_lock:
+                _memo[key] = settled
+                while len(_memo) > MEMO_SIZE:
+                    _memo.popitem(last=False)
+    counted, counting, exact, fresh = settled
+    figures = {k: v for k, v in counted.items() if not k.startswith("_")}
+    figures.update(_clocked(counted["_open"], counted["_backorders"], now))
+    return Review(f, figures, counting=counting, exact=exact, fresh=fresh)
+
+
+def _settled(got: dict, f: Filters) -> dict:
+    """Every figure that depends on the counts alone; `_open` {stage: {hour: n}} and
+    `_backorders` {day: [lines, units]} for the ones the clock moves."""
     edges = bounds()
     names = stage_names()
-    states = rules.workflow()["states"]
-    counting, exact, fresh = False, True, True
-    got = {}
-    for kind in LAYOUT:
-        rows, (ex, fr) = _groups(cache, db, access, kind, f, wait)
-        counting |= rows is None
-        exact &= ex
-        fresh &= fr
-        got[kind] = rows or []
 
     def stage_name(i):
         return names[i] if isinstance(i, int) and 0 <= i < len(names) else None
@@ -369,52 +399,66 @@ def review(cache: TotalsCache, db, access: Access, f: Filters, wait: float,
     throughput = [{"day": d, "function": r, "title": function_title(r), "count": moves.get((d, r), 0)}
                   for d in days for r in fn_list]
 
-    # open orders: work in progress and the SLA classes, from the hour each stay began
-    share = review_rules()["at_risk_share"]
-    wip: dict[str, int] = {}
-    sla: dict[str, dict] = {}
+    # open orders per stage and the hour their stay began; open backorder lines per day
+    opened: dict[str, dict[str, int]] = {}
     for row, agg in got["wip"]:
         name = stage_name(row["stage"])
-        if not wanted_stage(name):
-            continue
-        wip[name] = wip.get(name, 0) + agg["n"]
-        cls = sla_class(row["hour"], states[name].get("limit_hours"), now, share)
-        if cls:
-            c = sla.setdefault(name, {k: 0 for k, _ in SLA_CLASSES})
-            c[cls] += agg["n"]
-    work = [{"stage": s, "title": stage_title(s), "count": wip[s]} for s in names if s in wip]
-    sla_rows = [{"stage": s, "title": stage_title(s), "limit_hours": states[s].get("limit_hours"), **sla[s]}
-                for s in names if s in sla]
-    sla_total = {k: sum(r[k] for r in sla_rows) for k, _ in SLA_CLASSES}
-
-    # backorder lines by age
-    ages = review_rules()["backorder_age_days"]
-    bo = [{"label": label, "from_days": lo, "to_days": hi, "lines": 0, "units": 0} for lo, hi, label in ages]
+        if wanted_stage(name) and isinstance(row["hour"], str):
+            hours = opened.setdefault(name, {})
+            hours[row["hour"]] = hours.get(row["hour"], 0) + agg["n"]
+    backorders: dict[str, list[int]] = {}
     for row, agg in got["bo"]:
-        try:
-            age = (now.date() - dt.date.fromisoformat(row["day"])).days
-        except (TypeError, ValueError):
-            continue
-        for b in bo:
-            if age >= b["from_days"] and (b["to_days"] is None or age <= b["to_days"]):
-                b["lines"] += agg["n"]
-                b["units"] += agg["q"]
-                break
-        else:
-            bo[0]["lines"] += agg["n"]   # dated ahead of this clock: counted as new
-            bo[0]["units"] += agg["q"]
+        c = backorders.setdefault(row["day"], [0, 0])
+        c[0] += agg["n"]
+        c[1] += agg["q"]
 
-    figures = {
+    return {
         "periods": periods, "days": [days[0], days[-1]] if days else [],
         "stages": stages, "functions": by_function, "stage_by_period": stage_by_period,
         "end_to_end": end_to_end, "end_to_end_by_period": end_to_end_by_period,
         "by_tier": tiers, "by_warehouse": warehouses, "distribution": distribution,
         "on_time": on_time, "on_time_total": {"shipped": ot_all[0], "on_time": ot_all[1], "share": _share(*ot_all)},
         "fill_rate": fill_rate, "fill_rate_total": {"lines": fl_all[0], "full": fl_all[1], "share": _share(*fl_all)},
-        "throughput": throughput, "wip": work, "sla": sla_rows, "sla_total": sla_total,
-        "backorder_ageing": bo,
+        "throughput": throughput,
+        "wip": [{"stage": s, "title": stage_title(s), "count": sum(opened[s].values())} for s in names if s in opened],
+        "_open": opened, "_backorders": backorders,
     }
-    return Review(f, figures, counting=counting, exact=exact, fresh=fresh and not counting)
+
+
+def _began_before(hour: str, t: dt.datetime) -> bool:
+    """Did the hour named "YYYY-MM-DDTHH" (UTC) begin before `t`? (String order is time order.)"""
+    ts = t.strftime("%Y-%m-%dT%H")
+    return hour < ts or (hour == ts and (t.minute, t.second, t.microsecond) != (0, 0, 0))
+
+
+def _clocked(opened: dict[str, dict[str, int]], backorders: dict[str, list[int]], now: dt.datetime) -> dict:
+    """The SLA classes of the open orders and the ages of the backorder lines, as of `now`."""
+    states = rules.workflow()["states"]
+    share = review_rules()["at_risk_share"]
+    sla_rows = []
+    for name in stage_names():
+        limit = states[name].get("limit_hours") if name in opened else None
+        if not limit:
+            continue
+        late_cut, risk_cut = now - dt.timedelta(hours=limit), now - dt.timedelta(hours=share * limit)
+        c = {k: 0 for k, _ in SLA_CLASSES}
+        for hour, n in opened[name].items():   # the same classes as sla_class(), without parsing
+            c["late" if _began_before(hour, late_cut) else "at_risk" if _began_before(hour, risk_cut)
+              else "on_track"] += n
+        sla_rows.append({"stage": name, "title": stage_title(name), "limit_hours": limit, **c})
+    ages = review_rules()["backorder_age_days"]
+    bo = [{"label": label, "from_days": lo, "to_days": hi, "lines": 0, "units": 0} for lo, hi, label in ages]
+    for day, (lines, units) in backorders.items():
+        try:
+            age = (now.date() - dt.date.fromisoformat(day)).days
+        except (TypeError, ValueError):
+            continue
+        into = next((b for b in bo if age >= b["from_days"] and (b["to_days"] is None or age <= b["to_days"])),
+                    bo[0])   # dated ahead of this clock: counted as new
+        into["lines"] += lines
+        into["units"] += units
+    return {"sla": sla_rows, "sla_total": {k: sum(r[k] for r in sla_rows) for k, _ in SLA_CLASSES},
+            "backorder_ageing": bo}
 
 
 def _share(total: int, hits: int) -> float | None:

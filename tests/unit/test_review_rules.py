@@ -114,3 +114,14 @@ def test_weeks_are_named_by_their_monday_and_ranges_default_to_recent_periods():
     m = rv.Filters.parse({}, dt.date(2026, 2, 10))
     assert m.periods() == ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02"]
     assert m.days()[1] == dt.date(2026, 2, 28)
+
+
+def test_the_page_classes_open_orders_as_sla_class_does_without_parsing_each_hour():
+    rnd = random.Random(3)
+    base = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.timezone.utc)
+    for _ in range(500):
+        now = base + dt.timedelta(minutes=rnd.choice([0, 60, 90, rnd.randrange(0, 5000)]))
+        hour = (base - dt.timedelta(hours=rnd.randrange(0, 80)) + dt.timedelta(hours=40)).strftime("%Y-%m-%dT%H")
+        got = rv._clocked({"picking": {hour: 1}}, {}, now)["sla"]   # picking: 24 hours
+        cls = next(k for k, _ in rv.SLA_CLASSES if got[0][k])
+        assert cls == rv.sla_class(hour, 24, now, rv.review_rules()["at_risk_share"]), (hour, now)
