@@ -164,6 +164,15 @@ def main(argv=None) -> dict:
         page = client.get("/review", headers={"HX-Request": "true"}, query_string=q)   # counts, then cached
         assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 7, page.status_code
         out["app_page_ms"] = median_ms(lambda: client.get("/review", headers={"HX-Request": "true"}, query_string=q), r)
+        # The full page also shows the navigator, whose counts of the order views are first
+        # counted in the background (their indexes built on the way): wait for those, so the
+        # figure is the page's and not one first count of each order view.
+        t0 = time.perf_counter()
+        while "…</span>" in client.get("/review", query_string=q).get_data(as_text=True):
+            if time.perf_counter() - t0 > 1800:
+                raise RuntimeError("the navigator's counts never arrived")
+            time.sleep(1)
+        out["navigator_first_counts_s"] = round(time.perf_counter() - t0, 1)
         out["app_full_page_ms"] = median_ms(lambda: client.get("/review", query_string=q), r)
         out["ratio_app_page_vs_raw"] = round(out["app_page_ms"] / out["raw_reduces_ms"], 3) if out["raw_reduces_ms"] else None
         out["target_ms"] = round(min(2 * out["raw_reduces_ms"] + 20, 300), 1)
@@ -182,7 +191,8 @@ def main(argv=None) -> dict:
     print(f"  raw grouped reduces the page needs: {out['raw_reduces_ms']} ms")
     print(f"  Review page (htmx pane, cached totals): {out['app_page_ms']} ms; full page {out['app_full_page_ms']} ms "
           f"({out['ratio_app_page_vs_raw']}x raw; target <= {out['target_ms']} ms)")
-    print(f"  first count after a change (background): {out['cold_count_ms']} ms")
+    print(f"  first count after a change (background): {out['cold_count_ms']} ms; "
+          f"the navigator's first counts of the order views: {out['navigator_first_counts_s']} s")
     print(json.dumps(out))
     return out
 
