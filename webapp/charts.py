@@ -71,7 +71,7 @@ def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str
     step = max(1, n // 7)
     for i, label in enumerate(labels):
         # the last label too, unless it would sit on the one before it
-        if i % step == 0 or (i == n - 1 and (n - 1) % step >= step / 2):
+        if i % step == 0 or (i == n - 1 and (n - 1) % step >= step * 0.75):
             out.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" '
                        f'text-anchor="middle" class="chart-axis">{escape(label)}</text>')
     out.append("</svg>")
@@ -106,9 +106,9 @@ def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title
     lx = left
     for s, (name, vals) in enumerate(series):
         if s:
-            lx += 16 + 7 * len(series[s - 1][0]) + 18   # after the previous legend entry (12px text)
-        out.append(f'<rect x="{lx}" y="4" width="12" height="12" class="bar bar-{s}"/>'
-                   f'<text x="{lx + 16}" y="14" class="chart-label">{escape(name)}</text>')
+            lx += 16 + 6.5 * len(series[s - 1][0]) + 14   # after the previous legend entry (12px text)
+        out.append(f'<rect x="{lx:.0f}" y="4" width="12" height="12" class="bar bar-{s}"/>'
+                   f'<text x="{lx + 16:.0f}" y="14" class="chart-label">{escape(name)}</text>')
         pts = [(left + i * step_x, top + plot_h * (1 - v / peak), v, i) for i, v in enumerate(vals) if v is not None]
         runs, run = [], []
         for i, v in enumerate(vals):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, current_app, g, make_response, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, make_response, render_template, request, url_for
 
 from oms.core.errors import InvalidInput
 from oms.interchange.csvtext import CsvLines
@@ -21,7 +21,7 @@ bp = Blueprint("review", __name__)
 
 def _figures(access, db, f: rv.Filters) -> rv.Review:
     if not current_app.config["OMS_VIEW_TOTALS"]:
-        raise InvalidInput("Counting is switched off on this server (OMS_VIEW_TOTALS), so there is no review.")
+        abort(503, "Counting is switched off on this server (OMS_VIEW_TOTALS), so there is no review.")
     result = rv.review(cache(), db, access, f, current_app.config["OMS_TOTALS_WAIT"])
     if result.counting or not result.fresh:
         g.totals_pending = True
