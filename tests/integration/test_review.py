@@ -158,3 +158,23 @@ def test_placement_records_the_tier_and_what_was_available_for_the_fill_rate(ful
     # an amendment allocates again; the answer at placement stays
     amended = sally.amend(order["number"], [line(full, 2), line(short, 3), line(full, 1)], "one more")
     assert amended["fill"] == {"lines": 2, "full": 1}
+
+
+def test_htmx_gets_the_pane_and_every_mark_link_on_the_page_answers(fixture_orders, web):
+    import re as _re
+    web.login("mia")
+    q = "grain=m&from=2021-01&to=2021-01&warehouse=RVW"
+    pane = web.get(f"/review?{q}", headers={"HX-Request": "true"})
+    html = pane.get_data(as_text=True)
+    assert pane.status_code == 200 and "<html" not in html and html.count("<svg") == 7
+    assert "HX-Request" in pane.headers["Vary"]
+    links = sorted(set(_re.findall(r'href="(/review/orders\?[^"]+)"', html)))
+    assert len(links) > 20
+    for link in links:
+        r = web.get(link.replace("&amp;", "&"))
+        assert r.status_code == 200, (link, r.get_data(as_text=True)[:300])
+    late = web.get(f"/review/orders?{q}&what=wip&stage=picking&sla=late").get_data(as_text=True)
+    assert "SO-RVW-000008" in late and "SO-RVW-000006" not in late
+    for bad in ("what=wip&sla=soon", "what=e2e&end=paid", "what=bo&age=9", "what=stage&stage=limbo",
+                "what=e2e&bucket=x", "what=moves&day=yesterday", "what=stage&period=2021-1"):
+        assert web.get(f"/review/orders?{q}&{bad}").status_code == 400, bad
