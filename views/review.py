@@ -496,17 +496,7 @@ def orders_behind(db, access: Access, f: Filters, kind: str, sel: dict, now: dt.
     want_stage = sel.get("stage")
     if want_stage and want_stage not in names:
         raise InvalidInput(f"stage must be one of {', '.join(names)}, not {want_stage!r}")
-    src = _source(access, kind, f)
-    if want_stage and kind in ("wip",):
-        src = Source(src.design, src.view, src.principals, ((kind, names.index(want_stage)),))
-    if sel.get("period") and kind in ("stage", "e2e", "ontime", "fill"):
-        p = _parse_period(sel["period"], f.grain, "period")
-        src = Source(src.design, src.view, src.principals, src.segments, lower=(p,),
-                     upper=(next_period(p, f.grain),))
-    if sel.get("day") and kind == "moves":
-        d = _parse_day(sel["day"])
-        src = Source(src.design, src.view, src.principals, src.segments, lower=(d,),
-                     upper=((dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat(),))
+    src = _narrowed(access, kind, f, sel, names)
     layout = LAYOUT[kind]
     states = rules.workflow()["states"]
     out, seen = [], set()
@@ -542,6 +532,32 @@ def orders_behind(db, access: Access, f: Filters, kind: str, sel: dict, now: dt.
             return out, True
         out.append({"number": row["number"], "detail": _detail(kind, row, r.get("value") or {}, name)})
     return out, False
+
+
+def _narrowed(access: Access, kind: str, f: Filters, sel: dict, names: list[str]) -> Source:
+    """The key ranges of one mark: the kind's segment, one per period (or day) when the mark
+    names more of the key (a stage, an end, a bucket, on time or not), so that only its rows are
+    read; tier, warehouse and function are matched on the rows."""
+    base = _source(access, kind, f)
+    stage = names.index(sel["stage"]) if sel.get("stage") else None
+    if kind in ("stage", "e2e", "ontime", "fill"):
+        periods = [_parse_period(sel["period"], f.grain, "period")] if sel.get("period") else f.periods()
+        what = {"stage": stage, "e2e": sel.get("end"), "ontime": sel.get("ok"), "fill": sel.get("full")}[kind]
+        if what is None or what == "":
+            return Source(base.design, base.view, base.principals, base.segments, lower=(periods[0],),
+                          upper=(next_period(periods[-1], f.grain),))
+        tail = (what,) if kind in ("ontime", "fill") or sel.get("bucket") is None else (what, sel["bucket"])
+        return Source(base.design, base.view, base.principals, tuple((kind, f.grain, p, *tail) for p in periods))
+    if kind == "moves" and sel.get("day"):
+        d = _parse_day(sel["day"])
+        function = sel.get("function")
+        if function is not None:
+            owned = [i for i, n in enumerate(names) if (owner_of(n) or "") == function]
+            return Source(base.design, base.view, base.principals, tuple((kind, d, i) for i in owned))
+        return Source(base.design, base.view, base.principals, ((kind, d),))
+    if kind == "wip" and stage is not None:
+        return Source(base.design, base.view, base.principals, ((kind, stage),))
+    return base
 
 
 def _selected(row: dict, sel: dict) -> bool:
