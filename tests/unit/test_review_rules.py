@@ -125,3 +125,21 @@ def test_the_page_classes_open_orders_as_sla_class_does_without_parsing_each_hou
         got = rv._clocked({"picking": {hour: 1}}, {}, now)["sla"]   # picking: 24 hours
         cls = next(k for k, _ in rv.SLA_CLASSES if got[0][k])
         assert cls == rv.sla_class(hour, 24, now, rv.review_rules()["at_risk_share"]), (hour, now)
+
+
+@pytest.mark.parametrize("view", ["durations", "flow", "open"])
+def test_the_review_views_take_odd_orders_without_failing(view):
+    odd = [
+        {"type": "order", "number": "SO-000001", "status": "picking"},                     # no history at all
+        {"type": "order", "number": "SO-000002", "status": "picking", "history": [None, {"at": 5}, {"to": "x"}],
+         "allocations": [{}], "backorders": [{}], "fill": {"lines": "3"}, "customer": {"tier": 7}},
+        {**stays_doc([1, 2]), "status": "nowhere", "fill": {"lines": 2, "full": 1}, "promised_date": "2026-03-01",
+         "readers": ["[Billing]", 3, "[Billing]"]},
+        {"type": "order", "number": "SO-000003", "status": "approved",
+         "history": [{"at": "not a date", "to": "submitted"}, {"at": "2026-03-01T10:00:00Z", "from": "submitted", "to": "approved"}]},
+    ]
+    for doc in odd:
+        map_doc(view, doc)   # raises on a map error
+    rows = map_doc(view, odd[2])
+    # Readers fields: indexed under its readers and authors (each once per row), never under "*"
+    assert {k[0] for k, _ in rows} <= {"[Billing]", "sally", "[Sales]"}
