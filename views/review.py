@@ -530,7 +530,7 @@ def orders_behind(db, access: Access, f: Filters, kind: str, sel: dict, now: dt.
         seen.add(row["number"])
         if len(out) >= limit:
             return out, True
-        out.append({"number": row["number"], "detail": _detail(kind, row, r.get("value") or {}, name)})
+        out.append({"number": row["number"], "detail": _detail(kind, row, r.get("value"), name)})
     return out, False
 
 
@@ -574,11 +574,13 @@ def _parse_day(text: str) -> str:
         raise InvalidInput(f"day must be a date like 2026-03-02, not {text!r}") from None
 
 
-def _detail(kind: str, row: dict, value: dict, stage: str | None) -> str:
+def _detail(kind: str, row: dict, value, stage: str | None) -> str:
+    """What one row counted, in words (its value: hours of a duration, units of a backorder line)."""
+    q = value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
     if kind == "stage":
-        return f"{stage_title(stage or '')}: {value.get('qty', 0):,.1f} hours (left in {row['period']})"
+        return f"{stage_title(stage or '')}: {q:,.1f} hours (left in {row['period']})"
     if kind == "e2e":
-        return f"Placed → {stage_title(row['end']).lower()}: {value.get('qty', 0):,.1f} hours"
+        return f"Placed → {stage_title(row['end']).lower()}: {q:,.1f} hours"
     if kind == "ontime":
         return "Shipped on time" if row["ok"] == 1 else "Shipped after the promised date"
     if kind == "fill":
@@ -587,7 +589,7 @@ def _detail(kind: str, row: dict, value: dict, stage: str | None) -> str:
         return f"Left {stage_title(stage or '')} on {row['day']}"
     if kind == "wip":
         return f"{stage_title(stage or '')} since {row['hour'].replace('T', ' ')}:00 UTC"
-    return f"Line {row['line']} backordered since {row['day']} ({value.get('qty', 0)} units)"
+    return f"Line {row['line']} backordered since {row['day']} ({q} units)"
 
 
 def parse_selection(args) -> tuple[str, dict]:

@@ -1,8 +1,8 @@
 function (doc) {
-  // Cycle times as histogram rows, counted by a grouped _count-like reduce (reduces/totals shape):
+  // Cycle times as histogram rows, counted by the built-in _stats (count, sum) grouped by bucket:
   //   [principal, "stage", w|m, period left, stage index, bucket, tier, warehouse, number, stay]
   //   [principal, "e2e",   w|m, period reached, "shipped"|"closed", bucket, tier, warehouse, number]
-  // The value's qty is the duration in hours. Percentiles come from the bucket counts in Python.
+  // The value is the duration in hours. Percentiles come from the bucket counts in Python.
   if (doc.type !== 'order') return;
   /*@include order_row*/
   /*@include review_row*/
@@ -12,7 +12,7 @@ function (doc) {
     var b = bucketOf(hours, R.bounds), per = periodsOf(at);
     for (var j = 0; j < per.length; j++)
       for (var p = 0; p < who.length; p++)
-        emit([who[p], kind, per[j][0], per[j][1], what, b, tier, wh].concat(tail), {qty: Math.round(hours * 100) / 100});
+        emit([who[p], kind, per[j][0], per[j][1], what, b, tier, wh].concat(tail), Math.round(hours * 100) / 100);
   }
   for (i = 0; i < s.length; i++) {
     if (s[i].to === null) continue;

@@ -1,5 +1,5 @@
 function (doc) {
-  // Shares and counts, one row per thing counted:
+  // Shares and counts, one row per thing counted (value 1; reduced by the built-in _stats):
   //   [principal, "ontime", w|m, period shipped, 1|0 (on or before promised_date), tier, warehouse, number]
   //   [principal, "fill",   w|m, period placed, 1|0 (line fully available at allocation), tier, warehouse, number, i]
   //   [principal, "moves",  day, stage index left, tier, warehouse, number, history index]
@@ -9,7 +9,7 @@ function (doc) {
   var R = /*@rules review*/null;
   var who = principals(doc), tier = tierOf(doc), wh = warehouseOf(doc), per, i, j, p;
   function out(tail) {
-    for (var p = 0; p < who.length; p++) emit([who[p]].concat(tail), {});
+    for (var p = 0; p < who.length; p++) emit([who[p]].concat(tail), 1);
   }
   var shipped = firstAt(doc, 'shipped');
   if (shipped && doc.promised_date) {
