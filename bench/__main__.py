@@ -20,6 +20,7 @@ SCRIPTS = {
     "bench_reservation": lambda: ["--rounds", str(size(3, 1)), "--raw", str(size(500, 50))],
     "bench_export": lambda: ["--orders", str(size(100_000, 500))],
     "bench_replication": lambda: ["--orders", str(size(100_000, 300))],
+    "bench_review": lambda: ["--orders", str(size(100_000, 300)), "--repeat", str(size(20, 2))],
 }
 
 

@@ -4,7 +4,8 @@ PouchDB Server runs each map function alone in a fresh `vm` context per document
 (CouchDB 3 only allows `require('views/lib/...')` in maps). So the helpers every order view shares
 (`views_lib/*.js`) and the bits of the rulebook a view needs are inlined at deploy:
 
-  /*@include order_row*/        -> the text of couch_design/<ddoc>/views_lib/order_row.js
+  /*@include order_row*/        -> the text of couch_design/<ddoc>/views_lib/order_row.js (or, for
+                                   a design without its own, the oms design's shared one)
   /*@rules awaiting_shipment*/null -> JSON of view_rules()["awaiting_shipment"]
 
 Only the derived facts a view uses are embedded (not the whole workflow), so a view's index is
@@ -61,7 +62,25 @@ def view_rules(workflow: dict | None = None, priority: dict | None = None) -> di
         "awaiting_shipment": {s: True for s in awaiting},
         "backlog": {s: True for s in awaiting if s != "draft"},
         "exposure": {s: True for s in priority["credit"]["exposure_states"]},
+        "review": review_rules(workflow),
     }
+
+
+def bucket_bounds(review: dict) -> list[float]:
+    """The upper bounds in hours of the Review's duration buckets (rules/review.json buckets):
+    log-spaced, `per_doubling` to each doubling from `first_hours`. The views count a duration
+    into the number of bounds at or below it; views/review.py reads the same list."""
+    b = review["buckets"]
+    return [round(b["first_hours"] * 2 ** (k / b["per_doubling"]), 4) for k in range(b["count"])]
+
+
+def review_rules(workflow: dict, review: dict | None = None) -> dict:
+    """What the review views need: stage names in rulebook order, open states, bucket bounds,
+    the state an order is placed in and the states that end it."""
+    review = review or load_rules()["review"]
+    return {"stages": list(workflow["states"]),
+            "open": {s: True for s, v in workflow["states"].items() if v.get("open")},
+            "bounds": bucket_bounds(review), "placed": review["placed_state"], "ends": review["end_states"]}
 
 
 def expand(src: str, folder: Path, rules: dict | None = None) -> str:
@@ -69,7 +88,9 @@ def expand(src: str, folder: Path, rules: dict | None = None) -> str:
     rules = rules if rules is not None else view_rules()
 
     def include(m):
-        return (Path(folder) / "views_lib" / f"{m.group(1)}.js").read_text().strip()
+        own = Path(folder) / "views_lib" / f"{m.group(1)}.js"
+        shared = Path(__file__).resolve().parent / "oms" / "views_lib" / f"{m.group(1)}.js"
+        return (own if own.exists() else shared).read_text().strip()
 
     def rule(m):
         if m.group(1) not in rules:

@@ -46,10 +46,22 @@ def agg_add(a: dict, b: dict) -> dict:
     return a
 
 
-def agg_row(value: dict) -> dict:
-    """One row's contribution (the reduce of totals.js on one value)."""
+def agg_reduced(value) -> dict:
+    """A reduce's value as an aggregate: totals.js's own, or the built-in `_stats` (count, sum),
+    which views counting plain numbers use so that CouchDB reduces them natively."""
+    if isinstance(value, dict) and "count" in value and "sum" in value:
+        return {"n": value["count"], "v": {}, "q": value["sum"], "l": None}
+    return value
+
+
+def agg_row(value) -> dict:
+    """One row's contribution (the reduce of totals.js on one value; a plain number counts once
+    with the number as its quantity, as `_stats` does)."""
     a = agg_empty()
     a["n"] = 1
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        a["q"] = value
+        return a
     if isinstance(value.get("net_cents"), (int, float)) and not isinstance(value.get("net_cents"), bool):
         a["v"][value.get("currency") or ""] = value["net_cents"]
     if isinstance(value.get("qty"), (int, float)):
@@ -213,7 +225,7 @@ def reduced(db, src: Source, principal: str, parts: int) -> dict[tuple, dict]:
         low, high = _bounds(src, principal, seg)
         res = db.view(src.design, src.view, start_key=low, end_key=high, reduce=True, group_level=level)
         for r in res["rows"]:
-            agg_add(out.setdefault(_group_of(r["key"], parts), agg_empty()), r["value"])
+            agg_add(out.setdefault(_group_of(r["key"], parts), agg_empty()), agg_reduced(r["value"]))
     return out
 
 

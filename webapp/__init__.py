@@ -36,8 +36,9 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from .api import v1 as api
     from .api import wms  # noqa: F401 (adds the CRM and WMS routes to api.bp)
     from .api import catalog as api_catalog  # noqa: F401 (adds the catalog routes and the quote to api.bp)
-    from . import billing, catalog, documents, printing
+    from . import billing, catalog, documents, printing, review
     from .api import billing as api_billing  # noqa: F401 (adds invoices and payments to api.bp)
+    from .api import review as api_review  # noqa: F401 (adds the performance review to api.bp)
     services.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(tokens.bp)
     app.register_blueprint(transfer.bp)          # the import and export pages
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(review.bp)             # the performance Review
     # Other ways into the API besides staff Basic auth: each returns None (not mine), an Access
     # or a refusal response. The partner accounts (replication) append theirs here.
     app.extensions.setdefault("api_authenticators", []).append(tokens.bearer_authenticator)

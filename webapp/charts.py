@@ -28,9 +28,10 @@ def _open(title: str, height: float) -> str:
             f'<title>{escape(title)}</title>')
 
 
-def hbars(bars, title: str, unit: str = "") -> Markup:
+def hbars(bars, title: str, unit: str = "", css: list[str] | None = None) -> Markup:
     """Horizontal bars, one row per item (label, value, note, href, money): the label and its
-    figure counted in `unit` above the bar, its value in money under it."""
+    figure counted in `unit` above the bar, its value in money under it. `css` names each bar's
+    colour class (else the palette in turn)."""
     with_money = any(b.money for b in bars)
     row_h = ROW_TEXT + BAR_H + (MONEY_TEXT if with_money else 0) + ROW_GAP
     height = len(bars) * row_h if bars else 32
@@ -49,7 +50,8 @@ def hbars(bars, title: str, unit: str = "") -> Markup:
                 f'<text x="0" y="{y + ROW_TEXT - 5}" class="chart-label">{escape(b.label)}</text>'
                 f'<text x="100%" y="{y + ROW_TEXT - 5}" text-anchor="end" class="chart-value">{escape(shown)}</text>'
                 f'<rect x="0" y="{y + ROW_TEXT}" width="100%" height="{BAR_H}" rx="3" class="track"/>'
-                f'<rect x="0" y="{y + ROW_TEXT}" width="{pct:.1f}%" height="{BAR_H}" rx="3" class="bar bar-{i % 6}"/>')
+                f'<rect x="0" y="{y + ROW_TEXT}" width="{pct:.1f}%" height="{BAR_H}" rx="3" '
+                f'class="bar {css[i] if css else f"bar-{i % 6}"}"/>')
         if with_money:
             mark += (f'<text x="0" y="{y + ROW_TEXT + BAR_H + MONEY_TEXT - 4}" class="chart-money">'
                      f'{escape(value)}</text>')
@@ -62,10 +64,12 @@ def hbars(bars, title: str, unit: str = "") -> Markup:
 
 
 def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str, unit: str = "",
-            axis: str = "", tips: list[list[str]] | None = None, height: int = 250) -> Markup:
+            axis: str = "", tips: list[list[str]] | None = None, height: int = 250,
+            hrefs: list[list[str | None]] | None = None) -> Markup:
     """Vertical columns, grouped per label, one colour per series, with a legend; the scale counts
     in `unit`, `axis` names what the labels under the columns are. `tips`: per series, per label,
-    more to tell on hover (a value in money)."""
+    more to tell on hover (a value in money). `hrefs` (per series, per label) makes each column a
+    link to what it counts."""
     top, bottom = 48, 44                    # legend and the scale's top figure; the labels and the axis
     plot_h = height - top - bottom
     peak = max((v for _, vals in series for v in vals), default=0) or 1
@@ -84,8 +88,10 @@ def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str
             x = i * slot + slot * 0.1 + s * bar_w
             more = tips[s][i] if tips and tips[s][i] else ""
             tip = f"{labels[i]}: {_counted(v, unit)} {name.lower()}" + (f" · {more}" if more else "")
-            out.append(f'<rect x="{x:.2f}%" y="{top + plot_h - h:.1f}" width="{bar_w:.2f}%" height="{h:.1f}" '
-                       f'class="bar bar-{s}"><title>{escape(tip)}</title></rect>')
+            mark = (f'<rect x="{x:.2f}%" y="{top + plot_h - h:.1f}" width="{bar_w:.2f}%" height="{h:.1f}" '
+                    f'class="bar bar-{s}"><title>{escape(tip)}</title></rect>')
+            href = hrefs[s][i] if hrefs and v else None
+            out.append(f'<a href="{escape(href)}">{mark}</a>' if href else mark)
     # the scale, drawn over the columns (a halo keeps its figures readable there)
     for frac in (0, 0.5, 1):
         y = top + plot_h * (1 - frac)
@@ -100,5 +106,66 @@ def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str
                        f'class="chart-axis">{escape(label)}</text>')
     if axis:
         out.append(f'<text x="50%" y="{height - 5}" text-anchor="middle" class="chart-axis">{escape(axis)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title: str, unit: str = "",
+          hrefs: list[list[str | None]] | None = None, width: int = 560, height: int = 220,
+          percent: bool = False) -> Markup:
+    """Lines over periods, one colour per series, a point per known value (a gap where there is
+    none). Each point may link to what it counts (`hrefs` per series, per label)."""
+    left, bottom, top, right = 48, 34, 26, 12
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for _, vals in series for v in vals if v is not None]
+    peak = 1.0 if percent else (max(values, default=0) or 1)
+    n = max(len(labels), 1)
+    pad = 12                                   # the first and last points clear the axis labels
+    step_x = (plot_w - 2 * pad) / max(n - 1, 1)
+    left += pad
+
+    def fmt(v):
+        return f"{v * 100:.0f}%" if percent else _num(v)
+
+    # Lines need user units: the one chart drawn to a viewBox, scaled with its box (class "scaled").
+    out = [f'<svg class="chart scaled" viewBox="0 0 {width} {height}" width="100%" role="img" '
+           f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>']
+    if not values:
+        out.append(f'<text x="{left}" y="{top + 24}" class="chart-empty">Nothing to show for these filters.</text>')
+    for frac in (0, 0.5, 1):
+        y = top + plot_h * (1 - frac)
+        out.append(f'<line x1="{left - pad}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="{left - pad - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{escape(fmt(peak * frac))}</text>')
+    lx = left
+    for s, (name, vals) in enumerate(series):
+        if s:
+            lx += 16 + 6.5 * len(series[s - 1][0]) + 14   # after the previous legend entry (12px text)
+        out.append(f'<rect x="{lx:.0f}" y="4" width="12" height="12" class="bar bar-{s}"/>'
+                   f'<text x="{lx + 16:.0f}" y="14" class="chart-label">{escape(name)}</text>')
+        pts = [(left + i * step_x, top + plot_h * (1 - v / peak), v, i) for i, v in enumerate(vals) if v is not None]
+        runs, run = [], []
+        for i, v in enumerate(vals):
+            if v is None:
+                if run:
+                    runs.append(run)
+                run = []
+            else:
+                run.append((left + i * step_x, top + plot_h * (1 - v / peak)))
+        if run:
+            runs.append(run)
+        for r in runs:
+            if len(r) > 1:
+                out.append(f'<polyline class="line line-{s}" points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in r)}"/>')
+        for x, y, v, i in pts:
+            mark = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" class="point bar-{s}"><title>{escape(labels[i])}: '
+                    f'{escape(fmt(v))}{(" " + escape(unit)) if unit and not percent else ""} ({escape(name)})</title></circle>')
+            href = hrefs[s][i] if hrefs else None
+            out.append(f'<a href="{escape(href)}">{mark}</a>' if href else mark)
+    every = max(1, n // 5)
+    for i, label in enumerate(labels):
+        if i % every == 0 or (i == n - 1 and (n - 1) % every >= every / 2):
+            anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"   # the ends stay inside
+            out.append(f'<text x="{left + i * step_x:.1f}" y="{height - bottom + 16}" '
+                       f'text-anchor="{anchor}" class="chart-axis">{escape(label)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -86,6 +86,12 @@ def allocation_changes(order: dict, claims: list[dict], customer: dict | None, c
     backorders = [{"line": l["line"], "sku": l["sku"], "qty": l["qty"] - got.get(l["line"], 0)}
                   for l in order["lines"] if l["qty"] > got.get(l["line"], 0)]
     changes = {"allocations": allocations, "backorders": backorders or None}
+    if order.get("status") == "approved" and "fill" not in order:
+        # Availability when the order was first allocated, kept for the Review's fill rate: the
+        # backorders themselves are served and removed later. An amendment allocates again but
+        # keeps the first answer.
+        changes["fill"] = {"lines": len(order["lines"]),
+                           "full": sum(1 for l in order["lines"] if got.get(l["line"], 0) >= l["qty"])}
     if customer is not None:
         changes["priority"] = order_priority(customer, order, clock, short=bool(backorders)).value
     return changes

@@ -262,7 +262,9 @@ def new_order(data: dict, number: str, access: Access, customer: dict, now: str,
         raise InvalidInput(next(iter(problems.values())), problems)
     doc = {
         "_id": order_id(number), "type": "order", "number": number,
-        "customer": {"id": customer["_id"], "name": customer["name"]},
+        # The tier as it was when the order was taken: the Review groups orders by it.
+        "customer": {"id": customer["_id"], "name": customer["name"],
+                     **({"tier": customer["tier"]} if customer.get("tier") else {})},
         "lines": lines, "totals": totals(lines, country, shipping or 0),
         "currency": currency,
         "status": status, "priority": data.get("priority", 3), "version": 1,

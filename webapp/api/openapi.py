@@ -499,6 +499,33 @@ PATHS.update({
                     params=[NUMBER, IDEMPOTENCY_KEY],
                     body='{"warehouse": "MAIN", "lines": [{"line": 1, "qty": 2}], "carrier": "DHL", "tracking": "..."}',
                     errors=(404, 409), schema="ShipmentInput")},
+    # -- the performance review (webapp/api/review.py)
+    "/api/v1/review": {"get": {
+        "operationId": "getReview",
+        "summary": "The performance review: cycle time per stage and end to end (median, p90 in hours), "
+                   "on-time share, fill rate at placement, throughput per function per day, work in progress, "
+                   "SLA classes of open orders and backorder ageing, counting only orders the caller may read",
+        "parameters": [
+            {"name": "grain", "in": "query", "required": False, "description": "w: weeks (named by their Monday), m: months",
+             "schema": {"type": "string", "enum": ["w", "m"]}},
+            {"name": "from", "in": "query", "required": False, "description": "first period, e.g. 2026-01 or 2026-03-02",
+             "schema": {"type": "string"}},
+            {"name": "to", "in": "query", "required": False, "description": "last period (inclusive)",
+             "schema": {"type": "string"}},
+            {"name": "function", "in": "query", "required": False, "description": "a function (role), e.g. [Warehouse]",
+             "schema": {"type": "string"}},
+            {"name": "tier", "in": "query", "required": False, "schema": {"type": "string", "enum": ["gold", "silver", "bronze"]}},
+            {"name": "warehouse", "in": "query", "required": False, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The figures", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["filters", "counting", "stages", "end_to_end", "on_time", "fill_rate",
+                                           "throughput", "wip", "sla", "backorder_ageing"],
+            "properties": {"filters": {"type": "object"}, "counting": {"type": "boolean"},
+                           "exact": {"type": "boolean"}, "fresh": {"type": "boolean"},
+                           **{k: {"type": "array", "items": {"type": "object"}}
+                              for k in ("stages", "functions", "end_to_end", "end_to_end_by_period", "by_tier",
+                                        "by_warehouse", "distribution", "on_time", "fill_rate", "throughput",
+                                        "wip", "sla", "backorder_ageing")}}}}}},
+                      **problems(*COMMON_ERRORS)}}},
     # -- billing (webapp/api/billing.py)
     "/api/v1/orders/{number}/invoices": {
         "get": _op("getInvoices", "The order's invoices, each with what it still asks for and its state",
