@@ -46,7 +46,9 @@ def hbars(bars, title: str, unit: str = "", css: list[str] | None = None) -> Mar
         value = amounts(b.money)
         tip = " · ".join(x for x in (f"{b.label}: {figure}", b.note, value) if x)
         shown = f"{figure} · {b.note}" if b.note else figure
+        # the whole row answers a click on a linked bar, the gaps between its marks too
         mark = (f'<g class="bar-row"><title>{escape(tip)}</title>'
+                f'<rect x="0" y="{y}" width="100%" height="{row_h - ROW_GAP}" class="hit"/>'
                 f'<text x="0" y="{y + ROW_TEXT - 5}" class="chart-label">{escape(b.label)}</text>'
                 f'<text x="100%" y="{y + ROW_TEXT - 5}" text-anchor="end" class="chart-value">{escape(shown)}</text>'
                 f'<rect x="0" y="{y + ROW_TEXT}" width="100%" height="{BAR_H}" rx="3" class="track"/>'
@@ -111,11 +113,21 @@ def columns(labels: list[str], series: list[tuple[str, list[float]]], title: str
 
 
 def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title: str, unit: str = "",
-          hrefs: list[list[str | None]] | None = None, width: int = 560, height: int = 220,
+          hrefs: list[list[str | None]] | None = None, width: int = 400, height: int = 200,
           percent: bool = False) -> Markup:
     """Lines over periods, one colour per series, a point per known value (a gap where there is
     none). Each point may link to what it counts (`hrefs` per series, per label)."""
-    left, bottom, top, right = 48, 34, 26, 12
+    left, bottom, right = 48, 34, 12
+    # The legend, an entry after another, on a new line where the next would not fit (12px text).
+    legend, lx, ly = [], left, 4
+    for name, _ in series:
+        need = 16 + 6.5 * len(name)
+        if lx > left and lx + need > width - right:
+            lx, ly = left, ly + 18
+        legend.append((lx, ly))
+        lx += need + 14
+    top = ly + 26
+    height += ly
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, vals in series for v in vals if v is not None]
     peak = 1.0 if percent else (max(values, default=0) or 1)
@@ -136,12 +148,10 @@ def trend(labels: list[str], series: list[tuple[str, list[float | None]]], title
         y = top + plot_h * (1 - frac)
         out.append(f'<line x1="{left - pad}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                    f'<text x="{left - pad - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{escape(fmt(peak * frac))}</text>')
-    lx = left
     for s, (name, vals) in enumerate(series):
-        if s:
-            lx += 16 + 6.5 * len(series[s - 1][0]) + 14   # after the previous legend entry (12px text)
-        out.append(f'<rect x="{lx:.0f}" y="4" width="12" height="12" class="bar bar-{s}"/>'
-                   f'<text x="{lx + 16:.0f}" y="14" class="chart-label">{escape(name)}</text>')
+        lx, ly = legend[s]
+        out.append(f'<rect x="{lx:.0f}" y="{ly}" width="12" height="12" class="bar bar-{s}"/>'
+                   f'<text x="{lx + 16:.0f}" y="{ly + 10}" class="chart-label">{escape(name)}</text>')
         pts = [(left + i * step_x, top + plot_h * (1 - v / peak), v, i) for i, v in enumerate(vals) if v is not None]
         runs, run = [], []
         for i, v in enumerate(vals):
