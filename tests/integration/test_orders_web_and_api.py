@@ -104,3 +104,18 @@ def test_htmx_is_served_from_our_static_folder(app):
     html = c.get("/login").get_data(as_text=True)
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+
+
+def test_a_refused_step_says_why_and_leads_back_to_its_order(web):
+    web.login("sally")
+    r = web.post("/orders/new", {"customer": "C0002", "line-0-sku": "gad-310", "line-0-qty": "1",
+                                 "line-0-unit_price": "39.90"})
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    refused = web.post(f"/orders/{number}/act", {"action": "no-such-step"}, csrf_from=f"/orders/{number}")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code in (400, 403, 409)
+    assert f'href="/orders/{number}"' in page and f"Back to order {number}" in page
+    assert "Back to the desk" in page
+    # an unknown order has nothing to go back to but the desk
+    missing = web.post("/orders/SO-999999/act", {"action": "submit"}, csrf_from=f"/orders/{number}").get_data(as_text=True)
+    assert "Back to order" not in missing and "Back to the desk" in missing
