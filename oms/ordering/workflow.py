@@ -86,11 +86,11 @@ def apply(access: Access, doc: dict, action: str, now: str, reason: str | None =
     else:
         t = transition(action)
         if t is None:
-            raise InvalidInput(f"unknown action {action!r}; one of: "
-                               + ", ".join(x["name"] for x in rules.workflow()["transitions"]))
+            raise InvalidInput(f'An order has no step called "{action}": reload the order to see the steps '
+                               'it offers now.')
         if doc["status"] not in t["from"]:
             raise InvalidInput(f'"{t["title"]}" cannot be taken from {state(doc["status"])["title"]}; '
-                               f'only from {", ".join(t["from"])}')
+                               f'only from {", ".join(state(x)["title"] for x in t["from"])}')
         if t.get("needs_reason") and not reason:
             raise InvalidInput(f'"{t["title"]}" needs a reason')
         to = target(t, doc)

@@ -265,3 +265,23 @@ def test_a_categorized_view_with_a_few_documents_opens_them(page, login, many_or
     page.goto("/views/by_status")                        # 73 orders in many stages: the person chooses
     expect(page.locator("a.twisty").first).to_have_attribute("aria-expanded", "false")
     expect(page.locator(DOCS)).to_have_count(0)
+
+
+def test_a_refused_step_leads_back_to_its_order(page, login, many_orders):
+    number = many_orders
+    login("mia")
+    page.goto(f"/orders/{number}")
+    form = page.locator("form[action$='/act']").first
+    expect(form).to_be_visible()
+    # a step the order does not have (what a stale page or a crafted form would send)
+    form.locator("input[name=action]").evaluate("el => el.value = 'no-such-step'")
+    page.on("dialog", lambda d: d.accept())   # a step that cannot be undone asks first
+    form.locator("button").click()
+    back = page.locator(f"a:has-text('Back to order {number}')")
+    expect(back).to_be_visible()
+    expect(page.locator("[role=alert]")).to_contain_text('An order has no step called "no-such-step"')
+    expect(page.locator("[role=alert]")).not_to_contain_text("ask_price_approval")   # no internal names
+    expect(page.locator("a:has-text('Back to the desk')")).to_be_visible()
+    shot(page, "error-back-to-order")
+    back.click()
+    expect(page).to_have_url(re.compile(rf"/orders/{number}$"))
