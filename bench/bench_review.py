@@ -20,13 +20,12 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import settle, wait_for_index  # noqa: E402
+from bench.common import ScratchCouch, settle, wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
 from oms.core.config import Settings, scratch_secret  # noqa: E402
 from oms.identity import people  # noqa: E402
@@ -96,23 +95,15 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     n, r = args.orders, args.repeat
     env = Settings.from_env()
-    embedded, tmp = None, None
-    if env.couchdb_url:
-        url, user, pw, kind = env.couchdb_url, env.couchdb_user, env.couchdb_password, "COUCHDB_URL"
-    else:
-        from oms.devstack.embedded import EmbeddedCouch
-        tmp = tempfile.TemporaryDirectory(prefix="bench-review-")
-        user, pw = "bench_admin", secrets.token_urlsafe(16)
-        print("starting PouchDB Server ...", flush=True)
-        embedded = EmbeddedCouch(Path(tmp.name) / "couch", user, pw).start()
-        url, kind = embedded.url, "PouchDB Server 4.2.0 (embedded)"
+    couch = ScratchCouch("bench-review")
+    url, user, pw, kind = couch.url, couch.user, couch.password, couch.kind
     server = CouchServer(url, user, pw, timeout=3600)
     name = f"bench_review_{secrets.token_hex(4)}"
     db = server.admin(name)
     out: dict = {"bench": "review", "server": kind, "orders": n,
                  "machine": f"{platform.machine()} {os.cpu_count()} cores {platform.processor() or ''}".strip()}
     try:
-        deploy(db, progress=lambda *_: None)
+        deploy(db, progress=lambda *_: None, namespace=env.namespace)
         rnd = random.Random(5)
         t0 = time.perf_counter()
         batch = 2000
@@ -130,8 +121,8 @@ def main(argv=None) -> dict:
 
         secret = scratch_secret(env)
         who = Access("bench_manager", "manager", ())
-        people.mirror(server, secret, who)
-        mine = server.as_person(name, who.name, people.couch_password(secret, who.name))
+        people.mirror(server, secret, who, namespace=env.namespace)
+        mine = people.open_as(server, secret, name, who.name, env.namespace)
         f = rv.Filters.parse({"grain": "m", "from": "2026-01", "to": "2026-12"}, dt.date(2026, 12, 7))
 
         def raw():
@@ -155,7 +146,7 @@ def main(argv=None) -> dict:
 
         from webapp import create_app, sessions
         app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "OMS_TOTALS_WAIT": 3600.0},
-                         settings=Settings(couchdb_url=url, couchdb_user=user, couchdb_password=pw,
+                         settings=Settings(couchdb_url=url, couchdb_user=user, couchdb_password=pw, desk=env.desk,
                                            db_name=name, secret_key=secret, ldap_url="ldap://127.0.0.1:9"))
         client = app.test_client()
         with client.session_transaction() as sess:
@@ -181,10 +172,7 @@ def main(argv=None) -> dict:
             server.request("DELETE", f"/{name}")
         except Exception:
             pass
-        if embedded:
-            embedded.stop()
-        if tmp:
-            tmp.cleanup()
+        couch.close()
 
     print(f"\n{n:,} orders with a year of history on {out['server']}, {out['machine']}")
     print(f"  seeded in {out['seed_s']} s; review indexes built in {out['index_build_s']} s")

@@ -17,13 +17,12 @@ import platform
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import wait_for_index  # noqa: E402
+from bench.common import ScratchCouch, wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
 from oms.core.config import Settings, scratch_secret  # noqa: E402
 from oms.identity import people  # noqa: E402
@@ -55,16 +54,8 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     n, far_page = args.orders, args.orders // PAGE
     env = Settings.from_env()
-    embedded, tmp = None, None
-    if env.couchdb_url:
-        url, user, pw, kind = env.couchdb_url, env.couchdb_user, env.couchdb_password, "COUCHDB_URL"
-    else:
-        from oms.devstack.embedded import EmbeddedCouch
-        tmp = tempfile.TemporaryDirectory(prefix="bench-views-")
-        user, pw = "bench_admin", secrets.token_urlsafe(16)
-        print("starting PouchDB Server ...", flush=True)
-        embedded = EmbeddedCouch(Path(tmp.name) / "couch", user, pw).start()
-        url, kind = embedded.url, "PouchDB Server 4.2.0 (embedded)"
+    couch = ScratchCouch("bench-views")
+    url, user, pw, kind = couch.url, couch.user, couch.password, couch.kind
     server = CouchServer(url, user, pw, timeout=3600)
     name = f"bench_views_{secrets.token_hex(4)}"
     db = server.admin(name)
@@ -149,10 +140,7 @@ def main(argv=None) -> dict:
             server.request("DELETE", f"/{name}")
         except Exception:
             pass
-        if embedded:
-            embedded.stop()
-        if tmp:
-            tmp.cleanup()
+        couch.close()
 
     print(f"\n{n:,} orders on {out['server']}, {out['machine']}")
     print(f"  _bulk_docs {out['bulk_docs_per_s']:,} docs/s; index build {out['index_build_s']} s")

@@ -32,6 +32,33 @@ def size(full: int, tiny: int) -> int:
     return tiny if TINY else full
 
 
+class ScratchCouch:
+    """The server a one-off benchmark seeds at scale: COUCHDB_URL's (its admin), or a PouchDB
+    Server of its own in a temporary folder; close() stops and removes what it started."""
+
+    def __init__(self, prefix: str):
+        env = Settings.from_env()
+        self.embedded, self._tmp = None, None
+        if env.couchdb_url:
+            self.url, self.user, self.password = env.couchdb_url, env.couchdb_user, env.couchdb_password
+            self.kind = "COUCHDB_URL"
+        else:
+            import secrets
+
+            from oms.devstack.embedded import EmbeddedCouch
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{prefix}-")
+            self.user, self.password = "bench_admin", secrets.token_urlsafe(16)
+            print("starting PouchDB Server ...", flush=True)
+            self.embedded = EmbeddedCouch(Path(self._tmp.name) / "couch", self.user, self.password).start()
+            self.url, self.kind = self.embedded.url, "PouchDB Server 4.2.0 (embedded)"
+
+    def close(self) -> None:
+        if self.embedded:
+            self.embedded.stop()
+        if self._tmp:
+            self._tmp.cleanup()
+
+
 def shared_server() -> bool:
     """Is the bench pointed at a server of someone's (COUCHDB_URL) rather than one of its own?"""
     return bool(Settings.from_env().couchdb_url)
