@@ -18,14 +18,13 @@ import os
 import platform
 import random
 import secrets
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ScratchCouch, settle, wait_for_index  # noqa: E402
+from bench.common import ScratchCouch, median_ms, settle, wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
 from oms.core.config import Settings, scratch_secret  # noqa: E402
 from oms.identity import people  # noqa: E402
@@ -76,16 +75,6 @@ def year_of_orders(first: int, count: int, rnd: random.Random) -> list[dict]:
         d["updated_at"] = d["history"][-1]["at"]
         docs.append(d)
     return docs
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 2)
 
 
 def main(argv=None) -> dict:

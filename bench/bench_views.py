@@ -15,14 +15,13 @@ import json
 import os
 import platform
 import secrets
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ScratchCouch, wait_for_index  # noqa: E402
+from bench.common import ScratchCouch, median_ms, wait_for_index  # noqa: E402
 from couch_design.deploy import deploy  # noqa: E402
 from oms.core.config import Settings, scratch_secret  # noqa: E402
 from oms.identity import people  # noqa: E402
@@ -33,16 +32,6 @@ from views import catalog  # noqa: E402
 from views.reader import read  # noqa: E402
 
 PAGE = 50
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm: connection, caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 2)
 
 
 def main(argv=None) -> dict:

@@ -270,6 +270,18 @@ def percentile(values, p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
+def median_ms(fn, repeat: int) -> float:
+    """The median of `repeat` timed calls of `fn`, in milliseconds, after one warming call
+    (connection, caches)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 2)
+
+
 def median(values) -> float:
     return statistics.median(values)
 
