@@ -35,9 +35,9 @@ def main(waiting: int, receipts: int) -> None:
         who = {}
         for name, groups in (("sally", ["sales"]), ("wanda", ["warehouse"])):
             access = acl.resolve(entries, name, groups)
-            people.mirror(server, s.secret_key, access)
-            who[name] = access, server.as_person(s.db_name, name, people.couch_password(s.secret_key, name))
-        system, system_db = people.as_system(server, s.secret_key, s.db_name, entries)
+            people.mirror(server, s.secret_key, access, namespace=s.namespace)
+            who[name] = access, people.open_as(server, s.secret_key, s.db_name, name, s.namespace)
+        system, system_db = people.as_system(server, s.secret_key, s.db_name, entries, s.namespace)
         numbers = NumberAllocator()
         agent = SystemIdentity(system, system_db, numbers)
         sally = FulfilmentService(who["sally"][1], who["sally"][0], numbers, lambda: agent)

@@ -28,7 +28,7 @@ def begin(record: dict, now: float | None = None) -> dict:
     return {**record, "sid": secrets.token_urlsafe(18), "issued": now, "checked": now}
 
 
-def ended(server, record: dict, namespace: Namespace = Namespace(), now: float | None = None) -> str | None:
+def ended(server, record: dict, namespace: Namespace, now: float | None = None) -> str | None:
     """Why this session no longer works (a sentence for the sign-in page), or None."""
     now = time.time() if now is None else now
     if not record.get("sid") or now - record.get("issued", 0) > LIFETIME_SECONDS:
@@ -47,7 +47,7 @@ def due_for_check(record: dict, now: float | None = None) -> bool:
     return (time.time() if now is None else now) - record.get("checked", 0) > RECHECK_SECONDS
 
 
-def end(server, record: dict, namespace: Namespace = Namespace()) -> None:
+def end(server, record: dict, namespace: Namespace) -> None:
     """Sign this session out, in every worker."""
     if record.get("sid"):
         people.sign_out(server, record["name"], record["sid"], record.get("issued", time.time()) + LIFETIME_SECONDS,

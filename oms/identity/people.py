@@ -25,14 +25,13 @@ def _key_id(secret_key: str) -> str:
     return hashlib.sha256(b"oms-key-id:" + secret_key.encode()).hexdigest()[:16]
 
 
-def open_as(server: CouchServer, secret_key: str, db_name: str, name: str,
-            namespace: Namespace = Namespace()):
+def open_as(server: CouchServer, secret_key: str, db_name: str, name: str, namespace: Namespace):
     """The database `db_name` as the desk's person `name` (mirrored before)."""
     return server.as_person(db_name, namespace.user(name), couch_password(secret_key, name))
 
 
-def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff",
-           namespace: Namespace = Namespace()) -> bool:
+def mirror(server: CouchServer, secret_key: str, access: Access, kind: str = "staff", *,
+           namespace: Namespace) -> bool:
     """Create or update the person's _users document when roles or key changed. True if written.
     Several requests may sign the same person in at once: a lost race (409) just looks again."""
     users = server.admin("_users")
@@ -65,16 +64,14 @@ def system_access(entries: list[dict]) -> Access:
     return acl.resolve(entries, rules.acl()["system_identity"], ())
 
 
-def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[dict],
-              namespace: Namespace = Namespace()):
+def as_system(server: CouchServer, secret_key: str, db_name: str, entries: list[dict], namespace: Namespace):
     """(Access, Database) for the system identity, mirrored into _users on first use."""
     access = system_access(entries)
     mirror(server, secret_key, access, kind="system", namespace=namespace)
     return access, open_as(server, secret_key, db_name, access.name, namespace)
 
 
-def sign_out(server: CouchServer, name: str, session_id: str, until: float,
-             namespace: Namespace = Namespace()) -> None:
+def sign_out(server: CouchServer, name: str, session_id: str, until: float, namespace: Namespace) -> None:
     """Record that the session `session_id` of `name` ended (a sign-out), on the person's _users
     document, so that every worker refuses its cookie; kept until the session would have expired
     anyway (`until`, epoch seconds), then forgotten."""
@@ -96,7 +93,7 @@ def sign_out(server: CouchServer, name: str, session_id: str, until: float,
     raise Conflict(f"could not record the sign-out of {name}: the account keeps changing")
 
 
-def signed_out(server: CouchServer, name: str, namespace: Namespace = Namespace()) -> set[str]:
+def signed_out(server: CouchServer, name: str, namespace: Namespace) -> set[str]:
     """The ids of `name`'s sessions that were signed out and have not expired yet."""
     doc = server.admin("_users").get_or_none(namespace.user_id(name)) or {}
     now = time.time()

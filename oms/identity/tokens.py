@@ -44,7 +44,7 @@ def list_tokens(db: Database) -> list[dict]:
 
 
 def issue(db: Database, server: CouchServer, secret_key: str, by: Access, client: str, level: str,
-          roles=(), note: str = "", clock=utcnow, namespace: Namespace = Namespace()) -> tuple[str, dict]:
+          roles=(), note: str = "", clock=utcnow, *, namespace: Namespace) -> tuple[str, dict]:
     """(the token, shown once; its document). `db` is the issuing Manager's (or the admin's)."""
     client = (client or "").strip().lower()
     if not CLIENT.fullmatch(client):
@@ -85,8 +85,8 @@ def verify(db: Database, token: str) -> dict | None:
     return doc if hmac.compare_digest(doc["hash"], token_hash(token)) else None
 
 
-def revoke(db: Database, server: CouchServer, secret_key: str, token_id: str, by: Access, clock=utcnow,
-           namespace: Namespace = Namespace()) -> dict:
+def revoke(db: Database, server: CouchServer, secret_key: str, token_id: str, by: Access, clock=utcnow, *,
+           namespace: Namespace) -> dict:
     token_id = token_id.removeprefix("apitoken:")
     try:
         doc = db.get(f"apitoken:{token_id}")

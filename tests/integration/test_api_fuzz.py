@@ -39,7 +39,7 @@ def credentials(fuzz_app, server, settings):
     from oms.identity.acl import Access
     s = settings.with_(db_name=settings.db_name + "_fuzz")
     token, _ = tokens.issue(server.admin(s.db_name), server, s.secret_key, Access("mia", "manager", ()),
-                            "fuzz-wms", "editor", ["[Warehouse]"])
+                            "fuzz-wms", "editor", ["[Warehouse]"], namespace=s.namespace)
     return {"mia": fuzzing.basic("mia"), "sally": fuzzing.basic("sally"),
             "wms-token": {"Authorization": f"Bearer {token}"}}
 

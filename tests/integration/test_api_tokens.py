@@ -108,14 +108,15 @@ def test_the_page_refuses_bad_input_with_the_reason(web):
 def test_a_client_has_one_active_token_at_a_time(person, server, settings):
     access, db = person("mia")
     name = client_name()
-    tokens.issue(db, server, settings.secret_key, access, name, "reader")
+    tokens.issue(db, server, settings.secret_key, access, name, "reader", namespace=settings.namespace)
     import pytest
 
     from oms.core.errors import InvalidInput
     with pytest.raises(InvalidInput, match="already has an active token"):
-        tokens.issue(db, server, settings.secret_key, access, name, "reader")
+        tokens.issue(db, server, settings.secret_key, access, name, "reader", namespace=settings.namespace)
     with pytest.raises(InvalidInput, match="above your own level"):
-        tokens.issue(db, server, settings.secret_key, Access("carl", "editor", ()), client_name(), "manager")
+        tokens.issue(db, server, settings.secret_key, Access("carl", "editor", ()), client_name(), "manager",
+                     namespace=settings.namespace)
 
 
 def test_the_command_line_issues_lists_and_revokes_tokens(settings, app):
