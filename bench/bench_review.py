@@ -157,11 +157,7 @@ def main(argv=None) -> dict:
         out["ratio_app_page_vs_raw"] = round(out["app_page_ms"] / out["raw_reduces_ms"], 3) if out["raw_reduces_ms"] else None
         out["target_ms"] = round(min(2 * out["raw_reduces_ms"] + 20, 300), 1)
     finally:
-        try:
-            server.request("DELETE", f"/{name}")
-        except Exception:
-            pass
-        couch.close()
+        couch.close(name)
 
     print(f"\n{n:,} orders with a year of history on {out['server']}, {out['machine']}")
     print(f"  seeded in {out['seed_s']} s; review indexes built in {out['index_build_s']} s")

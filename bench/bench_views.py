@@ -125,11 +125,7 @@ def main(argv=None) -> dict:
         if args.totals:
             out["ratio_grouped_reduce_vs_cached"] = ratio("grouped_reduce_ms", "cached_totals_ms")
     finally:
-        try:
-            server.request("DELETE", f"/{name}")
-        except Exception:
-            pass
-        couch.close()
+        couch.close(name)
 
     print(f"\n{n:,} orders on {out['server']}, {out['machine']}")
     print(f"  _bulk_docs {out['bulk_docs_per_s']:,} docs/s; index build {out['index_build_s']} s")

@@ -52,7 +52,13 @@ class ScratchCouch:
             self.embedded = EmbeddedCouch(Path(self._tmp.name) / "couch", self.user, self.password).start()
             self.url, self.kind = self.embedded.url, "PouchDB Server 4.2.0 (embedded)"
 
-    def close(self) -> None:
+    def close(self, *databases: str) -> None:
+        """Drop `databases` (best effort: the numbers are printed whatever happens) and stop."""
+        for name in databases:
+            try:
+                CouchServer(self.url, self.user, self.password).request("DELETE", f"/{name}")
+            except Exception:  # noqa: BLE001
+                pass
         if self.embedded:
             self.embedded.stop()
         if self._tmp:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from oms.devstack.ldap_demo import DEMO_PASSWORD
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-quic", "--no-first-run"]
@@ -37,7 +39,7 @@ def new_page(browser, base_url: str, height: int = 800, **context):
     return ctx, pg
 
 
-def sign_in(page, name: str, password: str = "demo"):
+def sign_in(page, name: str, password: str = DEMO_PASSWORD):
     page.goto("/login")
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
@@ -65,9 +67,18 @@ def page(browser, live_url):
 
 @pytest.fixture
 def login(page):
-    def do(name: str, password: str = "demo"):
+    def do(name: str, password: str = DEMO_PASSWORD):
         return sign_in(page, name, password)
     return do
+
+
+@pytest.fixture
+def console_errors(page):
+    """What the browser's console said in error while the test ran."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
 
 
 def shot(page, name: str) -> None:

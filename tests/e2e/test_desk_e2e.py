@@ -25,14 +25,6 @@ def many_orders(seeded, admin_db, service):
     return order["number"]
 
 
-@pytest.fixture
-def console_errors(page):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def numbers(page):
     return page.locator(DOCS).all_inner_texts()
 

@@ -18,14 +18,6 @@ def review_orders(seeded, admin_db):
     write_review_orders(admin_db)
 
 
-@pytest.fixture
-def console_errors(page):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def test_the_review_draws_its_charts_and_a_mark_opens_the_orders_behind_it(page, login, review_orders, console_errors):
     login("mia")
     page.click("#navigator a:has-text('Review')")

@@ -4,6 +4,9 @@ person holds never opens the other desk, and clearing one desk away leaves the o
 is what lets test runs, or a company's separate desks, share a server."""
 from __future__ import annotations
 
+import collections
+import secrets
+
 import pytest
 
 from couch_design.deploy import deploy
@@ -15,6 +18,7 @@ from replication.partners import Partners, database_name
 from tests.conftest import leave_nothing_behind
 
 REFUSED = (Forbidden, Unauthorized, NotFound)
+PASSWORDS: dict[str, str] = collections.defaultdict(lambda: secrets.token_urlsafe(12))   # ann's, per desk
 PARTNER = "zeta"
 
 
@@ -28,7 +32,7 @@ def desks(server, settings):
         deploy(server.admin(s.db_name), progress=lambda *_: None, namespace=s.namespace)
         partners = Partners(server, s, progress=lambda *_: None)
         partners.add(PARTNER)
-        partners.add_person(PARTNER, f"ann@{PARTNER}", "ann-" + s.desk, "author")
+        partners.add_person(PARTNER, f"ann@{PARTNER}", PASSWORDS[s.desk], "author")
     yield mine, other
     leave_nothing_behind(server, other)
     for rep_id in Partners(server, mine).replication_ids(PARTNER):
@@ -69,10 +73,10 @@ def test_each_desk_has_its_own_partner_database_and_replications(server, desks):
     for s in desks:
         for rep_id in Partners(server, s).replication_ids(PARTNER):
             assert rep.get_or_none(rep_id) is not None, rep_id
-    ann_here = server.as_person(here, mine.namespace.user(f"ann@{PARTNER}"), "ann-" + mine.desk)
+    ann_here = server.as_person(here, mine.namespace.user(f"ann@{PARTNER}"), PASSWORDS[mine.desk])
     assert ann_here.info()["db_name"] == here
     # ann of the other desk: her password, her partner id, her level; never this desk's copy
-    ann_there = (other.namespace.user(f"ann@{PARTNER}"), "ann-" + other.desk)
+    ann_there = (other.namespace.user(f"ann@{PARTNER}"), PASSWORDS[other.desk])
     for db in (here, mine.db_name):
         with pytest.raises(REFUSED):
             server.as_person(db, *ann_there).all_docs(limit=1)
@@ -84,6 +88,8 @@ def test_clearing_one_desk_away_leaves_the_other_whole(server, settings, desks):
     deploy(server.admin(throwaway.db_name), progress=lambda *_: None, namespace=throwaway.namespace)
     as_staff(server, throwaway, "rita", "editor")
     Partners(server, throwaway, progress=lambda *_: None).add(PARTNER)
+    as_staff(server, mine, "rita", "reader")       # rita on every desk, whichever test ran first
+    as_staff(server, other, "rita", "manager")
 
     def held(s):
         users = server.admin("_users")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
+from oms.devstack.partner_demo import DEMO_PASSWORD
 from replication import status
 from replication.partners import database_name
 from tests.boundary import call, changes, nothing_arrives, refused, refused_each, settled_snapshot, snapshot
@@ -21,7 +22,7 @@ from .conftest import eventually
 
 def alice(rsettings) -> tuple[str, str]:
     """Alice of Acme's sign-in, as the server knows her (the run's desk, oms/core/namespace.py)."""
-    return rsettings.namespace.user("alice@acme"), "demo"
+    return rsettings.namespace.user("alice@acme"), DEMO_PASSWORD
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_a_partner_person_cannot_replicate_another_partners_database_into_hers(r
     ns, me = rsettings.namespace, alice(rsettings)
     mine, theirs, central = database_name("acme", ns), database_name("globex", ns), rsettings.db_name
     roles = rserver.admin("_users").get(ns.user_id("alice@acme"))["roles"]
-    as_alice = f"{url.replace('://', '://' + quote(me[0], safe='') + ':demo@')}"
+    as_alice = url.replace('://', f"://{quote(me[0], safe='')}:{quote(me[1], safe='')}@")
     for source in (theirs, central, "_users", "_replicator"):
         specs = [
             {"source": source, "target": mine, "user_ctx": {"name": me[0], "roles": roles}},
