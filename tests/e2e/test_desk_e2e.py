@@ -94,11 +94,7 @@ def test_a_person_works_through_the_desk_in_a_real_browser(page, login, browser,
         if page.locator("a.twisty:has-text('On hold')").count() else 0
     page.evaluate("window.__sameDocument = true")
     other = browser.new_context(base_url=live_url)
-    carl = other.new_page()
-    carl.goto("/login")
-    carl.fill("input[name=username]", "carl")
-    carl.fill("input[name=password]", "demo")
-    carl.click("button[type=submit]")
+    carl = sign_in(other.new_page(), "carl")
     carl.goto(f"/orders/{number}")
     carl.fill("input[aria-label='Reason for Put on hold']", "customer called")
     carl.click(".actionbar button:has-text('Put on hold')")
